@@ -1,0 +1,177 @@
+#include "command_stream.hpp"
+
+#include <fmt/format.h>
+
+#include "error.hpp"
+
+namespace vkq {
+namespace {
+constexpr uint32_t kSetsPerPool = 256;
+constexpr uint32_t kMaxBindingsPerSet = 16;
+}  // namespace
+
+CommandStream::CommandStream(Device& device, uint32_t max_timestamps)
+    : device_(device), max_timestamps_(max_timestamps) {
+  vk::CommandBufferAllocateInfo ai{};
+  ai.commandPool = *device.command_pool();
+  ai.level = vk::CommandBufferLevel::ePrimary;
+  ai.commandBufferCount = 1;
+  cb_ = std::move(vk::raii::CommandBuffers(device.vk(), ai)[0]);
+  fence_ = vk::raii::Fence(device.vk(), vk::FenceCreateInfo{});
+  if (device.caps().timestamps && max_timestamps_ > 0) {
+    vk::QueryPoolCreateInfo qi{};
+    qi.queryType = vk::QueryType::eTimestamp;
+    qi.queryCount = max_timestamps_;
+    queries_ = vk::raii::QueryPool(device.vk(), qi);
+  }
+}
+
+CommandStream::~CommandStream() {
+  if (recording_) {
+    try {
+      cb_.end();
+    } catch (...) {
+    }
+  }
+}
+
+void CommandStream::begin_if_needed() {
+  if (recording_) return;
+  cb_.reset();
+  vk::CommandBufferBeginInfo bi{};
+  bi.flags = vk::CommandBufferUsageFlagBits::eOneTimeSubmit;
+  cb_.begin(bi);
+  recording_ = true;
+  labels_.clear();
+  dispatches_ = 0;
+  if (*queries_) {
+    cb_.resetQueryPool(*queries_, 0, max_timestamps_);
+    labels_.push_back("start");
+    cb_.writeTimestamp(vk::PipelineStageFlagBits::eTopOfPipe, *queries_, 0);
+  }
+}
+
+vk::DescriptorSet CommandStream::allocate_set(const Kernel& k) {
+  if (pools_.empty() || sets_in_last_pool_ == kSetsPerPool) {
+    vk::DescriptorPoolSize size{vk::DescriptorType::eStorageBuffer, kSetsPerPool * kMaxBindingsPerSet};
+    vk::DescriptorPoolCreateInfo pi{};
+    pi.maxSets = kSetsPerPool;
+    pi.poolSizeCount = 1;
+    pi.pPoolSizes = &size;
+    pools_.emplace_back(device_.vk(), pi);
+    sets_in_last_pool_ = 0;
+  }
+  vk::DescriptorSetLayout layout = *k.set_layout();
+  vk::DescriptorSetAllocateInfo ai{};
+  ai.descriptorPool = *pools_.back();
+  ai.descriptorSetCount = 1;
+  ai.pSetLayouts = &layout;
+  vk::DescriptorSet set;
+  const auto r = (*device_.vk()).allocateDescriptorSets(&ai, &set, *device_.vk().getDispatcher());
+  if (r != vk::Result::eSuccess)
+    throw DeviceError(fmt::format("device '{}': vkAllocateDescriptorSets failed: {}", device_.caps().name, vk::to_string(r)));
+  ++sets_in_last_pool_;
+  return set;
+}
+
+void CommandStream::dispatch(const Kernel& k, std::initializer_list<Binding> bindings, const void* pc, uint32_t pc_bytes,
+                             std::array<uint32_t, 3> groups) {
+  if (bindings.size() != k.binding_count())
+    throw InputError(fmt::format("kernel '{}' takes {} buffers, got {}", k.name(), k.binding_count(), bindings.size()));
+  if (pc_bytes != k.push_constant_size())
+    throw InputError(fmt::format("kernel '{}' takes {} bytes of push constants, got {}", k.name(), k.push_constant_size(), pc_bytes));
+  if (bindings.size() > kMaxBindingsPerSet) throw InputError(fmt::format("kernel '{}': too many bindings", k.name()));
+  const auto& caps = device_.caps();
+  for (int i = 0; i < 3; ++i)
+    if (groups[i] == 0 || groups[i] > caps.max_workgroup_count[i])
+      throw InputError(fmt::format("kernel '{}': {} workgroups in dimension {} (limit {})", k.name(), groups[i], i,
+                                   caps.max_workgroup_count[i]));
+  begin_if_needed();
+  const auto set = allocate_set(k);
+  std::vector<vk::DescriptorBufferInfo> infos;
+  std::vector<vk::WriteDescriptorSet> writes;
+  infos.reserve(bindings.size());
+  uint32_t i = 0;
+  for (const auto& b : bindings) {
+    const uint64_t range = b.range == VK_WHOLE_SIZE ? b.buffer->size() - b.offset : b.range;
+    if (range > caps.max_storage_buffer_range)
+      throw InputError(fmt::format("kernel '{}': binding {} spans {} bytes, above maxStorageBufferRange {} of '{}'",
+                                   k.name(), i, range, caps.max_storage_buffer_range, caps.name));
+    infos.push_back(vk::DescriptorBufferInfo{b.buffer->handle(), b.offset, range});
+    vk::WriteDescriptorSet w{};
+    w.dstSet = set;
+    w.dstBinding = i++;
+    w.descriptorCount = 1;
+    w.descriptorType = vk::DescriptorType::eStorageBuffer;
+    w.pBufferInfo = &infos.back();
+    writes.push_back(w);
+  }
+  device_.vk().updateDescriptorSets(writes, {});
+  cb_.bindPipeline(vk::PipelineBindPoint::eCompute, *k.pipeline());
+  cb_.bindDescriptorSets(vk::PipelineBindPoint::eCompute, *k.layout(), 0, set, {});
+  if (pc_bytes) cb_.pushConstants<uint8_t>(*k.layout(), vk::ShaderStageFlagBits::eCompute, 0,
+                                          vk::ArrayProxy<const uint8_t>(pc_bytes, static_cast<const uint8_t*>(pc)));
+  cb_.dispatch(groups[0], groups[1], groups[2]);
+  ++dispatches_;
+}
+
+void CommandStream::barrier() {
+  begin_if_needed();
+  vk::MemoryBarrier mb{vk::AccessFlagBits::eShaderWrite | vk::AccessFlagBits::eTransferWrite,
+                       vk::AccessFlagBits::eShaderRead | vk::AccessFlagBits::eShaderWrite |
+                           vk::AccessFlagBits::eTransferRead | vk::AccessFlagBits::eTransferWrite};
+  const auto stages = vk::PipelineStageFlagBits::eComputeShader | vk::PipelineStageFlagBits::eTransfer;
+  cb_.pipelineBarrier(stages, stages, {}, mb, {}, {});
+}
+
+void CommandStream::copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t so, uint64_t doff) {
+  if (so > src.size() || bytes > src.size() - so || doff > dst.size() || bytes > dst.size() - doff)
+    throw InputError("copy overruns a buffer");
+  begin_if_needed();
+  cb_.copyBuffer(src.handle(), dst.handle(), vk::BufferCopy{so, doff, bytes});
+}
+
+void CommandStream::mark(const std::string& label) {
+  begin_if_needed();
+  if (!*queries_ || labels_.size() >= max_timestamps_) return;
+  cb_.writeTimestamp(vk::PipelineStageFlagBits::eBottomOfPipe, *queries_, static_cast<uint32_t>(labels_.size()));
+  labels_.push_back(label);
+}
+
+void CommandStream::submit_and_wait() {
+  spans_.clear();
+  if (!recording_) return;
+  // Results of the stream are read by the host after the fence.
+  vk::MemoryBarrier mb{vk::AccessFlagBits::eMemoryWrite, vk::AccessFlagBits::eHostRead};
+  cb_.pipelineBarrier(vk::PipelineStageFlagBits::eAllCommands, vk::PipelineStageFlagBits::eHost, {}, mb, {}, {});
+  cb_.end();
+  recording_ = false;
+  vk::SubmitInfo si{};
+  vk::CommandBuffer raw = *cb_;
+  si.commandBufferCount = 1;
+  si.pCommandBuffers = &raw;
+  device_.vk().resetFences({*fence_});
+  try {
+    device_.queue().submit(si, *fence_);
+  } catch (const vk::SystemError& e) {
+    throw DeviceError(fmt::format("device '{}': vkQueueSubmit failed: {}", device_.caps().name, e.what()));
+  }
+  device_.wait(fence_, "command stream");
+  if (*queries_ && labels_.size() > 1) {
+    const auto n = static_cast<uint32_t>(labels_.size());
+    std::vector<uint64_t> ts(n);
+    const auto r = (*device_.vk()).getQueryPoolResults(*queries_, 0, n, n * sizeof(uint64_t), ts.data(), sizeof(uint64_t),
+                                                       vk::QueryResultFlagBits::e64 | vk::QueryResultFlagBits::eWait,
+                                                       *device_.vk().getDispatcher());
+    if (r == vk::Result::eSuccess) {
+      const double period = device_.caps().timestamp_period_ns;
+      for (uint32_t i = 1; i < n; ++i)
+        spans_.push_back({labels_[i], static_cast<double>(ts[i] - ts[i - 1]) * period * 1e-6});
+    }
+  }
+  for (auto& p : pools_) p.reset();
+  if (pools_.size() > 1) pools_.erase(pools_.begin() + 1, pools_.end());
+  sets_in_last_pool_ = 0;
+}
+
+}  // namespace vkq

@@ -1,0 +1,107 @@
+// Device: a logical Vulkan device with one compute queue, the caps vkq may
+// use (driver caps after VKQ_DEVICE_PROFILE), lazily created kernels kept in
+// an on-disk VkPipelineCache, and a record of its allocations.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "device_caps.hpp"
+#include "device_profile.hpp"
+#include "instance.hpp"
+#include "shader_registry.hpp"
+#include "vulkan.hpp"
+
+namespace vkq {
+
+class Kernel;
+
+struct DeviceOptions {
+  std::string profile;    // VKQ_DEVICE_PROFILE syntax; "" = none
+  std::string cache_dir;  // pipeline cache folder; "" = no on-disk cache
+  // VKQ_DEVICE_PROFILE, VKQ_CACHE_DIR (default $XDG_CACHE_HOME/vkq or ~/.cache/vkq).
+  static DeviceOptions from_env();
+};
+
+// What one kernel needs: a variant, its specialization constants (ids 0..n-1)
+// and the push-constant size.
+struct KernelSpec {
+  std::string variant;
+  std::vector<uint32_t> spec_constants;
+  uint32_t push_constant_size = 0;
+  bool operator<(const KernelSpec& o) const {
+    return std::tie(variant, spec_constants, push_constant_size) <
+           std::tie(o.variant, o.spec_constants, o.push_constant_size);
+  }
+};
+
+struct MemoryStats {
+  uint64_t current = 0;   // bytes of VkDeviceMemory allocated now
+  uint64_t peak = 0;
+  uint64_t allocations = 0;
+};
+
+class Device {
+ public:
+  Device(const Instance& instance, uint32_t index, DeviceOptions options = DeviceOptions::from_env());
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  const DeviceCaps& caps() const { return caps_; }                // after the profile
+  const DeviceCaps& driver_caps() const { return driver_caps_; }  // as the driver says
+  const Instance& instance() const { return instance_; }
+  const Log& log() const { return instance_.log(); }
+  const ShaderRegistry& shaders() const { return registry_; }
+
+  const vk::raii::Device& vk() const { return device_; }
+  const vk::raii::PhysicalDevice& physical() const { return physical_; }
+  const vk::raii::Queue& queue() const { return queue_; }
+  uint32_t queue_family() const { return queue_family_; }
+
+  // The kernel for `spec`, created on first use.
+  const Kernel& kernel(const KernelSpec& spec);
+
+  // Memory: finds a type and allocates, recording the bytes. Throws
+  // DeviceError naming the device, the call and the size.
+  vk::raii::DeviceMemory allocate(const vk::MemoryRequirements& req, vk::MemoryPropertyFlags want,
+                                  vk::MemoryPropertyFlags prefer, bool* host_visible);
+  void release(uint64_t bytes);
+  const MemoryStats& memory_stats() const { return mem_; }
+
+  // Records commands with `record`, submits, and waits (for uploads etc.).
+  void run_once(const std::function<void(const vk::raii::CommandBuffer&)>& record);
+
+  // Waits on a fence with vkq's timeout; DeviceError on loss or timeout.
+  void wait(const vk::raii::Fence& fence, const char* what) const;
+
+  const vk::raii::CommandPool& command_pool() const { return pool_; }
+  std::string pipeline_cache_path() const { return cache_path_; }
+
+ private:
+  void save_pipeline_cache();
+
+  const Instance& instance_;
+  const vk::raii::PhysicalDevice& physical_;
+  DeviceCaps driver_caps_;
+  DeviceCaps caps_;
+  const ShaderRegistry registry_;
+  vk::raii::Device device_{nullptr};
+  vk::raii::Queue queue_{nullptr};
+  uint32_t queue_family_ = 0;
+  vk::raii::PipelineCache pipeline_cache_{nullptr};
+  std::string cache_path_;
+  vk::raii::CommandPool pool_{nullptr};
+  std::map<KernelSpec, std::unique_ptr<Kernel>> kernels_;
+  MemoryStats mem_;
+};
+
+// Opens the device that `spec` names (see Instance::select).
+std::unique_ptr<Device> open_device(const Instance& instance, const std::string& spec,
+                                    DeviceOptions options = DeviceOptions::from_env());
+
+}  // namespace vkq

@@ -1,0 +1,106 @@
+// DeviceCaps: what a Vulkan physical device can do, read from the driver, and
+// (after VKQ_DEVICE_PROFILE masking, see device_profile.hpp) what vkq lets
+// itself use. Kernel variant selection reads only this struct.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "vulkan.hpp"
+
+namespace vkq {
+
+struct CoopMatShape {
+  uint32_t m = 0, n = 0, k = 0;
+  std::string a_type, b_type, c_type, result_type;  // "f16", "f32", "s8", ...
+  std::string scope;                                 // "subgroup", "workgroup", ...
+};
+
+struct MemoryHeapInfo {
+  uint64_t size = 0;
+  bool device_local = false;
+  uint64_t budget = 0;  // VK_EXT_memory_budget; 0 when unknown
+  uint64_t usage = 0;   // VK_EXT_memory_budget; 0 when unknown
+};
+
+struct DeviceCaps {
+  // Identity.
+  uint32_t index = 0;  // position in vkEnumeratePhysicalDevices
+  std::string name;
+  uint32_t vendor_id = 0;
+  uint32_t device_id = 0;
+  std::string vendor;       // from vendor_id
+  std::string device_type;  // "discrete", "integrated", "virtual", "cpu", "other"
+  uint32_t api_version = 0;
+  uint32_t driver_version = 0;
+  std::string api_version_str;
+  std::string driver_version_str;  // decoded per vendor convention
+  std::string driver_name;         // VkPhysicalDeviceDriverProperties
+  std::string driver_info;
+  std::string device_uuid;         // 32 hex digits
+  std::string driver_uuid;
+
+  // Subgroups.
+  uint32_t subgroup_size = 0;
+  uint32_t min_subgroup_size = 0;
+  uint32_t max_subgroup_size = 0;
+  bool subgroup_size_control = false;  // pipelines may require a subgroup size
+  bool subgroup_in_compute = false;    // subgroup ops supported in compute stage
+  bool subgroup_basic = false;
+  bool subgroup_vote = false;
+  bool subgroup_arith = false;
+  bool subgroup_ballot = false;
+  bool subgroup_shuffle = false;
+  bool subgroup_clustered = false;
+  uint32_t forced_subgroup_size = 0;  // profile subgroup-size=N; 0 = driver's choice
+
+  // Arithmetic and storage types.
+  bool fp16 = false;           // shaderFloat16
+  bool int8 = false;           // shaderInt8
+  bool int16 = false;          // shaderInt16
+  bool int64 = false;          // shaderInt64
+  bool storage8 = false;       // storageBuffer8BitAccess
+  bool storage16 = false;      // storageBuffer16BitAccess
+  bool int_dot = false;        // shaderIntegerDotProduct
+  bool int_dot_4x8_accel = false;  // 4x8 packed signed (or mixed) accelerated
+  bool coopmat = false;        // VK_KHR_cooperative_matrix
+  bool coopmat2_nv = false;    // VK_NV_cooperative_matrix2 extension present
+  std::vector<CoopMatShape> coopmat_shapes;
+  bool memory_budget_ext = false;
+  bool timestamps = false;     // compute queue has timestamp bits
+  float timestamp_period_ns = 0;
+
+  // Limits.
+  uint32_t max_shared_memory = 0;
+  uint32_t max_workgroup_invocations = 0;
+  std::array<uint32_t, 3> max_workgroup_size{};
+  std::array<uint32_t, 3> max_workgroup_count{};
+  uint64_t max_storage_buffer_range = 0;
+  uint64_t max_memory_allocation_size = 0;
+  uint32_t max_push_constants_size = 0;
+  uint64_t min_storage_buffer_offset_alignment = 0;
+  std::vector<MemoryHeapInfo> heaps;
+
+  std::string profile;  // VKQ_DEVICE_PROFILE applied ("" = none)
+
+  bool is_cpu() const { return device_type == "cpu"; }
+  uint64_t device_local_bytes() const;
+};
+
+// Reads every field above from the driver. Only chains structures of
+// extensions the device advertises.
+DeviceCaps read_device_caps(const vk::raii::PhysicalDevice& pd, uint32_t index);
+
+// Feature names used by the variant table (shaders/variants.txt).
+// Returns false for a name the device lacks; throws InputError for an unknown name.
+bool caps_have_feature(const DeviceCaps& caps, const std::string& feature);
+const std::vector<std::string>& known_features();
+
+std::string format_bytes(uint64_t bytes);
+nlohmann::json to_json(const DeviceCaps& caps);
+
+}  // namespace vkq

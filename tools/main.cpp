@@ -1,0 +1,34 @@
+// vkq CLI entry point: parses, runs one subcommand, maps errors to exit codes.
+#include <cstdio>
+#include <exception>
+
+#include "cli.hpp"
+#include "error.hpp"
+#include "vulkan.hpp"
+
+int main(int argc, char** argv) {
+  vkq::cli::Cli cli;
+  cli.app.require_subcommand(1);
+  cli.app.set_version_flag("--version", std::string("vkq ") + VKQ_VERSION);
+  vkq::cli::add_devices_command(cli);
+  try {
+    cli.app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = cli.app.exit(e);  // prints help/usage; 0 for --help
+    return rc == 0 ? 0 : static_cast<int>(vkq::ExitCode::bad_input);
+  } catch (const vkq::Error& e) {
+    std::fprintf(stderr, "vkq: error: %s\n", e.what());
+    if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());
+    return static_cast<int>(e.code());
+  } catch (const vk::SystemError& e) {
+    std::fprintf(stderr, "vkq: error: Vulkan call failed: %s\n", e.what());
+    return static_cast<int>(vkq::ExitCode::device);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "vkq: error: out of host memory\n");
+    return static_cast<int>(vkq::ExitCode::device);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vkq: error: %s\n", e.what());
+    return static_cast<int>(vkq::ExitCode::device);
+  }
+  return cli.result;
+}
