@@ -33,10 +33,16 @@ ShaderRegistry::ShaderRegistry() {
     v.name = e.name;
     v.source = e.source;
     v.env = e.env;
-    v.features = split_list(e.features);
+    for (auto& f : split_list(e.features)) {
+      if (!f.empty() && f[0] == '?') v.preferred_if.push_back(f.substr(1));
+      else v.features.push_back(f);
+    }
     v.defines = split_list(e.defines);
     v.spirv = {reinterpret_cast<const uint32_t*>(e.spirv), e.spirv_size / 4};
     for (const auto& f : v.features)
+      if (std::find(known.begin(), known.end(), f) == known.end())
+        throw InputError(fmt::format("shaders/variants.txt: variant '{}' needs unknown feature '{}'", v.name, f));
+    for (const auto& f : v.preferred_if)
       if (std::find(known.begin(), known.end(), f) == known.end())
         throw InputError(fmt::format("shaders/variants.txt: variant '{}' needs unknown feature '{}'", v.name, f));
     variants_.push_back(std::move(v));
@@ -62,7 +68,9 @@ const ShaderVariant& ShaderRegistry::select(const std::vector<std::string>& cand
   std::string why;
   for (const auto& name : candidates) {
     const auto& v = get(name);
-    const auto miss = missing_features(v, caps);
+    auto miss = missing_features(v, caps);
+    for (const auto& f : v.preferred_if)
+      if (!caps_have_feature(caps, f)) miss += (miss.empty() ? "" : ",") + f + " (preferred)";
     if (miss.empty()) return v;
     why += fmt::format("{}{} needs {}", why.empty() ? "" : "; ", name, miss);
   }

@@ -17,6 +17,7 @@ struct ShaderVariant {
   std::string source;
   std::string env;
   std::vector<std::string> features;  // required device features
+  std::vector<std::string> preferred_if;  // features ("?name" in the table) without which the selector skips it
   std::vector<std::string> defines;
   std::span<const uint32_t> spirv;
 };
@@ -30,7 +31,8 @@ class ShaderRegistry {
   // Why `caps` cannot run `v` ("" when it can).
   static std::string missing_features(const ShaderVariant& v, const DeviceCaps& caps);
 
-  // First variant, in table order, among `candidates` that `caps` can run.
+  // First variant, in table order, among `candidates` that `caps` can run
+  // and whose preferences (?features) it meets.
   // Throws DeviceError listing each candidate and what it lacks.
   const ShaderVariant& select(const std::vector<std::string>& candidates, const DeviceCaps& caps) const;
 

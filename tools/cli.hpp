@@ -13,5 +13,6 @@ struct Cli {
 };
 
 void add_devices_command(Cli& cli);
+void add_bench_command(Cli& cli);
 
 }  // namespace vkq::cli

@@ -24,7 +24,7 @@ using f32 = float;
 #define VKQ_PC_END(Name, bytes) } pc;
 #endif
 
-// elementwise_add.comp: z[i] = x[i] + y[i], i < n.
+// elementwise_add.comp: z[i] = x[i] + y[i], i < n; copy_buffer.comp: n uvec4s.
 #if defined(__cplusplus) || defined(VKQ_PC_ELEMENTWISE)
 VKQ_PC_BEGIN(Elementwise)
   u32 n;          // number of elements
@@ -38,6 +38,32 @@ VKQ_PC_BEGIN(ReduceRows)
   u32 cols;
   u32 rows_per_grid_x;  // rows are spread over a 2-D grid: r = x + y * rows_per_grid_x
 VKQ_PC_END(ReduceRows, 12)
+#endif
+
+// matvec.comp / matmul_*.comp: Y[j][row0 + i] = sum_k W[i][k] * X[j][k] for
+// i < rows (one chunk of weight rows), k < K, j < n activation columns.
+#if defined(__cplusplus) || defined(VKQ_PC_MATMUL)
+VKQ_PC_BEGIN(Matmul)
+  u32 rows;        // weight rows in this chunk (M of the chunk)
+  u32 K;           // row length in weights (activations per column)
+  u32 Kp;          // row length in the GPU layout (K rounded up to 32)
+  u32 n;           // activation columns
+  u32 x_stride;    // elements between activation columns (>= K, multiple of 4)
+  u32 y_stride;    // elements between output columns (>= row0 + rows)
+  u32 row0;        // first output row of this chunk
+  u32 groups_x;    // workgroups in grid x; group id = x + y * groups_x
+VKQ_PC_END(Matmul, 32)
+#endif
+
+// quantize_q8_1.comp: activations X[j][k] (k < K, j < n) -> int8 blocks of 32
+// with (d, d * sum q) per block, for the integer-dot GEMV.
+#if defined(__cplusplus) || defined(VKQ_PC_QUANTIZE_ACT)
+VKQ_PC_BEGIN(QuantizeAct)
+  u32 K;         // multiple of 32
+  u32 n;
+  u32 x_stride;  // elements between activation columns
+  u32 groups_x;
+VKQ_PC_END(QuantizeAct, 16)
 #endif
 
 #ifdef __cplusplus

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Packs the built CLI and the shared libraries it needs beyond the Vulkan
+# loader and libc into .device/ (git-ignored), for carrying to a GPU machine
+# that is not Debian. Builds nothing: run scripts/build.sh first.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BUILD=${VKQ_BUILD_DIR:-build}
+[ -x "$BUILD/vkq" ] || { echo "bundle: $BUILD/vkq missing; run scripts/build.sh" >&2; exit 1; }
+rm -rf .device && mkdir -p .device/lib
+strip -o .device/vkq "$BUILD/vkq"
+ldd "$BUILD/vkq" | awk '/=>/ {print $3}' | grep -vE '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*)\.so' |
+  while read -r lib; do cp -L "$lib" .device/lib/; done
+cp benchmarks/*.sh benchmarks/*.py .device/
+echo "bundle: $(du -sh .device | cut -f1) in .device/ (carry it with .gl)"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The kernel table of the dequant-matmul issue, in one device call. Builds
+# nothing: takes the bundle from benchmarks/bundle.sh (carried as .device)
+# and the Vulkan loader from ../shared/device/prepare.sh (carried as .gl).
+# Usage on the device machine, from the repo root:
+#   bash .device/h100_kernels.sh [table|tune|quick]
+# Writes logs and JSON under $OUT (or ./bench-out).
+set -uo pipefail
+mode=${1:-table}
+shift || true
+for f in .gl/*.deb; do dpkg -x "$f" / >/dev/null 2>&1; done
+ldconfig
+export XDG_RUNTIME_DIR=/tmp VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+export LD_LIBRARY_PATH=$PWD/.device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export VKQ_CACHE_DIR=/tmp/vkq-cache
+out=${OUT:-./bench-out}
+mkdir -p "$out"
+vkq=.device/vkq
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv > "$out/nvidia-smi.txt" 2>&1
+$vkq devices > "$out/devices.txt" 2>&1
+$vkq devices --json > "$out/devices.json" 2>&1
+cat "$out/devices.txt"
+$vkq bench copy --json > "$out/copy.json" 2>&1
+$vkq bench copy
+row() {  # row TYPE M K N [extra args]: one `vkq bench matmul` run, JSON appended to matmul.jsonl
+  local t=$1 m=$2 k=$3 n=$4; shift 4
+  $vkq bench matmul --type "$t" --m "$m" --k "$k" --n "$n" --runs 50 --json "$@" >> "$out/matmul.jsonl" 2>>"$out/errors.log" ||
+    echo "FAILED: $t m=$m k=$k n=$n $*: $(tail -2 "$out/errors.log")"
+}
+case "$mode" in
+  quick)
+    row q4_0 4096 14336 1; row q8_0 4096 14336 1 ;;
+  tune)  # GEMV workgroup size x rows per workgroup, at (4096, 14336), n = 1
+    for t in q4_0 q8_0; do
+      for wg in 32 64 128; do for r in 1 2 4; do for u in 1 2 4; do
+        row $t 4096 14336 1 --wg $wg --rows $r --unroll $u "$@"; done; done; done
+    done ;;
+  table)
+    for t in q4_0 q8_0; do
+      for mk in "4096 4096" "14336 4096" "4096 14336" "128256 4096"; do row $t $mk 1; done
+    done
+    row q4_0 128 4096 1   # tiny: the fixed cost of a dispatch + barrier + timestamp
+    for t in f16 q4_1; do row $t 4096 14336 1; done
+    for t in q4_0 q8_0 f16; do row $t 4096 14336 512; done
+    for mk in "4096 4096" "14336 4096"; do row q4_0 $mk 512; done
+    for n in 2 4 8; do row q4_0 4096 14336 $n; done ;;
+esac
+python3 .device/summarize.py "$out/matmul.jsonl" | tee "$out/table.md"

@@ -1,0 +1,225 @@
+#include "bench/bench.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "buffer.hpp"
+#include "common/push_constants.h"
+#include "kernel.hpp"
+#include "variant_select.hpp"
+#include "command_stream.hpp"
+#include "error.hpp"
+#include "gpu_weights.hpp"
+#include "quant_blocks.hpp"
+
+namespace vkq::bench {
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+// GPUs idle at low clocks and boost under load: run `record` until at least
+// 300 ms of wall time has passed, so timed runs see steady clocks.
+void warm_up(Device& device, const std::function<void(CommandStream&)>& record) {
+  const auto start = std::chrono::steady_clock::now();
+  CommandStream cs(device, 0);
+  int reps = 1;
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(300)) {
+    for (int i = 0; i < reps; ++i) {
+      record(cs);
+      cs.barrier();
+    }
+    cs.submit_and_wait();
+    reps = std::min(reps * 2, 256);
+  }
+}
+
+void require_timestamps(const Device& d) {
+  if (!d.caps().timestamps)
+    throw DeviceError(fmt::format("device '{}' has no timestamp queries on its compute queue", d.caps().name));
+}
+
+}  // namespace
+
+CopyResult bench_copy(Device& device, uint64_t bytes, int runs) {
+  require_timestamps(device);
+  const auto& caps = device.caps();
+  if (bytes == 0) {
+    // Large enough to defeat caches (H100 L2 is 50 MB), small enough for any device.
+    bytes = std::min<uint64_t>(1ull << 30, caps.max_memory_allocation_size);
+    if (caps.device_local_bytes()) bytes = std::min<uint64_t>(bytes, caps.device_local_bytes() / 8);
+  }
+  // The shader binds the whole buffer: stay under maxStorageBufferRange.
+  bytes = std::min<uint64_t>(bytes, caps.max_storage_buffer_range);
+  bytes = std::max<uint64_t>(bytes & ~uint64_t(255), 1 << 20);
+  Buffer a(device, bytes), b(device, bytes);
+  a.fill(0x3f800000u);
+  b.fill(0);
+  const uint32_t wg = pick_workgroup_size(caps, 256);
+  const Kernel& k = device.kernel({"copy_buffer", {wg}, sizeof(pc::Elementwise)});
+  const uint32_t n = static_cast<uint32_t>(bytes / 16);
+  const uint32_t groups = std::min<uint32_t>((n + wg - 1) / wg, std::min<uint32_t>(caps.max_workgroup_count[0], 65535));
+  const pc::Elementwise p{n};
+  CopyResult r;
+  r.bytes = bytes;
+  r.runs = runs;
+  std::vector<double> shader_us, transfer_us;
+  warm_up(device, [&](CommandStream& cs) { cs.dispatch(k, {a, b}, p, {groups, 1, 1}); });
+  CommandStream cs(device, static_cast<uint32_t>(2 * runs + 8));
+  cs.mark("start");
+  for (int i = 0; i < runs; ++i) {
+    cs.dispatch(k, {i % 2 ? b : a, i % 2 ? a : b}, p, {groups, 1, 1});
+    cs.mark("shader");
+    cs.barrier();
+    cs.copy(i % 2 ? b : a, i % 2 ? a : b, bytes);
+    cs.mark("transfer");
+    cs.barrier();
+  }
+  cs.submit_and_wait();
+  for (const auto& s : cs.spans()) (s.label == "shader" ? shader_us : transfer_us).push_back(s.ms * 1e3);
+  r.shader_us = median(shader_us);
+  r.transfer_us = median(transfer_us);
+  auto gbps = [&](double us) { return us > 0 ? 2.0 * double(bytes) / (us * 1e-6) / 1e9 : 0.0; };
+  r.shader_gbps = gbps(r.shader_us);
+  r.transfer_gbps = gbps(r.transfer_us);
+  // The bandwidth a kernel can reach: the faster of the two copies.
+  r.median_us = r.shader_us > 0 && (r.transfer_us == 0 || r.shader_us < r.transfer_us) ? r.shader_us : r.transfer_us;
+  r.gbps = gbps(r.median_us);
+  return r;
+}
+
+MatmulResult bench_matmul(Device& device, const MatmulOptions& o) {
+  require_timestamps(device);
+  if (o.m == 0 || o.k == 0 || o.n == 0) throw InputError("bench matmul: m, k and n must be positive");
+  if (!ggml_row_bytes(o.type, o.k))
+    throw InputError(fmt::format("bench matmul: k = {} is not a multiple of {}'s block size", o.k, ggml_type_name(o.type)));
+  MatmulResult r;
+  r.copy_gbps = o.copy_gbps > 0 ? o.copy_gbps : bench_copy(device).gbps;
+
+  // Random weights (normal, like trained ones), quantized as a file holds them.
+  std::mt19937_64 rng(o.seed);
+  std::normal_distribution<float> nd(0.0f, 1.0f / std::sqrt(float(o.k)));
+  const uint64_t row_bytes = *ggml_row_bytes(o.type, o.k);
+  std::vector<uint8_t> wfile(row_bytes * o.m);
+  {
+    std::vector<float> row(o.k);
+    for (uint32_t i = 0; i < o.m; ++i) {
+      for (auto& v : row) v = nd(rng);
+      quantize_row(o.type, row.data(), wfile.data() + i * row_bytes, o.k);
+    }
+  }
+  std::uniform_real_distribution<float> ud(-1.0f, 1.0f);
+  std::vector<float> x(uint64_t(o.n) * o.k);
+  for (auto& v : x) v = ud(rng);
+  std::vector<uint8_t> xbytes;
+  if (o.act == ops::ActType::f16) {
+    std::vector<uint16_t> h(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      h[i] = fp32_to_fp16(x[i]);
+      x[i] = fp16_to_fp32(h[i]);
+    }
+    xbytes.assign(reinterpret_cast<uint8_t*>(h.data()), reinterpret_cast<uint8_t*>(h.data() + h.size()));
+  } else {
+    xbytes.assign(reinterpret_cast<uint8_t*>(x.data()), reinterpret_cast<uint8_t*>(x.data() + x.size()));
+  }
+
+  // Several copies of the weights, rotated between runs.
+  std::vector<GpuMatrix> copies;
+  copies.emplace_back(device, o.type, wfile.data(), o.m, o.k);
+  r.weight_bytes = copies[0].gpu_bytes();
+  const int ncopies = static_cast<int>(std::clamp<uint64_t>((o.rotate_bytes + r.weight_bytes - 1) / r.weight_bytes, 1, 64));
+  while (static_cast<int>(copies.size()) < ncopies) copies.emplace_back(device, o.type, wfile.data(), o.m, o.k);
+  r.copies = ncopies;
+  Buffer bx(device, xbytes.size()), by(device, uint64_t(o.n) * o.m * 4);
+  bx.upload(xbytes.data(), xbytes.size());
+  by.fill(0x7fc00bad);  // NaN: unwritten outputs fail the check
+
+  ops::Matmul mm(device, o.type, o.act, o.variant, o.tuning);
+  r.variant = mm.variant_for(o.n);
+
+  // Correctness first: GPU result against the fp64 CPU reference on a sample
+  // of rows (all rows when small).
+  {
+    CommandStream cs(device);
+    mm.record(cs, copies[0], bx, by, o.n);
+    cs.submit_and_wait();
+    std::vector<float> y(uint64_t(o.n) * o.m);
+    by.download(std::span<float>(y));
+    std::vector<uint32_t> rows;
+    const uint64_t work = uint64_t(o.m) * o.k * o.n;
+    if (work <= (64ull << 20)) {
+      for (uint32_t i = 0; i < o.m; ++i) rows.push_back(i);
+    } else {
+      const uint32_t want = std::max<uint32_t>(16, static_cast<uint32_t>((64ull << 20) / (uint64_t(o.k) * o.n)));
+      for (uint32_t i = 0; i < std::min(want, o.m); ++i) rows.push_back(static_cast<uint32_t>(uint64_t(i) * o.m / std::min(want, o.m)));
+      rows.push_back(o.m - 1);
+    }
+    double max_err = 0, max_ref = 0;
+    std::vector<float> ref(o.n);
+    for (uint32_t i : rows) {
+      ops::matmul_ref(o.type, wfile.data() + i * row_bytes, 1, o.k, x.data(), o.n, o.k, ref.data());
+      for (uint32_t j = 0; j < o.n; ++j) {
+        const double g = y[uint64_t(j) * o.m + i];
+        max_err = std::max(max_err, std::isnan(g) ? INFINITY : std::fabs(g - ref[j]));
+        max_ref = std::max(max_ref, std::fabs(double(ref[j])));
+      }
+    }
+    r.checked_rows = static_cast<uint32_t>(rows.size());
+    r.max_rel_err = max_ref > 0 ? max_err / max_ref : max_err;
+    // fp32 accumulation against an fp64 reference on the same dequantized
+    // weights; fp16 tensor-core paths round weights and activations to fp16.
+    // Integer-dot variants also round activations to 8 bits per 32-block.
+    r.tolerance = r.variant.find("coopmat") != std::string::npos ? 5e-3
+                  : r.variant.find("_idot") != std::string::npos ? 1e-2
+                                                                  : 1e-4;
+  }
+
+  // Timing: warm-up, then `runs` timed runs with a barrier between them.
+  int w = 0;
+  warm_up(device, [&](CommandStream& c) { mm.record(c, copies[w++ % ncopies], bx, by, o.n); });
+  CommandStream cs(device, static_cast<uint32_t>(o.runs + 8));
+  cs.mark("start");
+  for (int i = 0; i < o.runs; ++i) {
+    mm.record(cs, copies[(i + 3) % ncopies], bx, by, o.n);
+    cs.mark("run");
+    cs.barrier();
+  }
+  cs.submit_and_wait();
+  std::vector<double> us;
+  for (const auto& s : cs.spans())
+    if (s.label == "run") us.push_back(s.ms * 1e3);
+  r.runs = o.runs;
+  r.median_us = median(us);
+  r.min_us = us.empty() ? 0 : *std::min_element(us.begin(), us.end());
+  const double bytes = double(r.weight_bytes) + double(xbytes.size());  // weights + activations, as llama.cpp counts
+  if (r.median_us > 0) {
+    r.gbps = bytes / (r.median_us * 1e-6) / 1e9;
+    r.tflops = 2.0 * o.m * double(o.k) * o.n / (r.median_us * 1e-6) / 1e12;
+    r.pct_of_copy = r.copy_gbps > 0 ? 100.0 * r.gbps / r.copy_gbps : 0;
+  }
+  return r;
+}
+
+nlohmann::json to_json(const CopyResult& r) {
+  return {{"bytes", r.bytes},          {"median_us", r.median_us},         {"gbps", r.gbps},
+          {"shader_gbps", r.shader_gbps}, {"transfer_gbps", r.transfer_gbps}, {"runs", r.runs}};
+}
+
+nlohmann::json to_json(const MatmulResult& r) {
+  return {{"variant", r.variant},       {"max_rel_err", r.max_rel_err}, {"tolerance", r.tolerance},
+          {"passed", r.passed()},       {"checked_rows", r.checked_rows}, {"median_us", r.median_us},
+          {"min_us", r.min_us},         {"gbps", r.gbps},               {"tflops", r.tflops},
+          {"copy_gbps", r.copy_gbps},   {"pct_of_copy", r.pct_of_copy}, {"weight_bytes", r.weight_bytes},
+          {"weight_copies", r.copies},  {"runs", r.runs}};
+}
+
+}  // namespace vkq::bench

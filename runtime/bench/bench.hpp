@@ -1,0 +1,60 @@
+// Kernel benchmarks behind `vkq bench copy|matmul`: GPU timestamps, warm-up,
+// the median of many runs, and (matmul) a correctness check against the CPU
+// reference on the same random data before anything is timed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "device.hpp"
+#include "ops/matmul.hpp"
+
+namespace vkq::bench {
+
+struct CopyResult {
+  uint64_t bytes = 0;     // buffer size copied per run
+  double median_us = 0;   // of the faster method
+  double gbps = 0;        // (read + write) bytes / time, the faster method
+  double shader_us = 0, shader_gbps = 0;      // compute-shader copy (16-byte loads/stores)
+  double transfer_us = 0, transfer_gbps = 0;  // vkCmdCopyBuffer
+  int runs = 0;
+};
+// Copies a `bytes` buffer to another `runs` times with a compute shader and
+// with vkCmdCopyBuffer (after a warm-up), and reports both.
+CopyResult bench_copy(Device& device, uint64_t bytes = 0, int runs = 20);
+
+struct MatmulOptions {
+  GgmlType type = GgmlType::Q4_0;
+  uint32_t m = 4096, k = 4096, n = 1;
+  ops::ActType act = ops::ActType::f32;
+  std::string variant;          // "" = the selector's choice
+  ops::MatmulTuning tuning;
+  int runs = 20;
+  uint64_t rotate_bytes = 256ull << 20;  // weight copies rotated so caches cannot serve them
+  uint64_t seed = 1;
+  bool check = true;
+  double copy_gbps = 0;         // from bench_copy in the same process (0 = run it)
+};
+
+struct MatmulResult {
+  std::string variant;
+  double max_rel_err = 0;   // max |y - ref| / max |ref| over checked outputs
+  double tolerance = 0;
+  uint32_t checked_rows = 0;
+  double median_us = 0, min_us = 0;
+  double gbps = 0;          // (weight + activation bytes) / time
+  double tflops = 0;        // 2 m k n / time
+  double copy_gbps = 0;
+  double pct_of_copy = 0;
+  uint64_t weight_bytes = 0;
+  int copies = 0, runs = 0;
+  bool passed() const { return max_rel_err <= tolerance; }
+};
+MatmulResult bench_matmul(Device& device, const MatmulOptions& opt);
+
+nlohmann::json to_json(const CopyResult& r);
+nlohmann::json to_json(const MatmulResult& r);
+
+}  // namespace vkq::bench

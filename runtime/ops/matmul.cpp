@@ -1,0 +1,153 @@
+#include "ops/matmul.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "common/push_constants.h"
+#include "error.hpp"
+#include "kernel.hpp"
+#include "quant_blocks.hpp"
+#include "variant_select.hpp"
+
+namespace vkq::ops {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string op_name(const char* kind, GgmlType t, ActType a) {
+  return fmt::format("{}_{}_{}", kind, lower(ggml_type_name(t)), a == ActType::f16 ? "f16" : "f32");
+}
+
+constexpr uint32_t kMaxGemvCols = 8;
+
+}  // namespace
+
+void matmul_ref(GgmlType t, const void* w, uint32_t M, uint32_t K, const float* x, uint32_t n, uint32_t x_stride,
+                float* y) {
+  const auto row_bytes = ggml_row_bytes(t, K);
+  if (!row_bytes) throw InputError("matmul_ref: K is not a whole number of blocks");
+  if (x_stride == 0) x_stride = K;
+  std::vector<float> row(K);
+  for (uint32_t i = 0; i < M; ++i) {
+    dequantize_row(t, static_cast<const uint8_t*>(w) + uint64_t(i) * *row_bytes, row.data(), K);
+    for (uint32_t j = 0; j < n; ++j) {
+      double acc = 0;
+      const float* xj = x + uint64_t(j) * x_stride;
+      for (uint32_t k = 0; k < K; ++k) acc += double(row[k]) * double(xj[k]);
+      y[uint64_t(j) * M + i] = static_cast<float>(acc);
+    }
+  }
+}
+
+Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, MatmulTuning tuning)
+    : device_(device), wtype_(wtype), act_(act) {
+  if (!ggml_type_info(wtype).supported) throw InputError(fmt::format("{}: not supported yet", ggml_type_name(wtype)));
+  gemv_variant_ = select_variant(device, op_name("matvec", wtype, act), forced);
+  const auto& caps = device.caps();
+  idot_ = gemv_variant_.size() > 5 && gemv_variant_.compare(gemv_variant_.size() - 5, 5, "_idot") == 0;
+  if (idot_) quantize_variant_ = select_variant(device, act == ActType::f16 ? "quantize_q8_1_f16" : "quantize_q8_1_f32");
+  // Defaults from the H100 sweep in benchmarks/RESULTS.md (flat within a few
+  // percent around them); tuning overrides them.
+  rows_ = tuning.rows ? tuning.rows : (idot_ ? 1 : 2);
+  unroll_ = tuning.unroll ? tuning.unroll : 2;
+  // The shared-memory tree needs WG floats; the subgroup path one partial per
+  // subgroup and output.
+  const bool subgroup = idot_ || gemv_variant_.find("_subgroup") != std::string::npos;
+  wg_ = pick_workgroup_size(caps, tuning.wg ? tuning.wg : 128, subgroup ? 0 : 4);
+  if (subgroup) {
+    const uint32_t nsub = std::max<uint32_t>(1, wg_ / std::max<uint32_t>(1, caps.min_subgroup_size));
+    if (uint64_t(nsub) * rows_ * kMaxGemvCols * 4 > caps.max_shared_memory)
+      throw DeviceError(fmt::format("device '{}': GEMV reduction needs more shared memory than {}", caps.name,
+                                    caps.max_shared_memory));
+  }
+}
+
+const Kernel& Matmul::gemv_kernel(uint32_t ncols) {
+  const auto& caps = device_.caps();
+  const uint32_t nsub = std::max<uint32_t>(1, wg_ / std::max<uint32_t>(1, caps.min_subgroup_size));
+  std::vector<uint32_t> spec{wg_, rows_, ncols, nsub};
+  if (idot_) spec.push_back(unroll_);
+  return device_.kernel({gemv_variant_, spec, sizeof(pc::Matmul)});
+}
+
+std::string Matmul::variant_for(uint32_t) const { return gemv_variant_; }
+
+const Buffer& Matmul::scratch(std::vector<Buffer>& pool, uint64_t bytes) {
+  if (pool.empty() || pool.back().size() < bytes) pool.emplace_back(device_, std::max<uint64_t>(bytes, 256));
+  return pool.back();
+}
+
+void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
+                    uint32_t x_stride, uint32_t y_stride) {
+  if (w.type() != wtype_)
+    throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
+  const uint32_t K = w.cols(), M = w.rows();
+  if (x_stride == 0) x_stride = K;
+  if (y_stride == 0) y_stride = M;
+  if (n == 0) throw InputError("matmul with no activation columns");
+  if (K % 4 || x_stride % 4 || x_stride < K || y_stride < M)
+    throw InputError(fmt::format("matmul: K ({}) and the activation stride ({}) must be multiples of 4", K, x_stride));
+  const uint64_t xel = act_ == ActType::f16 ? 2 : 4;
+  if (x.size() < (uint64_t(n - 1) * x_stride + K) * xel || y.size() < (uint64_t(n - 1) * y_stride + M) * 4)
+    throw InputError(fmt::format("matmul: buffers too small for {}x{} weights and {} columns", M, K, n));
+  const auto& caps = device_.caps();
+  const uint64_t align = std::max<uint64_t>(caps.min_storage_buffer_offset_alignment, 4);
+
+  if (idot_) {
+    // Activations -> 8-bit blocks, then the integer-dot GEMV reads those.
+    if (K % 32) throw InputError(fmt::format("matmul: integer-dot path needs K ({}) a multiple of 32", K));
+    const Buffer& xq = scratch(xq_, uint64_t(n) * K);
+    const Buffer& xds = scratch(xds_, uint64_t(n) * (K / 32) * 8);
+    const uint32_t qwg = pick_workgroup_size(caps, 64);
+    const Kernel& qk = device_.kernel({quantize_variant_, {qwg}, sizeof(pc::QuantizeAct)});
+    const uint32_t qgroups = (n * (K / 32) + qwg - 1) / qwg;
+    const uint32_t qgx = std::min(qgroups, caps.max_workgroup_count[0]);
+    const pc::QuantizeAct qp{K, n, x_stride, qgx};
+    cs.dispatch(qk, {x, xq, xds}, qp, {qgx, (qgroups + qgx - 1) / qgx, 1});
+    cs.barrier();
+    for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
+      const uint32_t nc = std::min(kMaxGemvCols, n - j0);
+      const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8);
+      const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
+      if (qoff % align || doff % align || yoff % align)
+        throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
+      const Binding bq(xq, qoff, uint64_t(nc) * K), bd(xds, doff, uint64_t(nc) * (K / 32) * 8),
+          by(y, yoff, y.size() - yoff);
+      for (const auto& c : w.chunks()) {
+        const uint32_t groups = (c.rows + rows_ - 1) / rows_;
+        const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
+        const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, c.row0, gx};
+        cs.dispatch(k, {c.quants, c.scales, bq, bd, by}, p, {gx, (groups + gx - 1) / gx, 1});
+      }
+    }
+    return;
+  }
+
+  for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
+    const uint32_t nc = std::min(kMaxGemvCols, n - j0);
+    // Pipelines exist for 1, 2, 4 and 8 columns (fewer to compile); the
+    // shader skips columns past pc.n.
+    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8);
+    const uint64_t xoff = uint64_t(j0) * x_stride * xel, yoff = uint64_t(j0) * y_stride * 4;
+    if (xoff % align || yoff % align)
+      throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
+    const Binding bx(x, xoff, x.size() - xoff), by(y, yoff, y.size() - yoff);
+    for (const auto& c : w.chunks()) {
+      const uint32_t groups = (c.rows + rows_ - 1) / rows_;
+      const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
+      const uint32_t gy = (groups + gx - 1) / gx;
+      const pc::Matmul p{c.rows, K, padded_k(K), nc, x_stride, y_stride, c.row0, gx};
+      if (c.scales)
+        cs.dispatch(k, {c.quants, c.scales, bx, by}, p, {gx, gy, 1});
+      else
+        cs.dispatch(k, {c.quants, bx, by}, p, {gx, gy, 1});
+    }
+  }
+}
+
+}  // namespace vkq::ops
