@@ -92,8 +92,10 @@ function(vkq_add_shader_library target table)
     else()
       set(optcmd COMMAND ${CMAKE_COMMAND} -E copy "${raw}" "${spv}")
     endif()
+    # The raw module is listed first: glslang's depfile names it, and Ninja
+    # matches a depfile against the first output.
     add_custom_command(
-      OUTPUT "${cpp}"
+      OUTPUT "${raw}" "${spv}" "${cpp}"
       COMMAND "${VKQ_GLSLANG}" -V --target-env ${env} -I${srcdir} -I${srcdir}/common ${defflags}
               --depfile "${dep}" -o "${raw}" "${src}"
       COMMAND "${VKQ_SPIRV_VAL}" --target-env ${env} "${raw}"

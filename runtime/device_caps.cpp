@@ -67,6 +67,13 @@ std::string component_name(VkComponentTypeKHR t) {
     case VK_COMPONENT_TYPE_UINT16_KHR: return "u16";
     case VK_COMPONENT_TYPE_UINT32_KHR: return "u32";
     case VK_COMPONENT_TYPE_UINT64_KHR: return "u64";
+    default: break;
+  }
+  // Newer component types than these headers name (VK_KHR_shader_bfloat16, VK_EXT_shader_float8).
+  switch (static_cast<int>(t)) {
+    case 1000141000: return "bf16";
+    case 1000491002: return "e4m3";
+    case 1000491003: return "e5m2";
     default: return fmt::format("type{}", static_cast<int>(t));
   }
 }
