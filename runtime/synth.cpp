@@ -100,6 +100,9 @@ Vocab placeholder_vocab(uint32_t n) {
     } else if (i < 3 + 256) {
       v.tokens.push_back(byte_token_text(static_cast<uint8_t>(i - 3)));
       v.types.push_back(TokenType::byte);
+    } else if (i == 3 + 256) {
+      v.tokens.emplace_back("\xe2\x96\x81");  // the space piece, so that spaces do not fall back to bytes
+      v.types.push_back(TokenType::normal);
     } else {
       v.tokens.push_back(fmt::format("\xe2\x96\x81tok{}", i));
       v.types.push_back(TokenType::normal);

@@ -4,7 +4,7 @@
 // quantized with the RTN block quantizers (quant_blocks.hpp), and written
 // streaming, a chunk of rows at a time, so a 70B-shaped file never sits in
 // memory. The vocabulary is a placeholder of the right size (SentencePiece
-// "llama" model: <unk>, <s>, </s>, the 256 byte tokens, then "▁tokN").
+// "llama" model: <unk>, <s>, </s>, the 256 byte tokens, "▁", then "▁tokN").
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,7 @@ struct SynthOptions {
 };
 
 // The placeholder vocabulary: n tokens (ids 0..2 unk/bos/eos, byte tokens
-// while room is left, then normal tokens with decreasing scores).
+// while room is left, "▁", then normal tokens with decreasing scores).
 Vocab placeholder_vocab(uint32_t n);
 
 // The file's layout without its data: metadata and tensor table, so sizes
