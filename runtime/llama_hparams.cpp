@@ -46,6 +46,9 @@ void validate_llama_hparams(const LlamaHParams& hp, const std::string& source) {
       {"vocab_size", hp.vocab_size},         {"rope_dimension_count", hp.rope_dimension_count}};
   for (const auto& [name, v] : positive)
     if (v == 0) fail(fmt::format("{} is 0", name));
+  // Far beyond any real model (405B has 126 layers); a config that asks for
+  // more is a typo, and would make tables sized by it.
+  if (hp.block_count > kMaxLlamaBlocks) fail(fmt::format("block_count {} is more than {}", hp.block_count, kMaxLlamaBlocks));
   if (hp.embedding_length % hp.head_count)
     fail(fmt::format("embedding_length {} is not a multiple of head_count {}", hp.embedding_length, hp.head_count));
   if (hp.head_count % hp.head_count_kv)

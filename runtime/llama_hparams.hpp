@@ -11,6 +11,8 @@
 
 namespace vkq {
 
+constexpr uint32_t kMaxLlamaBlocks = 4096;
+
 struct LlamaHParams {
   uint32_t context_length = 0;        // llama.context_length
   uint32_t embedding_length = 0;      // llama.embedding_length (dim)
@@ -31,9 +33,9 @@ struct LlamaHParams {
 // Reads and validates the llama keys of a GGUF file's metadata.
 LlamaHParams check_llama_metadata(const GgufMetadata& md);
 
-// Consistency of the numbers themselves (all positive, heads divide dim,
-// kv heads divide heads, rope dims even and within a head, eps and base
-// positive); InputError naming `source` and the offending field.
+// Consistency of the numbers themselves (all positive, at most 4096 blocks,
+// heads divide dim, kv heads divide heads, rope dims even and within a head,
+// eps and base positive); InputError naming `source` and the offending field.
 void validate_llama_hparams(const LlamaHParams& hp, const std::string& source);
 
 // Writes general.architecture = "llama" and the llama.* keys, in the order

@@ -37,6 +37,12 @@ std::vector<LlamaTensorSpec> llama_tensor_specs(const LlamaHParams& hp, const Ll
 }
 
 void check_llama_tensors(const GgufFile& file, const LlamaHParams& hp) {
+  // Counted before the expected table is built: block_count comes from the
+  // file, and the table has 9 entries per block.
+  const uint64_t needed = 9ull * hp.block_count + 2;
+  if (needed > file.tensors().size())
+    throw InputError(fmt::format("{}: llama.block_count = {} needs at least {} tensors, the file has {}", file.name(),
+                                 hp.block_count, needed, file.tensors().size()));
   for (const auto& spec : llama_tensor_specs(hp, {.tied_output = false, .rope_freqs = true})) {
     const auto* t = file.find_tensor(spec.name);
     if (!t) {

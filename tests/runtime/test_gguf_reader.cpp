@@ -4,12 +4,18 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
+#include "byte_sink.hpp"
 #include "error.hpp"
+#include "fuzz/gguf_reader_checks.hpp"
 #include "gguf_reader.hpp"
 #include "support/gguf_builder.hpp"
 #include "support/gpu.hpp"
+#include "synth.hpp"
 
 using Catch::Matchers::ContainsSubstring;
 using vkq::GgmlType;
@@ -243,4 +249,64 @@ TEST_CASE("random bytes never crash the reader", "[gguf][corrupt]") {
     } catch (const InputError&) {
     }
   }
+}
+
+// The fuzzer's seed corpus (tests/fuzz/corpus/gguf): every seed parses. The
+// hidden test below regenerates it: VKQ_FUZZ_CORPUS_OUT=DIR vkq_tests "[.fuzz-corpus]".
+namespace {
+std::vector<std::pair<std::string, std::vector<uint8_t>>> fuzz_seeds() {
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> seeds;
+  seeds.emplace_back("every_type.gguf", vkq::test::small_gguf());
+  seeds.emplace_back("empty.gguf", RawGguf().header(0, 0).b);
+  seeds.emplace_back("v2_nested.gguf", RawGguf()
+                                            .header(1, 2, 2)
+                                            .kv_str("general.architecture", "llama")
+                                            .str("a").u32(9).u32(9).u64(2).u32(8).u64(1).str("x").u32(5).u64(1).u32(7)
+                                            .tensor("t", {4, 2}, 0, 0)
+                                            .pad()
+                                            .zeros(32)
+                                            .b);
+  seeds.emplace_back("align64.gguf", vkq::test::small_gguf(64));
+  auto cfg = vkq::parse_hf_config(R"({"hidden_size": 32, "intermediate_size": 32, "num_hidden_layers": 1,
+    "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 16, "max_position_embeddings": 64})", "tiny");
+  vkq::MemorySink sink;
+  vkq::synth_model(cfg, sink, {.type = GgmlType::Q4_0, .seed = 1, .threads = 1});
+  seeds.emplace_back("llama_tiny_q4_0.gguf", std::move(sink.bytes));
+  return seeds;
+}
+}  // namespace
+
+TEST_CASE("the fuzz seed corpus parses", "[gguf]") {
+  const auto dir = std::filesystem::path(VKQ_SOURCE_DIR) / "tests/fuzz/corpus/gguf";
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    INFO(e.path());
+    const auto b = vkq::test::read_file(e.path());
+    CHECK_NOTHROW(parse(b));
+    ++n;
+  }
+  CHECK(n == fuzz_seeds().size());
+}
+
+TEST_CASE("write the fuzz seed corpus", "[.fuzz-corpus]") {
+  const char* out = std::getenv("VKQ_FUZZ_CORPUS_OUT");
+  REQUIRE(out);
+  for (const auto& [name, bytes] : fuzz_seeds()) {
+    std::ofstream f(std::filesystem::path(out) / name, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+}
+
+// Inputs the fuzzer once broke the reader or its users with, replayed
+// through the fuzz target's own checks.
+TEST_CASE("fuzz findings stay fixed", "[gguf]") {
+  const auto dir = std::filesystem::path(VKQ_SOURCE_DIR) / "tests/fuzz/regressions/gguf";
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    INFO(e.path());
+    const auto b = vkq::test::read_file(e.path());
+    CHECK_NOTHROW(vkq::fuzz::check_gguf_input(b.data(), b.size()));
+    ++n;
+  }
+  CHECK(n > 0);
 }
