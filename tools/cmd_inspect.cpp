@@ -19,14 +19,18 @@
 namespace vkq::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // metadata keeps the file's order
 
 constexpr size_t kJsonArrayInline = 16;  // longer arrays are summarised
+
+// A float as the shortest decimal that reads back as the same float (1e-05,
+// not 9.999999747378752e-06).
+double shortest(float f) { return std::stod(fmt::format("{}", f)); }
 
 json scalar_json(const GgufValue& v) {
   if (const auto* s = v.as_string()) return *s;
   if (const auto b = v.as_bool()) return *b;
-  if (v.type() == GgufType::F32) return std::stod(fmt::format("{}", static_cast<float>(*v.as_float())));  // shortest float text
+  if (v.type() == GgufType::F32) return shortest(static_cast<float>(*v.as_float()));
   if (const auto f = v.as_float()) return *f;
   if (v.type() == GgufType::I8 || v.type() == GgufType::I16 || v.type() == GgufType::I32 || v.type() == GgufType::I64)
     return *v.as_int();
@@ -87,13 +91,17 @@ void print_text(const GgufFile& f, const Totals& tot) {
     std::printf("  %-*s %-4s %s\n", int(kw), escape_for_message(k, 48).c_str(), gguf_type_name(v.type()),
                 v.summary().c_str());
   std::printf("\ntensors (%zu):\n", f.tensors().size());
-  size_t nw = 4;
-  for (const auto& t : f.tensors()) nw = std::max(nw, t.name.size());
-  std::printf("  %-*s %-22s %-6s %14s\n", int(nw), "name", "shape", "type", "bytes");
+  size_t nw = 4, sw = 5;
+  for (const auto& t : f.tensors()) {
+    nw = std::max(nw, escape_for_message(t.name).size());
+    sw = std::max(sw, t.shape_string().size());
+  }
+  std::printf("  %-*s  %-*s  %-7s %12s\n", int(nw), "name", int(sw), "shape", "type", "bytes");
   for (const auto& t : f.tensors()) {
     const auto& info = ggml_type_info(t.type);
-    std::printf("  %-*s %-22s %-6s %14llu%s\n", int(nw), escape_for_message(t.name).c_str(), t.shape_string().c_str(),
-                info.name, static_cast<unsigned long long>(t.bytes), info.supported ? "" : "  (not supported yet)");
+    std::printf("  %-*s  %-*s  %-7s %12llu%s\n", int(nw), escape_for_message(t.name).c_str(), int(sw),
+                t.shape_string().c_str(), info.name, static_cast<unsigned long long>(t.bytes),
+                info.supported ? "" : "  (not supported yet)");
   }
   std::printf("\ntotal: %zu tensors, %llu weights, %s of tensor data, %.2f bits per weight\n", f.tensors().size(),
               static_cast<unsigned long long>(tot.weights), human_bytes(tot.bytes).c_str(), tot.bpw());
@@ -131,8 +139,8 @@ json to_json(const GgufFile& f, const Totals& tot) {
     j["llama"] = {{"embedding_length", hp->embedding_length}, {"feed_forward_length", hp->feed_forward_length},
                   {"block_count", hp->block_count}, {"head_count", hp->head_count},
                   {"head_count_kv", hp->head_count_kv}, {"vocab_size", hp->vocab_size},
-                  {"context_length", hp->context_length}, {"rope_freq_base", hp->rope_freq_base},
-                  {"rms_norm_eps", hp->rms_norm_eps}};
+                  {"context_length", hp->context_length}, {"rope_freq_base", shortest(hp->rope_freq_base)},
+                  {"rms_norm_eps", shortest(hp->rms_norm_eps)}};
   else
     j["llama_error"] = err;
   return j;
