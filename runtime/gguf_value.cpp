@@ -219,34 +219,37 @@ void GgufMetadata::wrong_type(const std::string& key, const GgufValue& v, const 
   throw InputError(fmt::format("{}: key '{}' is {} = {}, expected {}", source_, key, got, v.summary(4), expected));
 }
 
-std::string GgufMetadata::get_string(const std::string& key) const {
+template <class T, class Convert>
+T GgufMetadata::get_as(const std::string& key, const char* expected, Convert convert) const {
   const auto& v = at(key);
-  if (const auto* s = v.as_string()) return *s;
-  wrong_type(key, v, "a string");
+  if (const std::optional<T> r = convert(v)) return *r;
+  wrong_type(key, v, expected);
+}
+
+std::string GgufMetadata::get_string(const std::string& key) const {
+  return get_as<std::string>(key, "a string", [](const GgufValue& v) {
+    return v.as_string() ? std::optional<std::string>(*v.as_string()) : std::nullopt;
+  });
 }
 
 uint64_t GgufMetadata::get_uint(const std::string& key) const {
-  const auto& v = at(key);
-  if (const auto u = v.as_uint()) return *u;
-  wrong_type(key, v, "a non-negative integer");
+  return get_as<uint64_t>(key, "a non-negative integer", [](const GgufValue& v) { return v.as_uint(); });
 }
 
 uint32_t GgufMetadata::get_u32(const std::string& key) const {
-  const auto& v = at(key);
-  if (const auto u = v.as_uint(); u && *u <= std::numeric_limits<uint32_t>::max()) return static_cast<uint32_t>(*u);
-  wrong_type(key, v, "an integer in [0, 2^32)");
+  return get_as<uint32_t>(key, "an integer in [0, 2^32)", [](const GgufValue& v) -> std::optional<uint32_t> {
+    const auto u = v.as_uint();
+    if (u && *u <= std::numeric_limits<uint32_t>::max()) return static_cast<uint32_t>(*u);
+    return std::nullopt;
+  });
 }
 
 double GgufMetadata::get_float(const std::string& key) const {
-  const auto& v = at(key);
-  if (const auto f = v.as_float()) return *f;
-  wrong_type(key, v, "a float (f32 or f64)");
+  return get_as<double>(key, "a float (f32 or f64)", [](const GgufValue& v) { return v.as_float(); });
 }
 
 bool GgufMetadata::get_bool(const std::string& key) const {
-  const auto& v = at(key);
-  if (const auto b = v.as_bool()) return *b;
-  wrong_type(key, v, "a bool");
+  return get_as<bool>(key, "a bool", [](const GgufValue& v) { return v.as_bool(); });
 }
 
 const std::vector<std::string>& GgufMetadata::get_strings(const std::string& key) const {
@@ -256,15 +259,11 @@ const std::vector<std::string>& GgufMetadata::get_strings(const std::string& key
 }
 
 std::vector<float> GgufMetadata::get_f32_array(const std::string& key) const {
-  const auto& v = at(key);
-  if (auto a = v.as_vector<float>()) return std::move(*a);
-  wrong_type(key, v, "an array of f32");
+  return get_as<std::vector<float>>(key, "an array of f32", [](const GgufValue& v) { return v.as_vector<float>(); });
 }
 
 std::vector<int32_t> GgufMetadata::get_i32_array(const std::string& key) const {
-  const auto& v = at(key);
-  if (auto a = v.as_vector<int32_t>()) return std::move(*a);
-  wrong_type(key, v, "an array of i32");
+  return get_as<std::vector<int32_t>>(key, "an array of i32", [](const GgufValue& v) { return v.as_vector<int32_t>(); });
 }
 
 std::optional<std::string> GgufMetadata::find_string(const std::string& key) const {

@@ -143,6 +143,9 @@ class GgufMetadata {
 
  private:
   [[noreturn]] void wrong_type(const std::string& key, const GgufValue& v, const char* expected) const;
+  // The value of `key` converted by `convert` (returning std::optional<T>), or wrong_type().
+  template <class T, class Convert>
+  T get_as(const std::string& key, const char* expected, Convert convert) const;
   std::string source_;
   std::vector<std::pair<std::string, GgufValue>> entries_;
   std::unordered_map<std::string, size_t> index_;

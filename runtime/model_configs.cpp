@@ -165,6 +165,10 @@ ModelConfig parse_hf_config(const std::string& json_text, const std::string& sou
 }
 
 ModelConfig load_model_config(const std::string& name_or_path) {
+  if (std::filesystem::is_directory(name_or_path)) {  // a Hugging Face model folder
+    const auto cfg = (std::filesystem::path(name_or_path) / "config.json").string();
+    return parse_hf_config(read_text(cfg), cfg);
+  }
   const bool is_file = std::filesystem::is_regular_file(name_or_path) ||
                        (name_or_path.size() > 5 && name_or_path.ends_with(".json"));
   if (!is_file) return named_model_config(name_or_path);

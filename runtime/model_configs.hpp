@@ -37,7 +37,8 @@ std::vector<std::string> known_model_configs();  // "llama-2-7b", ...
 ModelConfig named_model_config(const std::string& name);
 // A Hugging Face config.json's text; `source` names it in errors.
 ModelConfig parse_hf_config(const std::string& json_text, const std::string& source);
-// A known name, or a path to a config.json (a file that exists or a name ending in .json).
+// A known name, a path to a config.json (a file that exists or a name ending
+// in .json), or a Hugging Face model folder holding one.
 ModelConfig load_model_config(const std::string& name_or_path);
 
 }  // namespace vkq

@@ -52,17 +52,10 @@ void add_convert_command(Cli& cli) {
     const Vocab vocab = read_llama2c_tokenizer(opts->tokenizer, static_cast<uint32_t>(ckpt.config().vocab_size));
     AtomicOutputFile out(opts->out);
     ProgressLine progress("convert");
-    Llama2cConvertOptions co;
-    co.type = *type;
-    uint64_t bytes = 0;
-    co.progress = [&](uint64_t done, uint64_t total) {
-      bytes = done;
-      progress.update(done, total);
-    };
-    convert_llama2c(ckpt, vocab, out.sink(), co);
+    convert_llama2c(ckpt, vocab, out.sink(), {.type = *type, .progress = progress.reporter()});
     out.commit();
     std::printf("wrote %s: llama, %s, %llu bytes\n", opts->out.c_str(), ggml_type_name(*type),
-                static_cast<unsigned long long>(bytes));
+                static_cast<unsigned long long>(progress.done()));
     cli.result = 0;
   });
 }

@@ -26,7 +26,7 @@ void add_synth_command(Cli& cli) {
   };
   auto opts = std::make_shared<Opts>();
   sub->add_option("CONFIG", opts->config, "A named config (" + fmt::format("{}", fmt::join(known_model_configs(), ", ")) +
-                                              ") or a Hugging Face config.json")->required();
+                                              "), a Hugging Face config.json or a model folder holding one")->required();
   sub->add_option("--type", opts->type, "Weight type: f32, f16, bf16, q8_0, q4_0, q4_1")->required();
   sub->add_option("-o,--output", opts->out, "Output GGUF file")->required();
   sub->add_option("--seed", opts->seed, "Random seed (default 0)");
@@ -37,17 +37,10 @@ void add_synth_command(Cli& cli) {
     const ModelConfig cfg = load_model_config(opts->config);
     AtomicOutputFile out(opts->out);
     ProgressLine progress("synth " + cfg.name);
-    SynthOptions so;
-    so.type = *type;
-    so.seed = opts->seed;
-    so.threads = opts->threads;
-    uint64_t bytes = 0;
-    so.progress = [&](uint64_t done, uint64_t total) {
-      bytes = done;
-      progress.update(done, total);
-    };
-    synth_model(cfg, out.sink(), so);
+    synth_model(cfg, out.sink(),
+                {.type = *type, .seed = opts->seed, .threads = opts->threads, .progress = progress.reporter()});
     out.commit();
+    const uint64_t bytes = progress.done();
     std::printf("wrote %s: %s, %s, %llu bytes (%.2f GiB)\n", opts->out.c_str(), cfg.name.c_str(),
                 ggml_type_name(*type), static_cast<unsigned long long>(bytes), double(bytes) / (1024.0 * 1024.0 * 1024.0));
     cli.result = 0;

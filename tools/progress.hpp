@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 
 namespace vkq::cli {
@@ -20,8 +21,16 @@ class ProgressLine {
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
 
+  // A progress callback for the libraries (done_bytes, total_bytes) that
+  // updates this line; the object must outlive it.
+  std::function<void(uint64_t, uint64_t)> reporter() {
+    return [this](uint64_t done, uint64_t total) { update(done, total); };
+  }
+  uint64_t done() const { return done_; }  // the last count reported
+
   // Redrawn at most five times a second, and always at the end.
   void update(uint64_t done, uint64_t total) {
+    done_ = done;
     if (!tty_) return;
     const auto now = std::chrono::steady_clock::now();
     if (done < total && shown_ && now - last_ < std::chrono::milliseconds(200)) return;
@@ -37,6 +46,7 @@ class ProgressLine {
   std::string label_;
   bool tty_;
   bool shown_ = false;
+  uint64_t done_ = 0;
   std::chrono::steady_clock::time_point last_{};
 };
 

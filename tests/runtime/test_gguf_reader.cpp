@@ -277,15 +277,9 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> fuzz_seeds() {
 }  // namespace
 
 TEST_CASE("the fuzz seed corpus parses", "[gguf]") {
-  const auto dir = std::filesystem::path(VKQ_SOURCE_DIR) / "tests/fuzz/corpus/gguf";
-  size_t n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    INFO(e.path());
-    const auto b = vkq::test::read_file(e.path());
-    CHECK_NOTHROW(parse(b));
-    ++n;
-  }
-  CHECK(n == fuzz_seeds().size());
+  const auto files = vkq::test::files_in(std::filesystem::path(VKQ_SOURCE_DIR) / "tests/fuzz/corpus/gguf");
+  CHECK(files.size() == fuzz_seeds().size());
+  for (const auto& p : files) CHECK_NOTHROW(parse(vkq::test::read_file(p)));
 }
 
 TEST_CASE("write the fuzz seed corpus", "[.fuzz-corpus]") {
@@ -300,13 +294,11 @@ TEST_CASE("write the fuzz seed corpus", "[.fuzz-corpus]") {
 // Inputs the fuzzer once broke the reader or its users with, replayed
 // through the fuzz target's own checks.
 TEST_CASE("fuzz findings stay fixed", "[gguf]") {
-  const auto dir = std::filesystem::path(VKQ_SOURCE_DIR) / "tests/fuzz/regressions/gguf";
-  size_t n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    INFO(e.path());
-    const auto b = vkq::test::read_file(e.path());
+  const auto files = vkq::test::files_in(std::filesystem::path(VKQ_SOURCE_DIR) / "tests/fuzz/regressions/gguf");
+  CHECK(!files.empty());
+  for (const auto& p : files) {
+    INFO(p);
+    const auto b = vkq::test::read_file(p);
     CHECK_NOTHROW(vkq::fuzz::check_gguf_input(b.data(), b.size()));
-    ++n;
   }
-  CHECK(n > 0);
 }

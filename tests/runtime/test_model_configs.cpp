@@ -9,6 +9,7 @@
 #include "error.hpp"
 #include "llama_tensors.hpp"
 #include "model_configs.hpp"
+#include "support/gguf_builder.hpp"
 #include "synth.hpp"
 
 using Catch::Matchers::ContainsSubstring;
@@ -96,6 +97,13 @@ TEST_CASE("bad config.json files name the key", "[configs]") {
   bad("[1, 2]", "expected a JSON object");
   bad("{nope", "not valid JSON");
   CHECK_THROWS_WITH(vkq::load_model_config("/nonexistent/config.json"), ContainsSubstring("/nonexistent/config.json: cannot open"));
+  vkq::test::TempDir dir;
+  CHECK_THROWS_WITH(vkq::load_model_config(dir.dir().string()), ContainsSubstring("config.json: cannot open"));
+  const std::string tiny = R"({"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+    "vocab_size": 300, "max_position_embeddings": 128})";
+  dir.write("config.json", std::vector<uint8_t>(tiny.begin(), tiny.end()));
+  CHECK(vkq::load_model_config(dir.dir().string()).hp.block_count == 2);
+  CHECK(vkq::load_model_config(dir.path("config.json").string()).hp.block_count == 2);
 }
 
 TEST_CASE("planned files: Llama-2-7B Q4_0 is 291 tensors and 3.53 GiB", "[configs]") {

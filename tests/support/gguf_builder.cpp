@@ -92,6 +92,14 @@ std::vector<uint8_t> read_file(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 std::vector<uint8_t> stories260k_gguf(GgmlType type) {
   const std::string dir = models_dir();
   const Llama2cCheckpoint ckpt(dir + "/stories260K.bin");

@@ -75,6 +75,8 @@ class TempDir {
 };
 
 std::vector<uint8_t> read_file(const std::filesystem::path& p);
+// The files in `dir` (not recursive), sorted.
+std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir);
 
 // stories260K converted to GGUF in memory (f32 unless told), from VKQ_MODELS_DIR.
 std::vector<uint8_t> stories260k_gguf(GgmlType type = GgmlType::F32);
