@@ -139,7 +139,9 @@ void synth_model(const ModelConfig& cfg, ByteSink& out, const SynthOptions& opts
   const uint64_t total = w.file_size();
   w.begin(out);
 
-  const unsigned n_threads = std::max(1u, opts.threads ? opts.threads : std::thread::hardware_concurrency());
+  // Each worker holds one chunk (about 4 MB of floats plus its blocks); the
+  // default stops at 32 workers, past which the disk is the limit anyway.
+  const unsigned n_threads = std::max(1u, opts.threads ? opts.threads : std::min(32u, std::thread::hardware_concurrency()));
   struct Chunk {
     std::vector<float> x;
     std::vector<uint8_t> q;

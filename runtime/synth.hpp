@@ -21,7 +21,7 @@ namespace vkq {
 struct SynthOptions {
   GgmlType type = GgmlType::Q4_0;  // every matrix (token_embd and output included); norms F32
   uint64_t seed = 0;
-  unsigned threads = 0;  // 0: hardware concurrency. The output does not depend on it.
+  unsigned threads = 0;  // 0: hardware concurrency, at most 32. The output does not depend on it.
   std::function<void(uint64_t done_bytes, uint64_t total_bytes)> progress;
 };
 

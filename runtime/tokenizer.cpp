@@ -7,6 +7,12 @@
 
 namespace vkq {
 
+Tokenizer::Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
+  if (vocab_.tokens.empty() || vocab_.scores.size() != vocab_.tokens.size() || vocab_.types.size() != vocab_.tokens.size())
+    throw InputError(fmt::format("tokenizer: {} tokens with {} scores and {} types", vocab_.tokens.size(),
+                                 vocab_.scores.size(), vocab_.types.size()));
+}
+
 void Tokenizer::check_id(int32_t id) const {
   if (id < 0 || static_cast<size_t>(id) >= vocab_.size())
     throw InputError(fmt::format("token id {} is outside the vocabulary (0..{})", id, vocab_.size() - 1));

@@ -17,7 +17,8 @@ namespace vkq {
 
 class Tokenizer {
  public:
-  explicit Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {}
+  // InputError unless scores and types have one entry per token.
+  explicit Tokenizer(Vocab vocab);
   virtual ~Tokenizer() = default;
 
   // Token ids for `text` (raw bytes, normally UTF-8): BOS first when add_bos

@@ -8,6 +8,7 @@
 #include "support/gguf_builder.hpp"
 #include "support/gpu.hpp"
 #include "tokenizer.hpp"
+#include "tokenizer_spm.hpp"
 #include "vocab.hpp"
 
 using Catch::Matchers::ContainsSubstring;
@@ -148,4 +149,7 @@ TEST_CASE("tokenizer metadata errors name the key", "[tokenizer]") {
   const auto tok = vkq::make_tokenizer(hand_vocab({{"a", 0}}));
   CHECK_THROWS_WITH(tok->decode(std::vector<int32_t>{5000}), ContainsSubstring("token id 5000 is outside the vocabulary"));
   CHECK_THROWS_AS(tok->token_to_piece(-1), vkq::InputError);
+  vkq::Vocab v = tok->vocab();
+  v.scores.pop_back();
+  CHECK_THROWS_WITH(vkq::SpmTokenizer(v), ContainsSubstring("260 tokens with 259 scores and 260 types"));
 }
