@@ -14,5 +14,8 @@ struct Cli {
 
 void add_devices_command(Cli& cli);
 void add_bench_command(Cli& cli);
+void add_inspect_command(Cli& cli);
+void add_convert_command(Cli& cli);
+void add_synth_command(Cli& cli);
 
 }  // namespace vkq::cli

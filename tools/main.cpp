@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   cli.app.set_version_flag("--version", std::string("vkq ") + VKQ_VERSION);
   vkq::cli::add_devices_command(cli);
   vkq::cli::add_bench_command(cli);
+  vkq::cli::add_inspect_command(cli);
+  vkq::cli::add_convert_command(cli);
+  vkq::cli::add_synth_command(cli);
   try {
     cli.app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
