@@ -36,13 +36,19 @@ case "$mode" in
         row $t 4096 14336 1 --wg $wg --rows $r --unroll $u "$@"; done; done; done
     done ;;
   table)
+    # Decode GEMV targets: n = 1 at the four shapes, Q4_0 and Q8_0.
     for t in q4_0 q8_0; do
       for mk in "4096 4096" "14336 4096" "4096 14336" "128256 4096"; do row $t $mk 1; done
     done
-    row q4_0 128 4096 1   # tiny: the fixed cost of a dispatch + barrier + timestamp
-    for t in f16 q4_1; do row $t 4096 14336 1; done
-    for t in q4_0 q8_0 f16; do row $t 4096 14336 512; done
-    for mk in "4096 4096" "14336 4096"; do row q4_0 $mk 512; done
-    for n in 2 4 8; do row q4_0 4096 14336 $n; done ;;
+    # Other types, the fp32-dequantizing variant, and a tiny shape that shows
+    # the fixed cost of one call (dispatches + barrier + timestamps).
+    row q4_1 4096 14336 1; row f16 4096 14336 1
+    row q4_0 4096 14336 1 --variant matvec_q4_0_f32_subgroup
+    row q4_0 128 4096 1
+    for n in 2 4 8; do row q4_0 4096 14336 $n; done
+    # Prefill GEMM, n = 512.
+    for mk in "4096 4096" "14336 4096" "4096 14336"; do row q4_0 $mk 512; done
+    for t in q8_0 f16; do row $t 4096 14336 512; done
+    row q4_0 4096 14336 512 --variant matmul_q4_0_f32_tiled ;;
 esac
 python3 .device/summarize.py "$out/matmul.jsonl" | tee "$out/table.md"
