@@ -145,6 +145,7 @@ MatmulResult bench_matmul(Device& device, const MatmulOptions& o) {
 
   ops::Matmul mm(device, o.type, o.act, o.variant, o.tuning);
   r.variant = mm.variant_for(o.n);
+  r.config = mm.config_for(o.m, o.n);
 
   // Correctness first: GPU result against the fp64 CPU reference on a sample
   // of rows (all rows when small).
@@ -215,7 +216,7 @@ nlohmann::json to_json(const CopyResult& r) {
 }
 
 nlohmann::json to_json(const MatmulResult& r) {
-  return {{"variant", r.variant},       {"max_rel_err", r.max_rel_err}, {"tolerance", r.tolerance},
+  return {{"variant", r.variant},       {"config", r.config},           {"max_rel_err", r.max_rel_err}, {"tolerance", r.tolerance},
           {"passed", r.passed()},       {"checked_rows", r.checked_rows}, {"median_us", r.median_us},
           {"min_us", r.min_us},         {"gbps", r.gbps},               {"tflops", r.tflops},
           {"copy_gbps", r.copy_gbps},   {"pct_of_copy", r.pct_of_copy}, {"weight_bytes", r.weight_bytes},
