@@ -120,17 +120,7 @@ MatmulResult bench_matmul(Device& device, const MatmulOptions& o) {
   std::uniform_real_distribution<float> ud(-1.0f, 1.0f);
   std::vector<float> x(uint64_t(o.n) * o.k);
   for (auto& v : x) v = ud(rng);
-  std::vector<uint8_t> xbytes;
-  if (o.act == ops::ActType::f16) {
-    std::vector<uint16_t> h(x.size());
-    for (size_t i = 0; i < x.size(); ++i) {
-      h[i] = fp32_to_fp16(x[i]);
-      x[i] = fp16_to_fp32(h[i]);
-    }
-    xbytes.assign(reinterpret_cast<uint8_t*>(h.data()), reinterpret_cast<uint8_t*>(h.data() + h.size()));
-  } else {
-    xbytes.assign(reinterpret_cast<uint8_t*>(x.data()), reinterpret_cast<uint8_t*>(x.data() + x.size()));
-  }
+  const std::vector<uint8_t> xbytes = ops::activation_bytes(x, o.act);
 
   // Several copies of the weights, rotated between runs.
   std::vector<GpuMatrix> copies;

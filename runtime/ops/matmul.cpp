@@ -44,6 +44,17 @@ void matmul_ref(GgmlType t, const void* w, uint32_t M, uint32_t K, const float* 
   }
 }
 
+std::vector<uint8_t> activation_bytes(std::vector<float>& x, ActType act) {
+  if (act == ActType::f32)
+    return {reinterpret_cast<const uint8_t*>(x.data()), reinterpret_cast<const uint8_t*>(x.data() + x.size())};
+  std::vector<uint16_t> h(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    h[i] = fp32_to_fp16(x[i]);
+    x[i] = fp16_to_fp32(h[i]);
+  }
+  return {reinterpret_cast<const uint8_t*>(h.data()), reinterpret_cast<const uint8_t*>(h.data() + h.size())};
+}
+
 Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, MatmulTuning tuning)
     : device_(device), wtype_(wtype), act_(act), gemm_tuning_(tuning.gemm) {
   if (!ggml_type_info(wtype).supported) throw InputError(fmt::format("{}: not supported yet", ggml_type_name(wtype)));

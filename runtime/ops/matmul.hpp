@@ -11,6 +11,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "buffer.hpp"
 #include "command_stream.hpp"
@@ -25,6 +26,11 @@ enum class ActType { f32, f16 };
 // w: M rows in GGUF layout; x: n columns of K (stride x_stride); y: n x M.
 void matmul_ref(GgmlType t, const void* w, uint32_t M, uint32_t K, const float* x, uint32_t n, uint32_t x_stride,
                 float* y);
+
+// Activations as the kernels read them: the bytes of x as fp32, or as fp16
+// (ActType::f16, then x itself is rounded to fp16 so that a CPU reference
+// sees the values the GPU does).
+std::vector<uint8_t> activation_bytes(std::vector<float>& x, ActType act);
 
 struct MatmulTuning {
   uint32_t wg = 0;    // GEMV workgroup size (0 = default)

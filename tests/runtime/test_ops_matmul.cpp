@@ -3,6 +3,7 @@
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
+#include <catch2/generators/catch_generators_range.hpp>
 
 #include "buffer.hpp"
 #include "command_stream.hpp"
@@ -15,53 +16,34 @@
 
 using namespace vkq;
 
-using test::check_matmul;
-using test::runnable;
+using test::check_every_variant;
 using Shape = test::MatmulShape;
-
-namespace {
-
-std::string gemv_op(GgmlType t, ops::ActType act) { return test::matmul_op("matvec", t, act); }
-
-}  // namespace
+using Catch::Generators::from_range;
 
 // Every shape of the issue on every runnable variant: run once per suite
 // (lavapipe compiles each pipeline with LLVM, seconds each).
 TEST_CASE("GEMV matches the CPU reference for every type, activation type, variant and shape", "[gpu][kernel-full]") {
-  const auto t = GENERATE(GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0, GgmlType::F16, GgmlType::BF16, GgmlType::F32);
+  const auto t = GENERATE(from_range(test::matmul_weight_types()));
   const auto act = GENERATE(ops::ActType::f32, ops::ActType::f16);
   const auto s = GENERATE(Shape{1, 32, 1}, Shape{7, 64, 2}, Shape{33, 4096, 3}, Shape{1000, 512, 7},
                           Shape{33, 14336, 8}, Shape{7, 1024, 9}, Shape{130, 256, 17});
-  const auto variants = runnable(gemv_op(t, act));
-  REQUIRE(!variants.empty());
-  for (const auto& v : variants) check_matmul(t, act, v, s);
+  check_every_variant("matvec", t, act, {s});
 }
 
 // The same on two shapes, re-run under each profile and subgroup size.
 TEST_CASE("GEMV matches the CPU reference under the device profile", "[gpu][kernel]") {
-  const auto t = GENERATE(GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0, GgmlType::F16, GgmlType::BF16, GgmlType::F32);
+  const auto t = GENERATE(from_range(test::matmul_weight_types()));
   const auto act = GENERATE(ops::ActType::f32, ops::ActType::f16);
-  const auto variants = runnable(gemv_op(t, act));
-  REQUIRE(!variants.empty());
-  // The selector's choice must be one the device can run.
-  const auto chosen = select_variant(test::device(), gemv_op(t, act));
-  CHECK(std::find(variants.begin(), variants.end(), chosen) != variants.end());
-  for (const auto& v : variants) {
-    check_matmul(t, act, v, Shape{33, 1024, 1});
-    check_matmul(t, act, v, Shape{7, 64, 3});
-  }
+  check_every_variant("matvec", t, act, {Shape{33, 1024, 1}, Shape{7, 64, 3}});
 }
 
 TEST_CASE("plain-type weights with K not a multiple of 32 (stories260K's 172)", "[gpu][kernel]") {
   const auto t = GENERATE(GgmlType::F32, GgmlType::F16);
-  for (const auto& v : runnable(gemv_op(t, ops::ActType::f32))) {
-    check_matmul(t, ops::ActType::f32, v, Shape{64, 172, 1});
-    check_matmul(t, ops::ActType::f32, v, Shape{7, 4, 3});
-  }
+  check_every_variant("matvec", t, ops::ActType::f32, {Shape{64, 172, 1}, Shape{7, 4, 3}});
 }
 
 TEST_CASE("weights split across chunks give the same result", "[gpu][kernel]") {
-  for (const auto& v : runnable("matvec_q4_0_f32")) check_matmul(GgmlType::Q4_0, ops::ActType::f32, v, Shape{100, 256, 2}, 16 * 128 * 7);
+  check_every_variant("matvec", GgmlType::Q4_0, ops::ActType::f32, {Shape{100, 256, 2}}, 16 * 128 * 7);
 }
 
 TEST_CASE("a weight over 128 MiB is split under maxStorageBufferRange", "[gpu][kernel-full]") {

@@ -1,10 +1,9 @@
 // The prefill GEMM path of ops::Matmul (n > 8): matmul_<type>_<act>_tiled and
 // _coopmat against the fp64 CPU reference (tolerances in
 // tests/support/matmul_check.cpp), and how the GEMM variant is chosen.
-#include <algorithm>
-
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
+#include <catch2/generators/catch_generators_range.hpp>
 
 #include "ops/matmul.hpp"
 #include "shader_registry.hpp"
@@ -13,63 +12,42 @@
 #include "variant_select.hpp"
 
 using namespace vkq;
-using test::check_matmul;
+using test::check_every_variant;
 using test::runnable;
 using Shape = test::MatmulShape;
-
-namespace {
-
-std::string gemm_op(GgmlType t, ops::ActType act) { return test::matmul_op("matmul", t, act); }
-
-}  // namespace
+using Catch::Generators::from_range;
 
 // Odd M (1, 7, 33, 130, 1000: partial row tiles), K from 32 to 4096, n = 9,
 // 17, 64, 130 (partial column tiles): run once per suite.
 TEST_CASE("GEMM matches the CPU reference for every type, activation type, variant and shape", "[gpu][kernel-full]") {
-  const auto t = GENERATE(GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0, GgmlType::F16, GgmlType::BF16, GgmlType::F32);
+  const auto t = GENERATE(from_range(test::matmul_weight_types()));
   const auto act = GENERATE(ops::ActType::f32, ops::ActType::f16);
   const auto s = GENERATE(Shape{1, 32, 9}, Shape{7, 4096, 17}, Shape{33, 1024, 64}, Shape{1000, 256, 130},
                           Shape{130, 96, 130}, Shape{1000, 4096, 9});
-  const auto variants = runnable(gemm_op(t, act));
-  REQUIRE(!variants.empty());
-  for (const auto& v : variants) check_matmul(t, act, v, s);
+  check_every_variant("matmul", t, act, {s});
 }
 
 // Small shapes, re-run under each profile (16 KiB shared memory, 256
 // invocations, ...) and subgroup size: each picks its own tile.
 TEST_CASE("GEMM matches the CPU reference under the device profile", "[gpu][kernel]") {
-  const auto t = GENERATE(GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0, GgmlType::F16, GgmlType::BF16, GgmlType::F32);
+  const auto t = GENERATE(from_range(test::matmul_weight_types()));
   const auto act = GENERATE(ops::ActType::f32, ops::ActType::f16);
-  const auto variants = runnable(gemm_op(t, act));
-  REQUIRE(!variants.empty());
-  // The selector's choice must be one the device can run.
-  const auto chosen = select_variant(test::device(), gemm_op(t, act));
-  CHECK(std::find(variants.begin(), variants.end(), chosen) != variants.end());
-  for (const auto& v : variants) {
-    check_matmul(t, act, v, Shape{33, 256, 9});
-    check_matmul(t, act, v, Shape{130, 64, 20});
-  }
+  check_every_variant("matmul", t, act, {Shape{33, 256, 9}, Shape{130, 64, 20}});
 }
 
 TEST_CASE("GEMM with plain-type weights and K not a multiple of 32", "[gpu][kernel]") {
   const auto t = GENERATE(GgmlType::F32, GgmlType::F16);
-  for (const auto& v : runnable(gemm_op(t, ops::ActType::f32))) {
-    check_matmul(t, ops::ActType::f32, v, Shape{64, 172, 17});
-    check_matmul(t, ops::ActType::f32, v, Shape{7, 4, 9});
-  }
+  check_every_variant("matmul", t, ops::ActType::f32, {Shape{64, 172, 17}, Shape{7, 4, 9}});
 }
 
 TEST_CASE("GEMM over weights split across chunks", "[gpu][kernel]") {
   // 16 * 128 * 7 bytes per plane: chunks of 112 Q4_0 rows of K = 256 (row0
   // not a multiple of the tile).
-  for (const auto& v : runnable("matmul_q4_0_f32")) check_matmul(GgmlType::Q4_0, ops::ActType::f32, v, Shape{300, 256, 17}, 16 * 128 * 7);
+  check_every_variant("matmul", GgmlType::Q4_0, ops::ActType::f32, {Shape{300, 256, 17}}, 16 * 128 * 7);
 }
 
 TEST_CASE("a forced GEMM variant also runs n <= 8", "[gpu][kernel]") {
-  for (const auto& v : runnable("matmul_q8_0_f16")) {
-    check_matmul(GgmlType::Q8_0, ops::ActType::f16, v, Shape{33, 128, 1});
-    check_matmul(GgmlType::Q8_0, ops::ActType::f16, v, Shape{7, 64, 3});
-  }
+  check_every_variant("matmul", GgmlType::Q8_0, ops::ActType::f16, {Shape{33, 128, 1}, Shape{7, 64, 3}});
 }
 
 TEST_CASE("the GEMM runs for n > 8 and the GEMV for n <= 8", "[gpu]") {

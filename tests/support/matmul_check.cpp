@@ -42,17 +42,7 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
                          << " K=" << s.K << " n=" << s.n);
   const auto wfile = random_weights(t, s.M, s.K);
   auto x = random_floats(uint64_t(s.n) * s.K);
-  std::vector<uint8_t> xbytes;
-  if (act == ops::ActType::f16) {
-    std::vector<uint16_t> h(x.size());
-    for (size_t i = 0; i < x.size(); ++i) {
-      h[i] = fp32_to_fp16(x[i]);
-      x[i] = fp16_to_fp32(h[i]);
-    }
-    xbytes.assign(reinterpret_cast<uint8_t*>(h.data()), reinterpret_cast<uint8_t*>(h.data() + h.size()));
-  } else {
-    xbytes.assign(reinterpret_cast<uint8_t*>(x.data()), reinterpret_cast<uint8_t*>(x.data() + x.size()));
-  }
+  const auto xbytes = ops::activation_bytes(x, act);
   std::vector<float> ref(uint64_t(s.n) * s.M), out(ref.size());
   ops::matmul_ref(t, wfile.data(), s.M, s.K, x.data(), s.n, s.K, ref.data());
 
@@ -113,6 +103,23 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
   CHECK(unwritten == 0);
   INFO("worst error / tolerance = " << worst << " at row " << worst_at % s.M << " column " << worst_at / s.M);
   CHECK(worst <= 1.0);
+}
+
+void check_every_variant(const char* kind, GgmlType t, ops::ActType act, std::initializer_list<MatmulShape> shapes,
+                         uint64_t max_plane) {
+  const std::string op = matmul_op(kind, t, act);
+  const auto variants = runnable(op);
+  REQUIRE(!variants.empty());
+  const auto chosen = select_variant(device(), op);
+  CHECK(std::find(variants.begin(), variants.end(), chosen) != variants.end());
+  for (const auto& v : variants)
+    for (const auto& s : shapes) check_matmul(t, act, v, s, max_plane);
+}
+
+const std::vector<GgmlType>& matmul_weight_types() {
+  static const std::vector<GgmlType> types = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0,
+                                              GgmlType::F16,  GgmlType::BF16, GgmlType::F32};
+  return types;
 }
 
 std::string matmul_op(const char* kind, GgmlType t, ops::ActType act) {
