@@ -3,7 +3,7 @@
 # nothing: takes the bundle from benchmarks/bundle.sh (carried as .device)
 # and the Vulkan loader from ../shared/device/prepare.sh (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_kernels.sh [table|tune|quick]
+#   bash .device/h100_kernels.sh [table|tune|gemm|quick]
 # Writes logs and JSON under $OUT (or ./bench-out).
 set -uo pipefail
 mode=${1:-table}
@@ -35,6 +35,16 @@ case "$mode" in
       for wg in 32 64 128; do for r in 1 2 4; do for u in 1 2 4; do
         row $t 4096 14336 1 --wg $wg --rows $r --unroll $u "$@"; done; done; done
     done ;;
+  gemm)  # cooperative-matrix GEMM: workgroup size x tile, n = 512 (and the tiled kernel once)
+    for mk in "4096 14336" "4096 4096" "14336 4096"; do
+      row q4_0 $mk 512 "$@"
+      for wg in 128 256; do for tm in 64 128; do for tn in 64 128; do
+        row q4_0 $mk 512 --gemm-wg $wg --tile-m $tm --tile-n $tn "$@"; done; done; done
+    done
+    for t in q8_0 f16 q4_1; do row $t 4096 14336 512 "$@"; done
+    row q4_0 4096 14336 512 --act f16 "$@"
+    for n in 16 64 128; do row q4_0 4096 14336 $n "$@"; done
+    row q4_0 4096 14336 512 --variant matmul_q4_0_f32_tiled "$@" ;;
   table)
     # Decode GEMV targets: n = 1 at the four shapes, Q4_0 and Q8_0.
     for t in q4_0 q8_0; do

@@ -16,9 +16,10 @@ def documents(text):
         yield doc
 
 
-print("| type | m | k | n | act | variant | µs (median) | GB/s | % of copy | TFLOP/s | max_rel_err |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| type | m | k | n | act | variant | config | µs (median) | GB/s | % of copy | TFLOP/s | max_rel_err |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for d in documents(open(sys.argv[1]).read()):
     s, m = d["shape"], d["matmul"]
-    print(f"| {s['type']} | {s['m']} | {s['k']} | {s['n']} | {s['act']} | {m['variant']} | {m['median_us']:.2f} "
+    print(f"| {s['type']} | {s['m']} | {s['k']} | {s['n']} | {s['act']} | {m['variant']} | {m.get('config', '')} "
+          f"| {m['median_us']:.2f} "
           f"| {m['gbps']:.0f} | {m['pct_of_copy']:.1f}% | {m['tflops']:.2f} | {m['max_rel_err']:.2g} |")

@@ -262,10 +262,19 @@ DeviceCaps read_device_caps(const vk::raii::PhysicalDevice& pd, uint32_t index) 
   return c;
 }
 
+bool has_coopmat_shape(const DeviceCaps& c, uint32_t m, uint32_t n, uint32_t k, const std::string& ab_type,
+                       const std::string& acc_type) {
+  if (!c.coopmat) return false;
+  return std::any_of(c.coopmat_shapes.begin(), c.coopmat_shapes.end(), [&](const CoopMatShape& s) {
+    return s.m == m && s.n == n && s.k == k && s.a_type == ab_type && s.b_type == ab_type && s.c_type == acc_type &&
+           s.result_type == acc_type && s.scope == "subgroup";
+  });
+}
+
 const std::vector<std::string>& known_features() {
   static const std::vector<std::string> k = {"subgroup_basic", "subgroup_arith", "fp16",          "int8_storage",
                                              "int16_storage",  "storage16",      "int_dot",       "int_dot_accel",
-                                             "coopmat"};
+                                             "coopmat",        "coopmat_f16_16"};
   return k;
 }
 
@@ -279,6 +288,7 @@ bool caps_have_feature(const DeviceCaps& c, const std::string& f) {
   if (f == "int_dot") return c.int_dot;
   if (f == "int_dot_accel") return c.int_dot && c.int_dot_4x8_accel;
   if (f == "coopmat") return c.coopmat;
+  if (f == "coopmat_f16_16") return has_coopmat_shape(c, 16, 16, 16, "f16", "f32");
   throw InputError(fmt::format("unknown device feature '{}' (known: {})", f, fmt::join(known_features(), ", ")));
 }
 

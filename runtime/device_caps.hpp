@@ -95,7 +95,13 @@ struct DeviceCaps {
 // extensions the device advertises.
 DeviceCaps read_device_caps(const vk::raii::PhysicalDevice& pd, uint32_t index);
 
+// Whether the driver lists a subgroup-scope cooperative-matrix shape
+// M x N x K with A and B of `ab_type` and C and the result of `acc_type`.
+bool has_coopmat_shape(const DeviceCaps& caps, uint32_t m, uint32_t n, uint32_t k, const std::string& ab_type,
+                       const std::string& acc_type);
+
 // Feature names used by the variant table (shaders/variants.txt).
+// coopmat_f16_16 = has_coopmat_shape(caps, 16, 16, 16, "f16", "f32").
 // Returns false for a name the device lacks; throws InputError for an unknown name.
 bool caps_have_feature(const DeviceCaps& caps, const std::string& feature);
 const std::vector<std::string>& known_features();

@@ -15,6 +15,7 @@
 #define VKQ_PC_MATMUL
 #include "push_constants.h"
 #include "weights.glsl"
+#include "activations.glsl"
 #ifdef USE_SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -26,14 +27,6 @@ layout(constant_id = 2) const uint NCOLS = 1;     // activation columns compiled
 layout(constant_id = 3) const uint NSUB_MAX = 64; // most subgroups per workgroup (WG_SIZE / min subgroup size)
 layout(local_size_x_id = 0) in;
 
-#ifdef ACT_F16
-layout(std430, binding = WBINDINGS) readonly buffer Act { uvec2 xv[]; };
-vec4 load_x4(uint i) { const uvec2 u = xv[i]; return vec4(unpackHalf2x16(u.x), unpackHalf2x16(u.y)); }
-#else
-layout(std430, binding = WBINDINGS) readonly buffer Act { vec4 xv[]; };
-vec4 load_x4(uint i) { return xv[i]; }
-#endif
-layout(std430, binding = WBINDINGS + 1) writeonly buffer Out { float y[]; };
 
 #ifdef USE_SUBGROUP
 shared float red[NSUB_MAX * ROWS * NCOLS];

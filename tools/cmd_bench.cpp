@@ -61,7 +61,7 @@ void add_bench_command(Cli& cli) {
 
   struct MatmulOpts {
     std::string device, type = "q4_0", act = "f32", variant;
-    uint32_t m = 4096, k = 4096, n = 1, wg = 0, rows = 0, unroll = 0;
+    uint32_t m = 4096, k = 4096, n = 1, wg = 0, rows = 0, unroll = 0, gemm_wg = 0, tile_m = 0, tile_n = 0;
     int runs = 20;
     uint64_t seed = 1;
     bool json = false;
@@ -78,6 +78,9 @@ void add_bench_command(Cli& cli) {
   mm->add_option("--wg", mo->wg, "GEMV workgroup size (tuning)");
   mm->add_option("--rows", mo->rows, "GEMV rows per workgroup (tuning)");
   mm->add_option("--unroll", mo->unroll, "Integer-dot GEMV granules in flight per invocation (tuning)");
+  mm->add_option("--gemm-wg", mo->gemm_wg, "GEMM invocations per workgroup (tuning, n > 8)");
+  mm->add_option("--tile-m", mo->tile_m, "GEMM weight rows per workgroup tile (tuning, n > 8)");
+  mm->add_option("--tile-n", mo->tile_n, "GEMM activation columns per workgroup tile (tuning, n > 8)");
   mm->add_option("--runs", mo->runs, "Timed runs (median reported)")->check(CLI::Range(20, 10000));
   mm->add_option("--seed", mo->seed, "Seed for the random data");
   mm->add_flag("--json", mo->json, "Print one JSON document");
@@ -93,7 +96,7 @@ void add_bench_command(Cli& cli) {
     o.n = mo->n;
     o.act = mo->act == "f16" ? ops::ActType::f16 : ops::ActType::f32;
     o.variant = mo->variant;
-    o.tuning = {mo->wg, mo->rows, mo->unroll};
+    o.tuning = {mo->wg, mo->rows, mo->unroll, {mo->gemm_wg, mo->tile_m, mo->tile_n}};
     o.runs = mo->runs;
     o.seed = mo->seed;
     const auto r = bench::bench_matmul(*dev, o);
@@ -103,8 +106,8 @@ void add_bench_command(Cli& cli) {
                        {"matmul", bench::to_json(r)}};
       std::printf("%s\n", j.dump(2).c_str());
     } else {
-      std::printf("%s %s m=%u k=%u n=%u act=%s variant=%s\n", dev->caps().name.c_str(), mo->type.c_str(), o.m, o.k, o.n,
-                  mo->act.c_str(), r.variant.c_str());
+      std::printf("%s %s m=%u k=%u n=%u act=%s variant=%s (%s)\n", dev->caps().name.c_str(), mo->type.c_str(), o.m, o.k,
+                  o.n, mo->act.c_str(), r.variant.c_str(), r.config.c_str());
       std::printf("  check: max_rel_err %.3g (tolerance %.1g, %u rows) %s\n", r.max_rel_err, r.tolerance, r.checked_rows,
                   r.passed() ? "ok" : "FAILED");
       std::printf("  time: %.2f us median (min %.2f, %d runs, %d weight copies rotated)\n", r.median_us, r.min_us, r.runs,

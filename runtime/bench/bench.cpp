@@ -120,17 +120,7 @@ MatmulResult bench_matmul(Device& device, const MatmulOptions& o) {
   std::uniform_real_distribution<float> ud(-1.0f, 1.0f);
   std::vector<float> x(uint64_t(o.n) * o.k);
   for (auto& v : x) v = ud(rng);
-  std::vector<uint8_t> xbytes;
-  if (o.act == ops::ActType::f16) {
-    std::vector<uint16_t> h(x.size());
-    for (size_t i = 0; i < x.size(); ++i) {
-      h[i] = fp32_to_fp16(x[i]);
-      x[i] = fp16_to_fp32(h[i]);
-    }
-    xbytes.assign(reinterpret_cast<uint8_t*>(h.data()), reinterpret_cast<uint8_t*>(h.data() + h.size()));
-  } else {
-    xbytes.assign(reinterpret_cast<uint8_t*>(x.data()), reinterpret_cast<uint8_t*>(x.data() + x.size()));
-  }
+  const std::vector<uint8_t> xbytes = ops::activation_bytes(x, o.act);
 
   // Several copies of the weights, rotated between runs.
   std::vector<GpuMatrix> copies;
@@ -145,6 +135,7 @@ MatmulResult bench_matmul(Device& device, const MatmulOptions& o) {
 
   ops::Matmul mm(device, o.type, o.act, o.variant, o.tuning);
   r.variant = mm.variant_for(o.n);
+  r.config = mm.config_for(o.m, o.n);
 
   // Correctness first: GPU result against the fp64 CPU reference on a sample
   // of rows (all rows when small).
@@ -215,7 +206,7 @@ nlohmann::json to_json(const CopyResult& r) {
 }
 
 nlohmann::json to_json(const MatmulResult& r) {
-  return {{"variant", r.variant},       {"max_rel_err", r.max_rel_err}, {"tolerance", r.tolerance},
+  return {{"variant", r.variant},       {"config", r.config},           {"max_rel_err", r.max_rel_err}, {"tolerance", r.tolerance},
           {"passed", r.passed()},       {"checked_rows", r.checked_rows}, {"median_us", r.median_us},
           {"min_us", r.min_us},         {"gbps", r.gbps},               {"tflops", r.tflops},
           {"copy_gbps", r.copy_gbps},   {"pct_of_copy", r.pct_of_copy}, {"weight_bytes", r.weight_bytes},

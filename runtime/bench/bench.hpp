@@ -40,6 +40,7 @@ struct MatmulOptions {
 
 struct MatmulResult {
   std::string variant;
+  std::string config;       // the variant's tile / workgroup size
   double max_rel_err = 0;   // max |y - ref| / max |ref| over checked outputs
   double tolerance = 0;
   uint32_t checked_rows = 0;

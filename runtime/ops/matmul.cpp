@@ -44,12 +44,31 @@ void matmul_ref(GgmlType t, const void* w, uint32_t M, uint32_t K, const float* 
   }
 }
 
+std::vector<uint8_t> activation_bytes(std::vector<float>& x, ActType act) {
+  if (act == ActType::f32)
+    return {reinterpret_cast<const uint8_t*>(x.data()), reinterpret_cast<const uint8_t*>(x.data() + x.size())};
+  std::vector<uint16_t> h(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    h[i] = fp32_to_fp16(x[i]);
+    x[i] = fp16_to_fp32(h[i]);
+  }
+  return {reinterpret_cast<const uint8_t*>(h.data()), reinterpret_cast<const uint8_t*>(h.data() + h.size())};
+}
+
 Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, MatmulTuning tuning)
-    : device_(device), wtype_(wtype), act_(act) {
+    : device_(device), wtype_(wtype), act_(act), gemm_tuning_(tuning.gemm) {
   if (!ggml_type_info(wtype).supported) throw InputError(fmt::format("{}: not supported yet", ggml_type_name(wtype)));
-  gemv_variant_ = select_variant(device, op_name("matvec", wtype, act), forced);
+  const std::string gemm_op = op_name("matmul", wtype, act);
+  const bool forced_gemm = !forced.empty() && forced.rfind(gemm_op + "_", 0) == 0;
+  if (forced.empty() || forced_gemm) {
+    gemm_variant_ = select_variant(device, gemm_op, forced);
+    gemm_min_n_ = forced_gemm ? 1 : kMaxGemvCols + 1;
+    coopmat_ = gemm_variant_.ends_with("_coopmat");
+    if (!coopmat_) tiled_ = tiled_gemm_config(device.caps(), gemm_tuning_);
+  }
+  gemv_variant_ = select_variant(device, op_name("matvec", wtype, act), forced_gemm ? std::string() : forced);
   const auto& caps = device.caps();
-  idot_ = gemv_variant_.size() > 5 && gemv_variant_.compare(gemv_variant_.size() - 5, 5, "_idot") == 0;
+  idot_ = gemv_variant_.ends_with("_idot");
   if (idot_) quantize_variant_ = select_variant(device, act == ActType::f16 ? "quantize_q8_1_f16" : "quantize_q8_1_f32");
   // Defaults from the H100 sweep in benchmarks/RESULTS.md (flat within a few
   // percent around them); tuning overrides them.
@@ -75,7 +94,14 @@ const Kernel& Matmul::gemv_kernel(uint32_t ncols) {
   return device_.kernel({gemv_variant_, spec, sizeof(pc::Matmul)});
 }
 
-std::string Matmul::variant_for(uint32_t) const { return gemv_variant_; }
+std::string Matmul::variant_for(uint32_t n) const { return use_gemm(n) ? gemm_variant_ : gemv_variant_; }
+
+std::string Matmul::config_for(uint32_t M, uint32_t n) const {
+  if (!use_gemm(n))
+    return fmt::format("{} invocations, {} rows per workgroup{}", wg_, rows_,
+                       idot_ ? fmt::format(", {} granules in flight", unroll_) : std::string());
+  return coopmat_ ? coopmat_gemm_config(device_.caps(), M, n, gemm_tuning_).describe() : tiled_.describe();
+}
 
 const Buffer& Matmul::scratch(std::vector<Buffer>& pool, uint64_t bytes) {
   if (pool.empty() || pool.back().size() < bytes) pool.emplace_back(device_, std::max<uint64_t>(bytes, 256));
@@ -95,6 +121,10 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
   const uint64_t xel = act_ == ActType::f16 ? 2 : 4;
   if (x.size() < (uint64_t(n - 1) * x_stride + K) * xel || y.size() < (uint64_t(n - 1) * y_stride + M) * 4)
     throw InputError(fmt::format("matmul: buffers too small for {}x{} weights and {} columns", M, K, n));
+  if (use_gemm(n)) {
+    record_gemm(cs, w, x, y, n, x_stride, y_stride);
+    return;
+  }
   const auto& caps = device_.caps();
   const uint64_t align = std::max<uint64_t>(caps.min_storage_buffer_offset_alignment, 4);
 
@@ -147,6 +177,44 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
       else
         cs.dispatch(k, {c.quants, bx, by}, p, {gx, gy, 1});
     }
+  }
+}
+
+void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
+                         uint32_t x_stride, uint32_t y_stride) {
+  const auto& caps = device_.caps();
+  std::vector<uint32_t> spec;
+  uint32_t bm = 0, bn = 0;
+  if (coopmat_) {
+    // The tile depends on the shape (fewer columns for small n, fewer rows
+    // for small grids): one pipeline per distinct tile.
+    const auto c = coopmat_gemm_config(caps, w.rows(), n, gemm_tuning_);
+    spec = c.spec_constants();
+    bm = c.bm;
+    bn = c.bn;
+  } else {
+    spec = tiled_.spec_constants();
+    bm = tiled_.bm;
+    bn = tiled_.bn;
+  }
+  const Kernel& k = device_.kernel({gemm_variant_, spec, sizeof(pc::Matmul)});
+  // Grid: x (+ z * groups_x) over row tiles, y over column tiles.
+  const uint32_t col_tiles = (n + bn - 1) / bn;
+  if (col_tiles > caps.max_workgroup_count[1])
+    throw InputError(fmt::format("matmul: {} columns need {} workgroups in y, '{}' allows {}", n, col_tiles, caps.name,
+                                 caps.max_workgroup_count[1]));
+  const uint32_t K = w.cols();
+  for (const auto& c : w.chunks()) {
+    const uint32_t row_tiles = (c.rows + bm - 1) / bm;
+    const uint32_t gx = std::min(row_tiles, caps.max_workgroup_count[0]);
+    const uint32_t gz = (row_tiles + gx - 1) / gx;
+    if (gz > caps.max_workgroup_count[2])
+      throw InputError(fmt::format("matmul: {} weight rows need more workgroups than '{}' allows", c.rows, caps.name));
+    const pc::Matmul p{c.rows, K, padded_k(K), n, x_stride, y_stride, c.row0, gx};
+    if (c.scales)
+      cs.dispatch(k, {c.quants, c.scales, x, y}, p, {gx, col_tiles, gz});
+    else
+      cs.dispatch(k, {c.quants, x, y}, p, {gx, col_tiles, gz});
   }
 }
 

@@ -1,17 +1,22 @@
 // Dequant-matmul: Y[j][i] = sum_k W[i][k] * X[j][k] for a weight matrix W
 // (GpuMatrix, any supported type) and n activation columns X (fp32 or fp16).
-// n <= 8 runs the decode GEMV (memory-bound); larger n runs the prefill GEMM
-// when one exists for the type and device, else the GEMV 8 columns at a time.
-// The variant is chosen in variant_select (from DeviceCaps after
-// VKQ_DEVICE_PROFILE) and reported by variant_for().
+// n <= 8 runs the decode GEMV (op matvec_<type>_<act>, memory-bound); larger
+// n runs the prefill GEMM (op matmul_<type>_<act>: cooperative matrices where
+// the driver lists a 16x16x16 fp16 shape, else shared-memory tiles), all
+// columns in one dispatch per weight chunk. Variants are chosen in
+// variant_select (from DeviceCaps after VKQ_DEVICE_PROFILE) and reported by
+// variant_for(). A forced variant is used for every n: a forced GEMV runs
+// 8 columns at a time, a forced GEMM runs even for n <= 8.
 #pragma once
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "buffer.hpp"
 #include "command_stream.hpp"
 #include "gpu_weights.hpp"
+#include "ops/gemm_config.hpp"
 
 namespace vkq::ops {
 
@@ -22,10 +27,16 @@ enum class ActType { f32, f16 };
 void matmul_ref(GgmlType t, const void* w, uint32_t M, uint32_t K, const float* x, uint32_t n, uint32_t x_stride,
                 float* y);
 
+// Activations as the kernels read them: the bytes of x as fp32, or as fp16
+// (ActType::f16, then x itself is rounded to fp16 so that a CPU reference
+// sees the values the GPU does).
+std::vector<uint8_t> activation_bytes(std::vector<float>& x, ActType act);
+
 struct MatmulTuning {
   uint32_t wg = 0;    // GEMV workgroup size (0 = default)
   uint32_t rows = 0;  // GEMV rows per workgroup (0 = default)
   uint32_t unroll = 0;  // integer-dot GEMV: granules in flight per invocation (0 = default)
+  GemmTuning gemm;      // GEMM workgroup size and tile (0 = derived from the device)
 };
 
 class Matmul {
@@ -37,9 +48,15 @@ class Matmul {
   void record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
               uint32_t x_stride = 0, uint32_t y_stride = 0);
   std::string variant_for(uint32_t n) const;
+  // The kernel's tuning for an M-row weight and n columns (tile, workgroup
+  // size), for benchmark reports.
+  std::string config_for(uint32_t M, uint32_t n) const;
 
  private:
   const Kernel& gemv_kernel(uint32_t ncols);
+  bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
+  void record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
+                   uint32_t x_stride, uint32_t y_stride);
   // Scratch for quantized activations (_idot variants). Buffers are only
   // added, never replaced, while the op lives: recorded streams may still
   // reference the older ones.
@@ -52,6 +69,11 @@ class Matmul {
   bool idot_ = false;
   std::string quantize_variant_;
   uint32_t wg_, rows_, unroll_;
+  std::string gemm_variant_;  // "" when a GEMV variant is forced
+  uint32_t gemm_min_n_ = 0;   // smallest n that runs the GEMM
+  bool coopmat_ = false;
+  GemmTuning gemm_tuning_;
+  TiledGemmConfig tiled_;     // for the _tiled GEMM (fixed per device)
   std::vector<Buffer> xq_, xds_;
 };
 

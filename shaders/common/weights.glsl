@@ -40,7 +40,9 @@ layout(std430, binding = 1) readonly buffer WeightScales { uint ws[]; };
 #define WBINDINGS 1
 #endif
 
-// Granule as G/4 vec4s of q (block types) or of weights (plain types).
+// Granule as G/4 vec4s of q (block types) or of weights (plain types):
+// q[v][e] is element 4 v + e of the granule for every type (for Q4_0/Q4_1,
+// q[0..3] are the low nibbles = elements 0..15, q[4..7] the high ones).
 #define WG_VEC4 (WG_ELEMS / 4)
 
 void decode_granule(uvec4 u, out vec4 q[WG_VEC4]) {
@@ -69,12 +71,22 @@ void decode_granule(uvec4 u, out vec4 q[WG_VEC4]) {
 }
 
 #ifdef WQUANT
-// (d, m) of 32-weight block `b` (index into the chunk's scale plane).
-vec2 block_scale(uint b) {
+// The scale-plane uint that holds block b's scale(s): kernels that prefetch
+// into registers load ws[scale_word(b)] early and decode it later.
+uint scale_word(uint b) {
 #if defined(WTYPE_Q4_1)
-  return unpackHalf2x16(ws[b]);
+  return b;
 #else
-  const vec2 pair = unpackHalf2x16(ws[b >> 1]);
+  return b >> 1;
+#endif
+}
+
+// (d, m) of block b from its scale-plane uint `word` = ws[scale_word(b)].
+vec2 decode_scale(uint word, uint b) {
+#if defined(WTYPE_Q4_1)
+  return unpackHalf2x16(word);
+#else
+  const vec2 pair = unpackHalf2x16(word);
   const float d = (b & 1u) != 0u ? pair.y : pair.x;
 #if defined(WTYPE_Q4_0)
   return vec2(d, -8.0 * d);
@@ -83,4 +95,7 @@ vec2 block_scale(uint b) {
 #endif
 #endif
 }
+
+// (d, m) of 32-weight block `b` (index into the chunk's scale plane).
+vec2 block_scale(uint b) { return decode_scale(ws[scale_word(b)], b); }
 #endif

@@ -1,0 +1,125 @@
+#include "ops/gemm_config.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "error.hpp"
+
+namespace vkq::ops {
+namespace {
+
+uint32_t ceil_div(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+uint32_t max_invocations(const DeviceCaps& caps) {
+  return std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);
+}
+
+bool pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+}  // namespace
+
+std::string TiledGemmConfig::describe() const {
+  return fmt::format("tile {}x{}, {}x{} per invocation, {} invocations, {} B shared", bm, bn, tm, tn, wg,
+                     shared_bytes());
+}
+
+std::string CoopmatGemmConfig::describe() const {
+  return fmt::format("tile {}x{}, subgroup tile {}x{}, {} invocations, {} B shared", bm, bn, wm, wn, wg, shared_bytes());
+}
+
+TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, const GemmTuning& tuning) {
+  // Largest first: more outputs per invocation means fewer shared-memory
+  // reads per FMA ((TM + TN) / (TM TN)).
+  struct Tile {
+    uint32_t bm, bn, tm, tn;
+  };
+  static constexpr Tile kTiles[] = {{128, 128, 8, 8}, {128, 64, 8, 4}, {64, 64, 4, 4}, {64, 32, 4, 4},
+                                    {32, 32, 4, 4},   {32, 16, 4, 4},  {16, 16, 4, 4}};
+  const uint32_t limit = max_invocations(caps);
+  for (const auto& t : kTiles) {
+    TiledGemmConfig c{(t.bm / t.tm) * (t.bn / t.tn), t.bm, t.bn, t.tm, t.tn, 1};
+    if ((tuning.bm && tuning.bm != c.bm) || (tuning.bn && tuning.bn != c.bn) || (tuning.wg && tuning.wg != c.wg))
+      continue;
+    if (c.wg > limit) continue;
+    // Padding keeps the transposing stores conflict-free; drop it where it is
+    // the difference between fitting and not (64 x 64 in 16 KiB).
+    for (uint32_t pad : {1u, 0u}) {
+      c.pad = pad;
+      if (c.shared_bytes() <= caps.max_shared_memory) return c;
+    }
+  }
+  std::string tiles;
+  for (const auto& t : kTiles) tiles += fmt::format("{}{}x{} ({} inv.)", tiles.empty() ? "" : ", ", t.bm, t.bn, (t.bm / t.tm) * (t.bn / t.tn));
+  if (tuning.bm || tuning.bn || tuning.wg)
+    throw InputError(fmt::format("tiled GEMM: no tile matches --tile-m {} --tile-n {} --gemm-wg {} within the limits "
+                                 "of '{}' ({} B shared memory, {} invocations)",
+                                 tuning.bm, tuning.bn, tuning.wg, caps.name, caps.max_shared_memory, limit),
+                     "tiles: " + tiles);
+  throw DeviceError(fmt::format("device '{}': no tiled GEMM tile fits {} B of shared memory and {} invocations",
+                                caps.name, caps.max_shared_memory, limit));
+}
+
+CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning) {
+  const uint32_t sg = std::max<uint32_t>(caps.subgroup_size, 1);
+  // The pipeline may run with any size in [min, max] unless the profile
+  // forces one.
+  const uint32_t sg_min = caps.forced_subgroup_size ? sg : std::clamp<uint32_t>(caps.min_subgroup_size, 1, sg);
+  const uint32_t sg_max = caps.forced_subgroup_size ? sg : std::max<uint32_t>(caps.max_subgroup_size, sg);
+  const uint32_t limit = max_invocations(caps);
+
+  CoopmatGemmConfig c;
+  c.wg = tuning.wg ? tuning.wg : std::max<uint32_t>(128, sg_max);
+  if (!pow2(c.wg) || c.wg % sg_max || c.wg > limit)
+    throw InputError(fmt::format("cooperative-matrix GEMM on '{}': {} invocations per workgroup is not a power of two, "
+                                 "a multiple of the subgroup size ({}) and at most {}",
+                                 caps.name, c.wg, sg_max, limit));
+  for (uint32_t v : {tuning.bm, tuning.bn})
+    if (v && (!pow2(v) || v < 16 || v > 256))
+      throw InputError(fmt::format("cooperative-matrix GEMM: tile size {} is not a power of two in 16..256", v));
+
+  c.bn = tuning.bn ? tuning.bn : n <= 32 ? 32 : n <= 64 ? 64 : 128;
+  c.bm = tuning.bm ? tuning.bm : 128;
+  if (!tuning.bm)
+    while (c.bm > 32 && uint64_t(ceil_div(M, c.bm)) * ceil_div(n, c.bn) < 256) c.bm /= 2;
+
+  auto split = [&] {
+    // Subgroup grid gm x gn = the subgroups at the usual size (or fewer
+    // where the tile is too small), subgroup tiles as square as possible.
+    const uint32_t nsub = c.wg / sg;
+    uint32_t gm = 1, gn = 1;
+    while (gm * gn < nsub) {
+      if (c.bm / gm >= c.bn / gn && c.bm / (2 * gm) >= 16) gm *= 2;
+      else if (c.bn / (2 * gn) >= 16) gn *= 2;
+      else if (c.bm / (2 * gm) >= 16) gm *= 2;
+      else break;
+    }
+    c.wm = c.bm / gm;
+    c.wn = c.bn / gn;
+    c.wt_max = ceil_div(gm * gn, std::max<uint32_t>(1, c.wg / sg_max));
+    c.nsub_max = c.wg / sg_min;
+  };
+  split();
+  // Shrink until the shared memory fits: tiles down to 32 x 32, then fewer
+  // invocations (less staging), then tiles down to 16 x 16.
+  while (c.shared_bytes() > caps.max_shared_memory) {
+    const bool bn_free = !tuning.bn, bm_free = !tuning.bm;
+    if (bn_free && c.bn >= c.bm && c.bn > 32) c.bn /= 2;
+    else if (bm_free && c.bm > 32) c.bm /= 2;
+    else if (bn_free && c.bn > 32) c.bn /= 2;
+    else if (!tuning.wg && c.wg > sg_max) c.wg /= 2;
+    else if (bn_free && c.bn > 16) c.bn /= 2;
+    else if (bm_free && c.bm > 16) c.bm /= 2;
+    else if (tuning.bm || tuning.bn || tuning.wg)
+      throw InputError(fmt::format("cooperative-matrix GEMM: a {}x{} tile with {} invocations needs {} B of shared "
+                                   "memory, '{}' has {}",
+                                   c.bm, c.bn, c.wg, c.shared_bytes(), caps.name, caps.max_shared_memory));
+    else
+      throw DeviceError(fmt::format("device '{}': no cooperative-matrix GEMM tile fits {} B of shared memory",
+                                    caps.name, caps.max_shared_memory));
+    split();
+  }
+  return c;
+}
+
+}  // namespace vkq::ops

@@ -1,0 +1,56 @@
+// Tile sizes of the prefill GEMM kernels (shaders/matmul_tiled.comp and
+// shaders/matmul_coopmat.comp), derived from the device's limits after
+// VKQ_DEVICE_PROFILE: shared memory per workgroup, invocations per
+// workgroup, subgroup sizes. Pure functions of DeviceCaps and the shape, so
+// they are tested without a GPU.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "device_caps.hpp"
+
+namespace vkq::ops {
+
+// Overrides for benchmarks (`vkq bench matmul --gemm-wg --tile-m --tile-n`);
+// 0 = derive from the device.
+struct GemmTuning {
+  uint32_t wg = 0;  // invocations per workgroup
+  uint32_t bm = 0;  // weight rows per workgroup tile
+  uint32_t bn = 0;  // activation columns per workgroup tile
+};
+
+// matmul_tiled.comp: a BM x BN tile per workgroup, TM x TN outputs per
+// invocation, fp32 shared tiles of 32 x (BM + PAD) and 32 x (BN + PAD).
+struct TiledGemmConfig {
+  uint32_t wg = 0, bm = 0, bn = 0, tm = 0, tn = 0, pad = 0;
+  uint32_t shared_bytes() const { return 4 * 32 * (bm + pad + bn + pad); }
+  std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, tm, tn, pad}; }
+  std::string describe() const;
+};
+// The largest tile whose workgroup and shared memory fit, padded where the
+// padding fits too (128 x 128 with 48 KiB, unpadded with 32 KiB; 64 x 64
+// unpadded with 16 KiB and 256 invocations).
+// Throws DeviceError if none fits, InputError if `tuning` names a tile that
+// does not exist or does not fit.
+TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, const GemmTuning& tuning = {});
+
+// matmul_coopmat.comp: a BM x BN tile per workgroup split into subgroup
+// tiles of WM x WN (multiples of the 16 x 16 fragment); two fp16 shared
+// buffers per operand plus a 16 x 16 fp32 staging area per subgroup.
+struct CoopmatGemmConfig {
+  uint32_t wg = 0, bm = 0, bn = 0, wm = 0, wn = 0;
+  uint32_t wt_max = 0;    // subgroup tiles per subgroup with the largest subgroup size
+  uint32_t nsub_max = 0;  // subgroups per workgroup with the smallest subgroup size
+  uint32_t shared_bytes() const { return 2 * (bm + bn) * 80 + nsub_max * 1024; }
+  std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, wm, wn, wt_max, nsub_max}; }
+  std::string describe() const;
+};
+// For an M x K weight and n columns: 128 invocations (4 subgroups of 32 on
+// NVIDIA), 128 x 128 tiles, with fewer columns for n <= 64 and fewer rows
+// while the grid has under 256 workgroups (so a large GPU has at least
+// about two per multiprocessor), then shrunk until the shared memory fits.
+CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning = {});
+
+}  // namespace vkq::ops

@@ -1,0 +1,205 @@
+#version 450
+// Prefill GEMM on cooperative matrices (VK_KHR_cooperative_matrix, 16x16x16
+// fp16 x fp16 -> fp32, subgroup scope):
+//   Y[j][row0 + i] = sum_k W[i][k] * X[j][k],  i < rows, j < n, k < K
+// (the same function as matvec.comp and matmul_tiled.comp).
+//
+// In matrix terms C = A B with A = W (BM x K tile, rows m), B = X^T (K x BN,
+// B[k][j] = X[j][k]) and C[m][j] = Y[j][m]: C is stored column-major with
+// stride y_stride, which is Y's own layout.
+//
+// A workgroup computes a BM x BN tile of C. K advances one 32-weight block
+// (BK = 32, two 16-deep MMA steps) at a time through two shared-memory
+// buffers: while the subgroups multiply the tiles of step s, each invocation
+// holds the raw global data of step s+1 in registers (16-byte quant
+// granules, scale words, activation vec4s) and writes it, dequantized to
+// fp16 (w = d q + m in fp32, then rounded once), into the other buffer after
+// the MMAs; one barrier per step.
+//   a_tile[buf][m][k]  fp16, row-major (A), rows of BK + 8 halves (80 bytes:
+//                      16-byte aligned and spread over the banks);
+//   b_tile[buf][j][k]  fp16, = B column-major, same row pitch.
+// Subgroups split the tile into (BM / WM) x (BN / WN) subgroup tiles of
+// (WM / 16) x (WN / 16) fragments; subgroup s takes tiles s, s + nsub, ...
+// (at most WT_MAX of them, set by the host for the largest subgroup size).
+// The tiling follows gl_SubgroupID / gl_NumSubgroups, so the kernel is
+// correct for any subgroup size that divides WG_SIZE.
+//
+// Output: a fragment wholly inside Y, with 16-byte aligned start and stride,
+// is stored directly; any other one goes through a per-subgroup 16 x 16 fp32
+// staging area in shared memory and is written with bounds checks.
+//
+// Accuracy: weights and activations are rounded to fp16 (relative 2^-11
+// each; magnitudes above 65504 overflow), products accumulate in fp32.
+//
+// Grid: x (+ z * groups_x) over row tiles, y over column tiles.
+// Bindings: 0 quants, [1 scales], then X, then Y (activations.glsl).
+#extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_cooperative_matrix : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_control_flow_attributes : require
+#define VKQ_PC_MATMUL
+#include "push_constants.h"
+#include "weights.glsl"
+#include "activations.glsl"
+
+layout(constant_id = 0) const uint WG_SIZE = 128;  // a multiple of the subgroup size
+layout(constant_id = 1) const uint BM = 128;       // tile rows (multiple of WM)
+layout(constant_id = 2) const uint BN = 128;       // tile columns (multiple of WN)
+layout(constant_id = 3) const uint WM = 64;        // subgroup tile rows (multiple of 16)
+layout(constant_id = 4) const uint WN = 64;        // subgroup tile columns (multiple of 16)
+layout(constant_id = 5) const uint WT_MAX = 1;     // subgroup tiles per subgroup, at most
+layout(constant_id = 6) const uint NSUB_MAX = 4;   // subgroups per workgroup, at most
+layout(local_size_x_id = 0) in;
+
+#define FRAG_A coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA>
+#define FRAG_B coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB>
+#define FRAG_C coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
+
+const uint BK = 32;                 // K per step: one quant block
+const uint GPB = BK / WG_ELEMS;     // weight granules per row and step
+const uint XPB = BK / 4;            // activation vec4s per column and step
+const uint PITCH = (BK + 8) / 4;    // f16vec4s per shared row (80 bytes)
+const uint FM = WM / 16, FN = WN / 16;
+const uint TILES_M = BM / WM;
+const uint NWT = (BM / WM) * (BN / WN);
+const uint A_LOADS = (BM * GPB + WG_SIZE - 1) / WG_SIZE;
+const uint B_LOADS = (BN * XPB + WG_SIZE - 1) / WG_SIZE;
+
+shared f16vec4 a_tile[2 * BM * PITCH];
+shared f16vec4 b_tile[2 * BN * PITCH];
+shared float stage[NSUB_MAX * 256];
+
+#ifdef ACT_F16
+#define XRAW uvec2
+f16vec4 x_to_half(uvec2 u) { return f16vec4(unpackFloat2x16(u.x), unpackFloat2x16(u.y)); }
+#else
+#define XRAW vec4
+f16vec4 x_to_half(vec4 v) { return f16vec4(v); }
+#endif
+
+// Registers holding the next step's global data (see the header).
+uvec4 ga[A_LOADS];
+#ifdef WQUANT
+uint gs[A_LOADS];
+#endif
+XRAW gb[B_LOADS];
+
+uint m0, n0, gpr, bpr;
+
+void fetch(uint kb) {
+  const uint tid = gl_LocalInvocationID.x;
+  [[unroll]] for (uint i = 0; i < A_LOADS; ++i) {
+    const uint g = tid + i * WG_SIZE;
+    if (g < BM * GPB) {
+      const uint row = min(m0 + g / GPB, pc.rows - 1);  // rows past the end: read clamped, never stored
+      ga[i] = wq[row * gpr + kb * GPB + g % GPB];
+#ifdef WQUANT
+      gs[i] = ws[scale_word(row * bpr + kb)];
+#endif
+    }
+  }
+  [[unroll]] for (uint i = 0; i < B_LOADS; ++i) {
+    const uint g = tid + i * WG_SIZE;
+    const uint j = g / XPB, k = kb * BK + 4 * (g % XPB);
+    gb[i] = XRAW(0);
+    if (j < BN && n0 + j < pc.n && k < pc.K) gb[i] = xv[((n0 + j) * pc.x_stride + k) >> 2];
+  }
+}
+
+void stash(uint buf, uint kb) {
+  const uint tid = gl_LocalInvocationID.x;
+  [[unroll]] for (uint i = 0; i < A_LOADS; ++i) {
+    const uint g = tid + i * WG_SIZE;
+    if (g < BM * GPB) {
+      const uint r = g / GPB;
+      vec4 q[WG_VEC4];
+      decode_granule(ga[i], q);
+#ifdef WQUANT
+      const vec2 dm = decode_scale(gs[i], min(m0 + r, pc.rows - 1) * bpr + kb);
+#else
+      const vec2 dm = vec2(1.0, 0.0);
+#endif
+      const uint base = (buf * BM + r) * PITCH + (g % GPB) * WG_VEC4;
+      [[unroll]] for (uint v = 0; v < WG_VEC4; ++v) a_tile[base + v] = f16vec4(q[v] * dm.x + dm.y);
+    }
+  }
+  [[unroll]] for (uint i = 0; i < B_LOADS; ++i) {
+    const uint g = tid + i * WG_SIZE;
+    const uint j = g / XPB;
+    if (j < BN) b_tile[(buf * BN + j) * PITCH + g % XPB] = x_to_half(gb[i]);
+  }
+}
+
+void main() {
+  m0 = (gl_WorkGroupID.x + gl_WorkGroupID.z * pc.groups_x) * BM;
+  if (m0 >= pc.rows) return;  // uniform per workgroup
+  n0 = gl_WorkGroupID.y * BN;
+  gpr = pc.Kp / WG_ELEMS;
+  bpr = pc.Kp / 32;
+  const uint sg = gl_SubgroupID, nsub = gl_NumSubgroups;
+
+  FRAG_C acc[WT_MAX * FM * FN];
+  [[unroll]] for (uint i = 0; i < WT_MAX * FM * FN; ++i) acc[i] = FRAG_C(0.0);
+
+  const uint steps = pc.Kp / BK;
+  fetch(0);
+  stash(0, 0);
+  barrier();
+  for (uint s = 0; s < steps; ++s) {
+    const uint cur = s & 1u;
+    const bool more = s + 1 < steps;
+    if (more) fetch(s + 1);  // global loads in flight during the MMAs
+    [[unroll]] for (uint t = 0; t < WT_MAX; ++t) {
+      const uint wt = sg + t * nsub;
+      if (wt < NWT) {  // uniform per subgroup
+        const uint a0 = (cur * BM + (wt % TILES_M) * WM) * PITCH;
+        const uint b0 = (cur * BN + (wt / TILES_M) * WN) * PITCH;
+        [[unroll]] for (uint kk = 0; kk < BK / 4; kk += 4) {  // 16 halves = 4 f16vec4s per MMA step
+          FRAG_B fb[FN];
+          [[unroll]] for (uint j = 0; j < FN; ++j)
+            coopMatLoad(fb[j], b_tile, b0 + j * 16 * PITCH + kk, PITCH, gl_CooperativeMatrixLayoutColumnMajor);
+          [[unroll]] for (uint i = 0; i < FM; ++i) {
+            FRAG_A fa;
+            coopMatLoad(fa, a_tile, a0 + i * 16 * PITCH + kk, PITCH, gl_CooperativeMatrixLayoutRowMajor);
+            [[unroll]] for (uint j = 0; j < FN; ++j) {
+              const uint c = (t * FM + i) * FN + j;
+              acc[c] = coopMatMulAdd(fa, fb[j], acc[c]);
+            }
+          }
+        }
+      }
+    }
+    if (more) stash(cur ^ 1u, s + 1);
+    barrier();  // this step's reads done before the next overwrite; stash visible
+  }
+
+  // Output. Fragment (i, j) of subgroup tile wt covers C rows r0 .. r0+15 and
+  // columns c0 .. c0+15, i.e. Y[c0 + b][row0 + r0 + a].
+  const bool aligned = (pc.y_stride & 3u) == 0 && (pc.row0 & 3u) == 0;  // 16-byte start and stride
+  const uint lane = gl_SubgroupInvocationID;
+  [[unroll]] for (uint t = 0; t < WT_MAX; ++t) {
+    const uint wt = sg + t * nsub;
+    if (wt >= NWT) break;
+    [[unroll]] for (uint i = 0; i < FM; ++i) {
+      [[unroll]] for (uint j = 0; j < FN; ++j) {
+        const uint r0 = m0 + (wt % TILES_M) * WM + i * 16;
+        const uint c0 = n0 + (wt / TILES_M) * WN + j * 16;
+        if (r0 >= pc.rows || c0 >= pc.n) continue;  // uniform per subgroup
+        const uint c = (t * FM + i) * FN + j;
+        if (aligned && r0 + 16 <= pc.rows && c0 + 16 <= pc.n) {
+          coopMatStore(acc[c], y, c0 * pc.y_stride + pc.row0 + r0, pc.y_stride, gl_CooperativeMatrixLayoutColumnMajor);
+        } else {
+          coopMatStore(acc[c], stage, sg * 256, 16, gl_CooperativeMatrixLayoutColumnMajor);
+          subgroupBarrier();
+          for (uint e = lane; e < 256; e += gl_SubgroupSize) {
+            const uint r = r0 + (e & 15u), col = c0 + (e >> 4);
+            if (r < pc.rows && col < pc.n) y[col * pc.y_stride + pc.row0 + r] = stage[sg * 256 + e];
+          }
+          subgroupBarrier();
+        }
+      }
+    }
+  }
+}

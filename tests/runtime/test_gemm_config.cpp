@@ -1,0 +1,95 @@
+// GEMM tile sizes from device limits (runtime/ops/gemm_config.cpp): no GPU.
+#include <array>
+#include <string>
+
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+
+#include "error.hpp"
+#include "ops/gemm_config.hpp"
+
+using namespace vkq;
+using namespace vkq::ops;
+
+namespace {
+
+DeviceCaps caps_with(uint32_t shared, uint32_t invocations, uint32_t sg_min, uint32_t sg, uint32_t sg_max) {
+  DeviceCaps c;
+  c.name = std::string("test device");  // (a move: GCC 12 warns falsely on assigning a short literal here)
+  c.max_shared_memory = shared;
+  c.max_workgroup_invocations = invocations;
+  c.max_workgroup_size = {invocations, invocations, 64};
+  c.min_subgroup_size = sg_min;
+  c.subgroup_size = sg;
+  c.max_subgroup_size = sg_max;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("tiled GEMM tiles follow shared memory and workgroup limits", "[gemm-config]") {
+  const auto h100 = tiled_gemm_config(caps_with(49152, 1024, 32, 32, 32));
+  CHECK((h100.bm == 128 && h100.bn == 128 && h100.wg == 256 && h100.pad == 1));
+  // 32 KiB (lavapipe, Mali, Adreno): the same tile without padding.
+  const auto lavapipe = tiled_gemm_config(caps_with(32768, 1024, 8, 8, 8));
+  CHECK((lavapipe.bm == 128 && lavapipe.bn == 128 && lavapipe.wg == 256 && lavapipe.pad == 0));
+  const auto mid = tiled_gemm_config(caps_with(25600, 1024, 8, 8, 8));
+  CHECK((mid.bm == 128 && mid.bn == 64 && mid.pad == 1));
+  // shared-mem=16384 and rpi5-like: 64 x 64 fits only without padding.
+  const auto small = tiled_gemm_config(caps_with(16384, 256, 4, 16, 16));
+  CHECK((small.bm == 64 && small.bn == 64 && small.wg == 256 && small.pad == 0));
+  CHECK(small.shared_bytes() == 16384);
+  const auto tiny = tiled_gemm_config(caps_with(8192, 64, 4, 4, 4));
+  CHECK((tiny.wg <= 64 && tiny.shared_bytes() <= 8192));
+  CHECK_THROWS_AS(tiled_gemm_config(caps_with(2048, 64, 4, 4, 4)), DeviceError);
+  // Tuning picks a listed tile or fails with the list.
+  CHECK(tiled_gemm_config(caps_with(49152, 1024, 32, 32, 32), {0, 64, 32}).wg == 128);
+  CHECK_THROWS_AS(tiled_gemm_config(caps_with(49152, 1024, 32, 32, 32), {0, 48, 0}), InputError);
+  // Every listed configuration is self-consistent.
+  for (uint32_t shared : {4096u, 8192u, 16384u, 32768u, 49152u, 65536u}) {
+    for (uint32_t inv : {64u, 128u, 256u, 1024u}) {
+      const auto c = tiled_gemm_config(caps_with(shared, inv, 32, 32, 32));
+      CHECK(c.shared_bytes() <= shared);
+      CHECK(c.wg <= inv);
+      CHECK(c.wg == (c.bm / c.tm) * (c.bn / c.tn));
+    }
+  }
+}
+
+TEST_CASE("cooperative-matrix GEMM tiles cover the workgroup tile for every subgroup size", "[gemm-config]") {
+  const auto sg = GENERATE(std::array<uint32_t, 3>{32, 32, 32}, std::array<uint32_t, 3>{32, 64, 64},
+                           std::array<uint32_t, 3>{32, 32, 64}, std::array<uint32_t, 3>{8, 16, 32},
+                           std::array<uint32_t, 3>{16, 16, 16});
+  const auto shared = GENERATE(16384u, 32768u, 49152u, 65536u);
+  const auto shape = GENERATE(std::array<uint32_t, 2>{4096, 512}, std::array<uint32_t, 2>{14336, 512},
+                              std::array<uint32_t, 2>{4096, 9}, std::array<uint32_t, 2>{7, 130},
+                              std::array<uint32_t, 2>{128256, 4096});
+  const auto caps = caps_with(shared, 1024, sg[0], sg[1], sg[2]);
+  const auto c = coopmat_gemm_config(caps, shape[0], shape[1]);
+  INFO(c.describe() << " sg " << sg[0] << "/" << sg[1] << "/" << sg[2] << " shared " << shared);
+  CHECK(c.shared_bytes() <= shared);
+  CHECK(c.wg % sg[2] == 0);
+  CHECK((c.bm % c.wm == 0 && c.bn % c.wn == 0 && c.wm % 16 == 0 && c.wn % 16 == 0));
+  // Every subgroup tile has a subgroup even with the fewest subgroups.
+  CHECK((c.bm / c.wm) * (c.bn / c.wn) <= c.wt_max * (c.wg / sg[2]));
+  // Staging has room for the most subgroups.
+  CHECK(c.nsub_max == c.wg / sg[0]);
+}
+
+TEST_CASE("cooperative-matrix GEMM tiles on the H100 shape", "[gemm-config]") {
+  const auto h100 = caps_with(49152, 1024, 32, 32, 32);
+  const auto big = coopmat_gemm_config(h100, 14336, 512);
+  CHECK((big.wg == 128 && big.bm == 128 && big.bn == 128 && big.wm == 64 && big.wn == 64 && big.wt_max == 1));
+  CHECK(big.shared_bytes() == 2 * 256 * 80 + 4 * 1024);
+  // 4096 rows x 512 columns: 32 x 4 tiles of 128 would leave most of a large
+  // GPU idle, so rows halve.
+  const auto mid = coopmat_gemm_config(h100, 4096, 512);
+  CHECK((mid.bm == 64 && mid.bn == 128));
+  CHECK(coopmat_gemm_config(h100, 4096, 64).bn == 64);
+  CHECK(coopmat_gemm_config(h100, 4096, 17).bn == 32);
+  // Tuning overrides; impossible requests fail with a message.
+  const auto t = coopmat_gemm_config(h100, 4096, 512, {256, 128, 128});
+  CHECK((t.wg == 256 && t.bm == 128 && t.bn == 128 && t.wm * t.wn == 128 * 128 / 8));
+  CHECK_THROWS_AS(coopmat_gemm_config(h100, 4096, 512, {96, 0, 0}), InputError);
+  CHECK_THROWS_AS(coopmat_gemm_config(h100, 4096, 512, {0, 256, 256}), InputError);
+}

@@ -1,0 +1,91 @@
+// The prefill GEMM path of ops::Matmul (n > 8): matmul_<type>_<act>_tiled and
+// _coopmat against the fp64 CPU reference (tolerances in
+// tests/support/matmul_check.cpp), and how the GEMM variant is chosen.
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+#include <catch2/generators/catch_generators_range.hpp>
+
+#include "ops/matmul.hpp"
+#include "shader_registry.hpp"
+#include "support/gpu.hpp"
+#include "support/matmul_check.hpp"
+#include "variant_select.hpp"
+
+using namespace vkq;
+using test::check_every_variant;
+using test::runnable;
+using Shape = test::MatmulShape;
+using Catch::Generators::from_range;
+
+// Odd M (1, 7, 33, 130, 1000: partial row tiles), K from 32 to 4096, n = 9,
+// 17, 64, 130 (partial column tiles): run once per suite.
+TEST_CASE("GEMM matches the CPU reference for every type, activation type, variant and shape", "[gpu][kernel-full]") {
+  const auto t = GENERATE(from_range(test::matmul_weight_types()));
+  const auto act = GENERATE(ops::ActType::f32, ops::ActType::f16);
+  const auto s = GENERATE(Shape{1, 32, 9}, Shape{7, 4096, 17}, Shape{33, 1024, 64}, Shape{1000, 256, 130},
+                          Shape{130, 96, 130}, Shape{1000, 4096, 9});
+  check_every_variant("matmul", t, act, {s});
+}
+
+// Small shapes, re-run under each profile (16 KiB shared memory, 256
+// invocations, ...) and subgroup size: each picks its own tile.
+TEST_CASE("GEMM matches the CPU reference under the device profile", "[gpu][kernel]") {
+  const auto t = GENERATE(from_range(test::matmul_weight_types()));
+  const auto act = GENERATE(ops::ActType::f32, ops::ActType::f16);
+  check_every_variant("matmul", t, act, {Shape{33, 256, 9}, Shape{130, 64, 20}});
+}
+
+TEST_CASE("GEMM with plain-type weights and K not a multiple of 32", "[gpu][kernel]") {
+  const auto t = GENERATE(GgmlType::F32, GgmlType::F16);
+  check_every_variant("matmul", t, ops::ActType::f32, {Shape{64, 172, 17}, Shape{7, 4, 9}});
+}
+
+TEST_CASE("GEMM over weights split across chunks", "[gpu][kernel]") {
+  // 16 * 128 * 7 bytes per plane: chunks of 112 Q4_0 rows of K = 256 (row0
+  // not a multiple of the tile).
+  check_every_variant("matmul", GgmlType::Q4_0, ops::ActType::f32, {Shape{300, 256, 17}}, 16 * 128 * 7);
+}
+
+TEST_CASE("a forced GEMM variant also runs n <= 8", "[gpu][kernel]") {
+  check_every_variant("matmul", GgmlType::Q8_0, ops::ActType::f16, {Shape{33, 128, 1}, Shape{7, 64, 3}});
+}
+
+TEST_CASE("the GEMM runs for n > 8 and the GEMV for n <= 8", "[gpu]") {
+  auto& dev = test::device();
+  ops::Matmul mm(dev, GgmlType::Q4_0, ops::ActType::f32);
+  CHECK(mm.variant_for(1).rfind("matvec_q4_0_f32_", 0) == 0);
+  CHECK(mm.variant_for(8).rfind("matvec_q4_0_f32_", 0) == 0);
+  CHECK(mm.variant_for(9) == select_variant(dev, "matmul_q4_0_f32"));
+  CHECK(mm.variant_for(512).rfind("matmul_q4_0_f32_", 0) == 0);
+  // A forced GEMV variant runs for every n (8 columns at a time).
+  const auto gemv = runnable("matvec_q4_0_f32").back();
+  CHECK(ops::Matmul(dev, GgmlType::Q4_0, ops::ActType::f32, gemv).variant_for(512) == gemv);
+  CHECK(ops::Matmul(dev, GgmlType::Q4_0, ops::ActType::f32, "matmul_q4_0_f32_tiled").variant_for(1) ==
+        "matmul_q4_0_f32_tiled");
+}
+
+TEST_CASE("the cooperative-matrix GEMM needs a 16x16x16 fp16 subgroup shape", "[registry]") {
+  ShaderRegistry reg;
+  const auto variants = op_variants(reg, "matmul_q4_0_f16");
+  REQUIRE(variants == std::vector<std::string>{"matmul_q4_0_f16_coopmat", "matmul_q4_0_f16_tiled"});
+  DeviceCaps c;
+  c.name = "t";
+  c.api_version = VK_API_VERSION_1_3;
+  c.subgroup_basic = c.fp16 = c.storage16 = true;
+  CHECK(reg.select(variants, c).name == "matmul_q4_0_f16_tiled");
+  c.coopmat = true;
+  c.coopmat_shapes.push_back({16, 8, 16, "f16", "f16", "f32", "f32", "subgroup"});
+  c.coopmat_shapes.push_back({16, 16, 16, "f16", "f16", "f16", "f16", "subgroup"});
+  c.coopmat_shapes.push_back({16, 16, 16, "f16", "f16", "f32", "f32", "workgroup"});
+  CHECK_FALSE(caps_have_feature(c, "coopmat_f16_16"));
+  CHECK(reg.select(variants, c).name == "matmul_q4_0_f16_tiled");
+  CHECK(ShaderRegistry::missing_features(reg.get("matmul_q4_0_f16_coopmat"), c) == "coopmat_f16_16");
+  c.coopmat_shapes.push_back({16, 16, 16, "f16", "f16", "f32", "f32", "subgroup"});
+  CHECK(caps_have_feature(c, "coopmat_f16_16"));
+  CHECK(reg.select(variants, c).name == "matmul_q4_0_f16_coopmat");
+  c.fp16 = false;  // fp16 arithmetic masked (no-fp16): back to the tiled kernel
+  CHECK(reg.select(variants, c).name == "matmul_q4_0_f16_tiled");
+  c.fp16 = true;
+  c.api_version = VK_API_VERSION_1_2;
+  CHECK(reg.select(variants, c).name == "matmul_q4_0_f16_tiled");
+}
