@@ -35,6 +35,10 @@ case "$mode" in
       for wg in 32 64 128; do for r in 1 2 4; do for u in 1 2 4; do
         row $t 4096 14336 1 --wg $wg --rows $r --unroll $u "$@"; done; done; done
     done ;;
+  tune-k4096)  # GEMV on short rows (k = 4096): workgroup size x rows per workgroup
+    for t in q4_0 q8_0; do for mk in "128256 4096" "4096 4096"; do
+      for wg in 32 64 128; do for r in 1 2 4; do row $t $mk 1 --wg $wg --rows $r "$@"; done; done
+    done; done ;;
   gemm)  # cooperative-matrix GEMM: workgroup size x tile, n = 512 (and the tiled kernel once)
     for mk in "4096 14336" "4096 4096" "14336 4096"; do
       row q4_0 $mk 512 "$@"
