@@ -16,7 +16,10 @@
 // expected. Beyond what the format itself requires, the reader refuses what
 // llama.cpp refuses (duplicate keys or tensor names, tensor names of 64 bytes
 // or more, rows that are not whole blocks) so that files vkq accepts load in
-// llama.cpp too.
+// llama.cpp too. Two things the spec allows are accepted although current
+// llama.cpp refuses them: arrays of arrays (up to 8 deep), and tensor data in
+// any order or with gaps (llama.cpp wants each offset right after the
+// previous tensor's padded end, which is what GgufWriter writes).
 #pragma once
 
 #include <cstdint>
