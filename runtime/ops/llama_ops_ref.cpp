@@ -1,5 +1,7 @@
 #include "ops/llama_ops_ref.hpp"
 
+#include "ops/matmul.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -44,16 +46,9 @@ void linear_ref(const TensorView& w, std::span<const float> x, std::span<float> 
   check(w.cols > 0 && x.size() % w.cols == 0, "linear_ref", "x is not [n][cols]");
   const size_t n = x.size() / w.cols;
   check(y.size() == n * w.rows, "linear_ref", "y is not [n][rows]");
-  std::vector<float> row(static_cast<size_t>(w.cols));
-  for (uint64_t i = 0; i < w.rows; ++i) {
-    w.dequantize_row(i, row.data());
-    for (size_t t = 0; t < n; ++t) {
-      const float* xt = x.data() + t * w.cols;
-      double acc = 0;
-      for (size_t k = 0; k < row.size(); ++k) acc += double(row[k]) * double(xt[k]);
-      y[t * w.rows + i] = static_cast<float>(acc);
-    }
-  }
+  // The same fp64-accumulating reference the GPU matmul kernels are tested against.
+  matmul_ref(w.type, w.data, static_cast<uint32_t>(w.rows), static_cast<uint32_t>(w.cols), x.data(),
+             static_cast<uint32_t>(n), static_cast<uint32_t>(w.cols), y.data());
 }
 
 void rope_ref(std::span<float> x, uint32_t head_dim, uint32_t rope_dims, uint32_t pos, float base,
