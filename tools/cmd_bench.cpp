@@ -63,7 +63,7 @@ void add_bench_command(Cli& cli) {
     std::string device, type = "q4_0", act = "f32", variant;
     uint32_t m = 4096, k = 4096, n = 1, wg = 0, rows = 0, unroll = 0, gemm_wg = 0, tile_m = 0, tile_n = 0;
     int runs = 20;
-    uint64_t seed = 1;
+    uint64_t seed = 1, copy_mib = 0;
     bool json = false;
   };
   auto mo = std::make_shared<MatmulOpts>();
@@ -83,6 +83,7 @@ void add_bench_command(Cli& cli) {
   mm->add_option("--tile-n", mo->tile_n, "GEMM activation columns per workgroup tile (tuning, n > 8)");
   mm->add_option("--runs", mo->runs, "Timed runs (median reported)")->check(CLI::Range(20, 10000));
   mm->add_option("--seed", mo->seed, "Seed for the random data");
+  mm->add_option("--copy-mib", mo->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
   mm->add_flag("--json", mo->json, "Print one JSON document");
   mm->callback([&cli, mo] {
     const auto t = parse_ggml_type(mo->type);
@@ -99,6 +100,7 @@ void add_bench_command(Cli& cli) {
     o.tuning = {mo->wg, mo->rows, mo->unroll, {mo->gemm_wg, mo->tile_m, mo->tile_n}};
     o.runs = mo->runs;
     o.seed = mo->seed;
+    o.copy_bytes = mo->copy_mib << 20;
     const auto r = bench::bench_matmul(*dev, o);
     if (mo->json) {
       nlohmann::json j{{"device", device_json(*dev)},

@@ -103,7 +103,7 @@ MatmulResult bench_matmul(Device& device, const MatmulOptions& o) {
   if (!ggml_row_bytes(o.type, o.k))
     throw InputError(fmt::format("bench matmul: k = {} is not a multiple of {}'s block size", o.k, ggml_type_name(o.type)));
   MatmulResult r;
-  r.copy_gbps = o.copy_gbps > 0 ? o.copy_gbps : bench_copy(device).gbps;
+  r.copy_gbps = o.copy_gbps > 0 ? o.copy_gbps : bench_copy(device, o.copy_bytes).gbps;
 
   // Random weights (normal, like trained ones), quantized as a file holds them.
   std::mt19937_64 rng(o.seed);

@@ -36,6 +36,7 @@ struct MatmulOptions {
   uint64_t seed = 1;
   bool check = true;
   double copy_gbps = 0;         // from bench_copy in the same process (0 = run it)
+  uint64_t copy_bytes = 0;      // buffer size for that copy (0 = bench_copy's default)
 };
 
 struct MatmulResult {
