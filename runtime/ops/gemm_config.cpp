@@ -60,7 +60,8 @@ TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, const GemmTuning& tuni
                                 caps.name, caps.max_shared_memory, limit));
 }
 
-CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning) {
+CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning,
+                                      double weight_bytes, double act_bytes) {
   const uint32_t sg = std::max<uint32_t>(caps.subgroup_size, 1);
   // The pipeline may run with any size in [min, max] unless the profile
   // forces one.
@@ -80,8 +81,16 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
 
   c.bn = tuning.bn ? tuning.bn : n <= 32 ? 32 : n <= 64 ? 64 : 128;
   c.bm = tuning.bm ? tuning.bm : 128;
-  if (!tuning.bm)
-    while (c.bm > 32 && uint64_t(ceil_div(M, c.bm)) * ceil_div(n, c.bn) < 256) c.bm /= 2;
+  // Bytes read per unit of K by all workgroups together.
+  auto traffic = [&](uint32_t bm, uint32_t bn) {
+    return double(n) * act_bytes * ceil_div(M, bm) + double(M) * weight_bytes * ceil_div(n, bn);
+  };
+  while (uint64_t(ceil_div(M, c.bm)) * ceil_div(n, c.bn) < 256) {
+    const bool can_m = !tuning.bm && c.bm > 32, can_n = !tuning.bn && c.bn > 32;
+    if (can_m && (!can_n || traffic(c.bm / 2, c.bn) <= traffic(c.bm, c.bn / 2))) c.bm /= 2;
+    else if (can_n) c.bn /= 2;
+    else break;
+  }
 
   auto split = [&] {
     // Subgroup grid gm x gn = the subgroups at the usual size (or fewer

@@ -63,7 +63,7 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   if (forced.empty() || forced_gemm) {
     gemm_variant_ = select_variant(device, gemm_op, forced);
     gemm_min_n_ = forced_gemm ? 1 : kMaxGemvCols + 1;
-    coopmat_ = gemm_variant_.ends_with("_coopmat");
+    coopmat_ = gemm_variant_.find("_coopmat") != std::string::npos;  // _coopmat and its test-only _coopmat_emulated
     if (!coopmat_) tiled_ = tiled_gemm_config(device.caps(), gemm_tuning_);
   }
   gemv_variant_ = select_variant(device, op_name("matvec", wtype, act), forced_gemm ? std::string() : forced);
@@ -100,7 +100,12 @@ std::string Matmul::config_for(uint32_t M, uint32_t n) const {
   if (!use_gemm(n))
     return fmt::format("{} invocations, {} rows per workgroup{}", wg_, rows_,
                        idot_ ? fmt::format(", {} granules in flight", unroll_) : std::string());
-  return coopmat_ ? coopmat_gemm_config(device_.caps(), M, n, gemm_tuning_).describe() : tiled_.describe();
+  return coopmat_ ? coopmat_config(M, n).describe() : tiled_.describe();
+}
+
+CoopmatGemmConfig Matmul::coopmat_config(uint32_t M, uint32_t n) const {
+  const double weight_bytes = double(*ggml_row_bytes(wtype_, 32)) / 32;
+  return coopmat_gemm_config(device_.caps(), M, n, gemm_tuning_, weight_bytes, act_ == ActType::f16 ? 2 : 4);
 }
 
 const Buffer& Matmul::scratch(std::vector<Buffer>& pool, uint64_t bytes) {
@@ -188,7 +193,7 @@ void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x,
   if (coopmat_) {
     // The tile depends on the shape (fewer columns for small n, fewer rows
     // for small grids): one pipeline per distinct tile.
-    const auto c = coopmat_gemm_config(caps, w.rows(), n, gemm_tuning_);
+    const auto c = coopmat_config(w.rows(), n);
     spec = c.spec_constants();
     bm = c.bm;
     bn = c.bn;

@@ -54,6 +54,7 @@ class Matmul {
 
  private:
   const Kernel& gemv_kernel(uint32_t ncols);
+  CoopmatGemmConfig coopmat_config(uint32_t M, uint32_t n) const;
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
   void record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                    uint32_t x_stride, uint32_t y_stride);
