@@ -64,7 +64,7 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
     gemm_variant_ = select_variant(device, gemm_op, forced);
     gemm_min_n_ = forced_gemm ? 1 : kMaxGemvCols + 1;
     coopmat_ = gemm_variant_.find("_coopmat") != std::string::npos;  // _coopmat and its test-only _coopmat_emulated
-    if (!coopmat_) tiled_ = tiled_gemm_config(device.caps(), gemm_tuning_);
+    if (!coopmat_) tiled_gemm_config(device.caps(), gemm_min_n_, gemm_tuning_);  // fails early where nothing fits
   }
   gemv_variant_ = select_variant(device, op_name("matvec", wtype, act), forced_gemm ? std::string() : forced);
   const auto& caps = device.caps();
@@ -100,7 +100,7 @@ std::string Matmul::config_for(uint32_t M, uint32_t n) const {
   if (!use_gemm(n))
     return fmt::format("{} invocations, {} rows per workgroup{}", wg_, rows_,
                        idot_ ? fmt::format(", {} granules in flight", unroll_) : std::string());
-  return coopmat_ ? coopmat_config(M, n).describe() : tiled_.describe();
+  return coopmat_ ? coopmat_config(M, n).describe() : tiled_gemm_config(device_.caps(), n, gemm_tuning_).describe();
 }
 
 CoopmatGemmConfig Matmul::coopmat_config(uint32_t M, uint32_t n) const {
@@ -188,20 +188,18 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
 void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                          uint32_t x_stride, uint32_t y_stride) {
   const auto& caps = device_.caps();
+  // The tile depends on the shape (fewer columns for small n; for the
+  // cooperative-matrix kernel, smaller tiles for small grids): one pipeline
+  // per distinct tile.
   std::vector<uint32_t> spec;
   uint32_t bm = 0, bn = 0;
-  if (coopmat_) {
-    // The tile depends on the shape (fewer columns for small n, fewer rows
-    // for small grids): one pipeline per distinct tile.
-    const auto c = coopmat_config(w.rows(), n);
+  auto take = [&](const auto& c) {
     spec = c.spec_constants();
     bm = c.bm;
     bn = c.bn;
-  } else {
-    spec = tiled_.spec_constants();
-    bm = tiled_.bm;
-    bn = tiled_.bn;
-  }
+  };
+  if (coopmat_) take(coopmat_config(w.rows(), n));
+  else take(tiled_gemm_config(caps, n, gemm_tuning_));
   const Kernel& k = device_.kernel({gemm_variant_, spec, sizeof(pc::Matmul)});
   // Grid: x (+ z * groups_x) over row tiles, y over column tiles.
   const uint32_t col_tiles = (n + bn - 1) / bn;
