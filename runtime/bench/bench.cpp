@@ -135,7 +135,7 @@ MatmulResult bench_matmul(Device& device, const MatmulOptions& o) {
 
   ops::Matmul mm(device, o.type, o.act, o.variant, o.tuning);
   r.variant = mm.variant_for(o.n);
-  r.config = mm.config_for(o.m, o.n);
+  r.config = mm.config_for(o.m, o.k, o.n);
 
   // Correctness first: GPU result against the fp64 CPU reference on a sample
   // of rows (all rows when small).

@@ -63,8 +63,7 @@ TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, uint32_t n, const Gemm
                                 caps.name, caps.max_shared_memory, limit));
 }
 
-CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning,
-                                      double weight_bytes, double act_bytes) {
+CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning) {
   const uint32_t sg = std::max<uint32_t>(caps.subgroup_size, 1);
   // The pipeline may run with any size in [min, max] unless the profile
   // forces one.
@@ -73,7 +72,10 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
   const uint32_t limit = max_invocations(caps);
 
   CoopmatGemmConfig c;
-  c.wg = tuning.wg ? tuning.wg : std::max<uint32_t>(128, sg_max);
+  // 256 invocations (8 subgroups of 32) with 128 x 128 tiles measured
+  // fastest on the H100 at n = 512 (benchmarks/RESULTS.md); fewer where the
+  // device allows fewer.
+  c.wg = tuning.wg ? tuning.wg : std::max<uint32_t>(std::min<uint32_t>(256, limit), sg_max);
   if (!pow2(c.wg) || c.wg % sg_max || c.wg > limit)
     throw InputError(fmt::format("cooperative-matrix GEMM on '{}': {} invocations per workgroup is not a power of two, "
                                  "a multiple of the subgroup size ({}) and at most {}",
@@ -84,16 +86,10 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
 
   c.bn = tuning.bn ? tuning.bn : n <= 32 ? 32 : n <= 64 ? 64 : 128;
   c.bm = tuning.bm ? tuning.bm : 128;
-  // Bytes read per unit of K by all workgroups together.
-  auto traffic = [&](uint32_t bm, uint32_t bn) {
-    return double(n) * act_bytes * ceil_div(M, bm) + double(M) * weight_bytes * ceil_div(n, bn);
-  };
-  while (uint64_t(ceil_div(M, c.bm)) * ceil_div(n, c.bn) < 256) {
-    const bool can_m = !tuning.bm && c.bm > 32, can_n = !tuning.bn && c.bn > 32;
-    if (can_m && (!can_n || traffic(c.bm / 2, c.bn) <= traffic(c.bm, c.bn / 2))) c.bm /= 2;
-    else if (can_n) c.bn /= 2;
-    else break;
-  }
+  if (!tuning.bm)
+    // Smaller tiles only when the grid would not even cover the SMs of a
+    // large GPU: big tiles reuse each loaded weight for more columns.
+    while (c.bm > 32 && uint64_t(ceil_div(M, c.bm)) * ceil_div(n, c.bn) < 64) c.bm /= 2;
 
   auto split = [&] {
     // Subgroup grid gm x gn = the subgroups at the usual size (or fewer

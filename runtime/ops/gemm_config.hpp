@@ -49,14 +49,10 @@ struct CoopmatGemmConfig {
   std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, wm, wn, wt_max, nsub_max}; }
   std::string describe() const;
 };
-// For an M x K weight of `weight_bytes` per element and n activation
-// columns of `act_bytes` per element: 128 invocations (4 subgroups of 32 on
-// NVIDIA), 128 x 128 tiles (fewer columns for n <= 64). While the grid has
-// under 256 workgroups (so a large GPU has about two per multiprocessor) a
-// tile side halves: the one whose halving adds less re-read traffic (every
-// row tile reads all of X, every column tile all of W). Then the tile
-// shrinks until the shared memory fits.
-CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning = {},
-                                      double weight_bytes = 0.5625, double act_bytes = 4);
+// For an M x K weight and n columns: 256 invocations (8 subgroups of 32 on
+// NVIDIA) and 128 x 128 tiles, the H100's best (benchmarks/RESULTS.md), with
+// fewer columns for n <= 64 and fewer rows while the grid has under 64
+// workgroups, then shrunk until the shared memory fits.
+CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning = {});
 
 }  // namespace vkq::ops

@@ -77,35 +77,45 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   // The shared-memory tree needs WG floats; the subgroup path one partial per
   // subgroup and output.
   const bool subgroup = idot_ || gemv_variant_.find("_subgroup") != std::string::npos;
-  wg_ = pick_workgroup_size(caps, tuning.wg ? tuning.wg : 128, subgroup ? 0 : 4);
+  wg_forced_ = tuning.wg != 0;
+  wg_max_ = pick_workgroup_size(caps, tuning.wg ? tuning.wg : 128, subgroup ? 0 : 4);
   if (subgroup) {
-    const uint32_t nsub = std::max<uint32_t>(1, wg_ / std::max<uint32_t>(1, caps.min_subgroup_size));
+    const uint32_t nsub = std::max<uint32_t>(1, wg_max_ / std::max<uint32_t>(1, caps.min_subgroup_size));
     if (uint64_t(nsub) * rows_ * kMaxGemvCols * 4 > caps.max_shared_memory)
       throw DeviceError(fmt::format("device '{}': GEMV reduction needs more shared memory than {}", caps.name,
                                     caps.max_shared_memory));
   }
 }
 
-const Kernel& Matmul::gemv_kernel(uint32_t ncols) {
+uint32_t Matmul::gemv_wg(uint32_t K) const {
+  if (wg_forced_) return wg_max_;
+  // About two 16-byte granules of each row per invocation: on the H100 a
+  // 4096-wide Q4_0 row (128 granules) ran fastest with 64 invocations and a
+  // 14336-wide one with 128 (benchmarks/RESULTS.md).
+  const uint32_t elems = wtype_ == GgmlType::F32 ? 4 : wtype_ == GgmlType::Q8_0 ? 16 : wtype_ == GgmlType::Q4_0 || wtype_ == GgmlType::Q4_1 ? 32 : 8;
+  const uint32_t half_granules = padded_k(K) / elems / 2;
+  uint32_t wg = 32;
+  while (wg * 2 <= half_granules && wg * 2 <= wg_max_) wg *= 2;
+  return std::min(wg, wg_max_);
+}
+
+const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K) {
   const auto& caps = device_.caps();
-  const uint32_t nsub = std::max<uint32_t>(1, wg_ / std::max<uint32_t>(1, caps.min_subgroup_size));
-  std::vector<uint32_t> spec{wg_, rows_, ncols, nsub};
+  const uint32_t wg = gemv_wg(K);
+  const uint32_t nsub = std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.min_subgroup_size));
+  std::vector<uint32_t> spec{wg, rows_, ncols, nsub};
   if (idot_) spec.push_back(unroll_);
   return device_.kernel({gemv_variant_, spec, sizeof(pc::Matmul)});
 }
 
 std::string Matmul::variant_for(uint32_t n) const { return use_gemm(n) ? gemm_variant_ : gemv_variant_; }
 
-std::string Matmul::config_for(uint32_t M, uint32_t n) const {
+std::string Matmul::config_for(uint32_t M, uint32_t K, uint32_t n) const {
   if (!use_gemm(n))
-    return fmt::format("{} invocations, {} rows per workgroup{}", wg_, rows_,
+    return fmt::format("{} invocations, {} rows per workgroup{}", gemv_wg(K), rows_,
                        idot_ ? fmt::format(", {} granules in flight", unroll_) : std::string());
-  return coopmat_ ? coopmat_config(M, n).describe() : tiled_gemm_config(device_.caps(), n, gemm_tuning_).describe();
-}
-
-CoopmatGemmConfig Matmul::coopmat_config(uint32_t M, uint32_t n) const {
-  const double weight_bytes = double(*ggml_row_bytes(wtype_, 32)) / 32;
-  return coopmat_gemm_config(device_.caps(), M, n, gemm_tuning_, weight_bytes, act_ == ActType::f16 ? 2 : 4);
+  return coopmat_ ? coopmat_gemm_config(device_.caps(), M, n, gemm_tuning_).describe()
+                  : tiled_gemm_config(device_.caps(), n, gemm_tuning_).describe();
 }
 
 const Buffer& Matmul::scratch(std::vector<Buffer>& pool, uint64_t bytes) {
@@ -147,7 +157,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
     cs.barrier();
     for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
       const uint32_t nc = std::min(kMaxGemvCols, n - j0);
-      const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8);
+      const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K);
       const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
       if (qoff % align || doff % align || yoff % align)
         throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
@@ -167,7 +177,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
     // Pipelines exist for 1, 2, 4 and 8 columns (fewer to compile); the
     // shader skips columns past pc.n.
-    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8);
+    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K);
     const uint64_t xoff = uint64_t(j0) * x_stride * xel, yoff = uint64_t(j0) * y_stride * 4;
     if (xoff % align || yoff % align)
       throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
@@ -188,18 +198,21 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
 void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                          uint32_t x_stride, uint32_t y_stride) {
   const auto& caps = device_.caps();
-  // The tile depends on the shape (fewer columns for small n; for the
-  // cooperative-matrix kernel, smaller tiles for small grids): one pipeline
-  // per distinct tile.
   std::vector<uint32_t> spec;
   uint32_t bm = 0, bn = 0;
-  auto take = [&](const auto& c) {
+  if (coopmat_) {
+    // The tile depends on the shape (fewer columns for small n, fewer rows
+    // for small grids): one pipeline per distinct tile.
+    const auto c = coopmat_gemm_config(caps, w.rows(), n, gemm_tuning_);
     spec = c.spec_constants();
     bm = c.bm;
     bn = c.bn;
-  };
-  if (coopmat_) take(coopmat_config(w.rows(), n));
-  else take(tiled_gemm_config(caps, n, gemm_tuning_));
+  } else {
+    const auto c = tiled_gemm_config(caps, n, gemm_tuning_);  // columns follow n
+    spec = c.spec_constants();
+    bm = c.bm;
+    bn = c.bn;
+  }
   const Kernel& k = device_.kernel({gemm_variant_, spec, sizeof(pc::Matmul)});
   // Grid: x (+ z * groups_x) over row tiles, y over column tiles.
   const uint32_t col_tiles = (n + bn - 1) / bn;

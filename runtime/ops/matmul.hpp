@@ -50,11 +50,11 @@ class Matmul {
   std::string variant_for(uint32_t n) const;
   // The kernel's tuning for an M-row weight and n columns (tile, workgroup
   // size), for benchmark reports.
-  std::string config_for(uint32_t M, uint32_t n) const;
+  std::string config_for(uint32_t M, uint32_t K, uint32_t n) const;
 
  private:
-  const Kernel& gemv_kernel(uint32_t ncols);
-  CoopmatGemmConfig coopmat_config(uint32_t M, uint32_t n) const;
+  const Kernel& gemv_kernel(uint32_t ncols, uint32_t K);
+  uint32_t gemv_wg(uint32_t K) const;  // workgroup size for rows of K weights
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
   void record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                    uint32_t x_stride, uint32_t y_stride);
@@ -69,7 +69,8 @@ class Matmul {
   std::string gemv_variant_;
   bool idot_ = false;
   std::string quantize_variant_;
-  uint32_t wg_, rows_, unroll_;
+  uint32_t wg_max_, rows_, unroll_;
+  bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced
   uint32_t gemm_min_n_ = 0;   // smallest n that runs the GEMM
   bool coopmat_ = false;

@@ -49,7 +49,7 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
 
   ops::Matmul mm(dev, t, act, variant, tuning);
   const std::string ran = mm.variant_for(s.n);
-  INFO("ran " << ran << " (" << mm.config_for(s.M, s.n) << ")");
+  INFO("ran " << ran << " (" << mm.config_for(s.M, s.K, s.n) << ")");
   const bool idot = ran.find("_idot") != std::string::npos;
   const bool coopmat = ran.find("_coopmat") != std::string::npos;
   std::vector<double> bound(ref.size());
