@@ -33,9 +33,16 @@
 //
 // Grid: x (+ z * groups_x) over row tiles, y over column tiles.
 // Bindings: 0 quants, [1 scales], then X, then Y (activations.glsl).
+//
+// COOPMAT_EMULATED builds the same kernel without cooperative matrices, for
+// tests on devices that lack them (lavapipe): the five fragment operations
+// below (FRAG_*) follow the KHR semantics on plain shared memory, so the
+// tiling, shared layouts, offsets, strides, staging and bounds run there.
 #extension GL_GOOGLE_include_directive : require
+#ifndef COOPMAT_EMULATED
 #extension GL_KHR_cooperative_matrix : require
 #extension GL_KHR_memory_scope_semantics : require
+#endif
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_EXT_control_flow_attributes : require
@@ -53,10 +60,6 @@ layout(constant_id = 5) const uint WT_MAX = 1;     // subgroup tiles per subgrou
 layout(constant_id = 6) const uint NSUB_MAX = 4;   // subgroups per workgroup, at most
 layout(local_size_x_id = 0) in;
 
-#define FRAG_A coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA>
-#define FRAG_B coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB>
-#define FRAG_C coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
-
 const uint BK = 32;                 // K per step: one quant block
 const uint GPB = BK / WG_ELEMS;     // weight granules per row and step
 const uint XPB = BK / 4;            // activation vec4s per column and step
@@ -70,6 +73,54 @@ const uint B_LOADS = (BN * XPB + WG_SIZE - 1) / WG_SIZE;
 shared f16vec4 a_tile[2 * BM * PITCH];
 shared f16vec4 b_tile[2 * BN * PITCH];
 shared float stage[NSUB_MAX * 256];
+
+// Fragment operations: A (16 x 16 of a_tile, row-major), B (16 x 16 of
+// b_tile, column-major), C (16 x 16 fp32 accumulator, stored column-major).
+// Offsets and strides of tiles are in f16vec4s, of Y and stage in floats.
+#ifndef COOPMAT_EMULATED
+#define FRAG_A coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA>
+#define FRAG_B coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseB>
+#define FRAG_C coopmat<float, gl_ScopeSubgroup, 16, 16, gl_MatrixUseAccumulator>
+#define FRAG_ZERO(c) c = FRAG_C(0.0)
+#define FRAG_LOAD_A(a, off) coopMatLoad(a, a_tile, off, PITCH, gl_CooperativeMatrixLayoutRowMajor)
+#define FRAG_LOAD_B(b, off) coopMatLoad(b, b_tile, off, PITCH, gl_CooperativeMatrixLayoutColumnMajor)
+#define FRAG_MMA(c, a, b) c = coopMatMulAdd(a, b, c)
+#define FRAG_STORE_Y(c, off, stride) coopMatStore(c, y, off, stride, gl_CooperativeMatrixLayoutColumnMajor)
+#define FRAG_STORE_STAGE(c, off) coopMatStore(c, stage, off, 16, gl_CooperativeMatrixLayoutColumnMajor)
+#else
+// A and B are references into the tiles (read at the MMA, which is the same
+// data: tiles change only across barriers); lane l of a subgroup holds C
+// elements e = l + i * subgroup size in c[i] (row e % 16, column e / 16), at
+// most 256 / (WG_SIZE / NSUB_MAX) of them.
+const uint EMU_SLOTS = 256 * NSUB_MAX / WG_SIZE;
+#define FRAG_A uint
+#define FRAG_B uint
+#define FRAG_C float[EMU_SLOTS]
+#define FRAG_ZERO(c) for (uint i_ = 0; i_ < EMU_SLOTS; ++i_) c[i_] = 0.0
+#define FRAG_LOAD_A(a, off) a = (off)
+#define FRAG_LOAD_B(b, off) b = (off)
+#define FRAG_MMA(c, a, b) frag_mma(c, a, b)
+#define FRAG_STORE_Y(c, off, stride) frag_store_y(c, off, stride)
+#define FRAG_STORE_STAGE(c, off) frag_store_stage(c, off)
+float tile_a(uint off) { return float(a_tile[off >> 2][off & 3u]); }
+float tile_b(uint off) { return float(b_tile[off >> 2][off & 3u]); }
+void frag_mma(inout float c[EMU_SLOTS], uint a, uint b) {
+  for (uint i = 0, e = gl_SubgroupInvocationID; e < 256; ++i, e += gl_SubgroupSize) {
+    const uint m = e & 15u, n = e >> 4;
+    float acc = c[i];
+    for (uint k = 0; k < 16; ++k)  // A[m][k] at a + m * PITCH (row-major), B[k][n] at b + n * PITCH (column-major)
+      acc += tile_a(4 * (a + m * PITCH) + k) * tile_b(4 * (b + n * PITCH) + k);
+    c[i] = acc;
+  }
+}
+void frag_store_y(float c[EMU_SLOTS], uint off, uint stride) {
+  for (uint i = 0, e = gl_SubgroupInvocationID; e < 256; ++i, e += gl_SubgroupSize)
+    y[off + (e >> 4) * stride + (e & 15u)] = c[i];
+}
+void frag_store_stage(float c[EMU_SLOTS], uint off) {
+  for (uint i = 0, e = gl_SubgroupInvocationID; e < 256; ++i, e += gl_SubgroupSize) stage[off + e] = c[i];
+}
+#endif
 
 #ifdef ACT_F16
 #define XRAW uvec2
@@ -141,7 +192,7 @@ void main() {
   const uint sg = gl_SubgroupID, nsub = gl_NumSubgroups;
 
   FRAG_C acc[WT_MAX * FM * FN];
-  [[unroll]] for (uint i = 0; i < WT_MAX * FM * FN; ++i) acc[i] = FRAG_C(0.0);
+  [[unroll]] for (uint i = 0; i < WT_MAX * FM * FN; ++i) FRAG_ZERO(acc[i]);
 
   const uint steps = pc.Kp / BK;
   fetch(0);
@@ -158,15 +209,11 @@ void main() {
         const uint b0 = (cur * BN + (wt / TILES_M) * WN) * PITCH;
         [[unroll]] for (uint kk = 0; kk < BK / 4; kk += 4) {  // 16 halves = 4 f16vec4s per MMA step
           FRAG_B fb[FN];
-          [[unroll]] for (uint j = 0; j < FN; ++j)
-            coopMatLoad(fb[j], b_tile, b0 + j * 16 * PITCH + kk, PITCH, gl_CooperativeMatrixLayoutColumnMajor);
+          [[unroll]] for (uint j = 0; j < FN; ++j) FRAG_LOAD_B(fb[j], b0 + j * 16 * PITCH + kk);
           [[unroll]] for (uint i = 0; i < FM; ++i) {
             FRAG_A fa;
-            coopMatLoad(fa, a_tile, a0 + i * 16 * PITCH + kk, PITCH, gl_CooperativeMatrixLayoutRowMajor);
-            [[unroll]] for (uint j = 0; j < FN; ++j) {
-              const uint c = (t * FM + i) * FN + j;
-              acc[c] = coopMatMulAdd(fa, fb[j], acc[c]);
-            }
+            FRAG_LOAD_A(fa, a0 + i * 16 * PITCH + kk);
+            [[unroll]] for (uint j = 0; j < FN; ++j) FRAG_MMA(acc[(t * FM + i) * FN + j], fa, fb[j]);
           }
         }
       }
@@ -176,29 +223,32 @@ void main() {
   }
 
   // Output. Fragment (i, j) of subgroup tile wt covers C rows r0 .. r0+15 and
-  // columns c0 .. c0+15, i.e. Y[c0 + b][row0 + r0 + a].
+  // columns c0 .. c0+15, i.e. Y[c0 + b][row0 + r0 + a]. Every subgroup runs
+  // the same sequence of subgroup barriers, whether or not it has the
+  // fragment (some drivers, lavapipe among them, misbehave otherwise).
   const bool aligned = (pc.y_stride & 3u) == 0 && (pc.row0 & 3u) == 0;  // 16-byte start and stride
   const uint lane = gl_SubgroupInvocationID;
   [[unroll]] for (uint t = 0; t < WT_MAX; ++t) {
     const uint wt = sg + t * nsub;
-    if (wt >= NWT) break;
     [[unroll]] for (uint i = 0; i < FM; ++i) {
       [[unroll]] for (uint j = 0; j < FN; ++j) {
         const uint r0 = m0 + (wt % TILES_M) * WM + i * 16;
         const uint c0 = n0 + (wt / TILES_M) * WN + j * 16;
-        if (r0 >= pc.rows || c0 >= pc.n) continue;  // uniform per subgroup
         const uint c = (t * FM + i) * FN + j;
-        if (aligned && r0 + 16 <= pc.rows && c0 + 16 <= pc.n) {
-          coopMatStore(acc[c], y, c0 * pc.y_stride + pc.row0 + r0, pc.y_stride, gl_CooperativeMatrixLayoutColumnMajor);
-        } else {
-          coopMatStore(acc[c], stage, sg * 256, 16, gl_CooperativeMatrixLayoutColumnMajor);
-          subgroupBarrier();
+        const bool inside = wt < NWT && r0 < pc.rows && c0 < pc.n;  // uniform per subgroup
+        const bool direct = inside && aligned && r0 + 16 <= pc.rows && c0 + 16 <= pc.n;
+        if (direct)
+          FRAG_STORE_Y(acc[c], c0 * pc.y_stride + pc.row0 + r0, pc.y_stride);
+        else if (inside)
+          FRAG_STORE_STAGE(acc[c], sg * 256);
+        subgroupBarrier();
+        if (inside && !direct) {
           for (uint e = lane; e < 256; e += gl_SubgroupSize) {
             const uint r = r0 + (e & 15u), col = c0 + (e >> 4);
             if (r < pc.rows && col < pc.n) y[col * pc.y_stride + pc.row0 + r] = stage[sg * 256 + e];
           }
-          subgroupBarrier();
         }
+        subgroupBarrier();  // reads done before the next fragment is staged
       }
     }
   }

@@ -28,20 +28,23 @@ std::string CoopmatGemmConfig::describe() const {
   return fmt::format("tile {}x{}, subgroup tile {}x{}, {} invocations, {} B shared", bm, bn, wm, wn, wg, shared_bytes());
 }
 
-TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, const GemmTuning& tuning) {
+TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, uint32_t n, const GemmTuning& tuning) {
   // Largest first: more outputs per invocation means fewer shared-memory
   // reads per FMA ((TM + TN) / (TM TN)).
   struct Tile {
     uint32_t bm, bn, tm, tn;
   };
-  static constexpr Tile kTiles[] = {{128, 128, 8, 8}, {128, 64, 8, 4}, {64, 64, 4, 4}, {64, 32, 4, 4},
-                                    {32, 32, 4, 4},   {32, 16, 4, 4},  {16, 16, 4, 4}};
+  static constexpr Tile kTiles[] = {{128, 128, 8, 8}, {128, 64, 8, 4}, {64, 64, 4, 4}, {128, 32, 8, 4},
+                                    {64, 32, 4, 4},   {128, 16, 8, 2}, {32, 32, 4, 4}, {64, 16, 4, 2},
+                                    {32, 16, 4, 4},   {16, 16, 4, 4}};
   const uint32_t limit = max_invocations(caps);
+  uint32_t max_bn = 16;
+  while (max_bn < std::min<uint32_t>(n, 128)) max_bn *= 2;
   for (const auto& t : kTiles) {
     TiledGemmConfig c{(t.bm / t.tm) * (t.bn / t.tn), t.bm, t.bn, t.tm, t.tn, 1};
     if ((tuning.bm && tuning.bm != c.bm) || (tuning.bn && tuning.bn != c.bn) || (tuning.wg && tuning.wg != c.wg))
       continue;
-    if (c.wg > limit) continue;
+    if (c.wg > limit || (!tuning.bn && c.bn > max_bn)) continue;
     // Padding keeps the transposing stores conflict-free; drop it where it is
     // the difference between fitting and not (64 x 64 in 16 KiB).
     for (uint32_t pad : {1u, 0u}) {

@@ -29,12 +29,14 @@ struct TiledGemmConfig {
   std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, tm, tn, pad}; }
   std::string describe() const;
 };
-// The largest tile whose workgroup and shared memory fit, padded where the
-// padding fits too (128 x 128 with 48 KiB, unpadded with 32 KiB; 64 x 64
-// unpadded with 16 KiB and 256 invocations).
+// For n activation columns: the largest tile whose columns do not exceed n
+// rounded up to a power of two (16 .. 128: a 128-column tile would do 14
+// times the work at n = 9) and whose workgroup and shared memory fit, padded
+// where the padding fits too (128 x 128 with 48 KiB, unpadded with 32 KiB;
+// 64 x 64 unpadded with 16 KiB and 256 invocations).
 // Throws DeviceError if none fits, InputError if `tuning` names a tile that
 // does not exist or does not fit.
-TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, const GemmTuning& tuning = {});
+TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, uint32_t n, const GemmTuning& tuning = {});
 
 // matmul_coopmat.comp: a BM x BN tile per workgroup split into subgroup
 // tiles of WM x WN (multiples of the 16 x 16 fragment); two fp16 shared
@@ -47,10 +49,10 @@ struct CoopmatGemmConfig {
   std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, wm, wn, wt_max, nsub_max}; }
   std::string describe() const;
 };
-// For an M x K weight and n columns: 128 invocations (4 subgroups of 32 on
-// NVIDIA), 128 x 128 tiles, with fewer columns for n <= 64 and fewer rows
-// while the grid has under 256 workgroups (so a large GPU has at least
-// about two per multiprocessor), then shrunk until the shared memory fits.
+// For an M x K weight and n columns: 256 invocations (8 subgroups of 32 on
+// NVIDIA) and 128 x 128 tiles, the H100's best (benchmarks/RESULTS.md), with
+// fewer columns for n <= 64 and fewer rows while the grid has under 64
+// workgroups, then shrunk until the shared memory fits.
 CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning = {});
 
 }  // namespace vkq::ops

@@ -63,8 +63,8 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   if (forced.empty() || forced_gemm) {
     gemm_variant_ = select_variant(device, gemm_op, forced);
     gemm_min_n_ = forced_gemm ? 1 : kMaxGemvCols + 1;
-    coopmat_ = gemm_variant_.ends_with("_coopmat");
-    if (!coopmat_) tiled_ = tiled_gemm_config(device.caps(), gemm_tuning_);
+    coopmat_ = gemm_variant_.find("_coopmat") != std::string::npos;  // _coopmat and its test-only _coopmat_emulated
+    if (!coopmat_) tiled_gemm_config(device.caps(), gemm_min_n_, gemm_tuning_);  // fails early where nothing fits
   }
   gemv_variant_ = select_variant(device, op_name("matvec", wtype, act), forced_gemm ? std::string() : forced);
   const auto& caps = device.caps();
@@ -114,7 +114,8 @@ std::string Matmul::config_for(uint32_t M, uint32_t K, uint32_t n) const {
   if (!use_gemm(n))
     return fmt::format("{} invocations, {} rows per workgroup{}", gemv_wg(K), rows_,
                        idot_ ? fmt::format(", {} granules in flight", unroll_) : std::string());
-  return coopmat_ ? coopmat_gemm_config(device_.caps(), M, n, gemm_tuning_).describe() : tiled_.describe();
+  return coopmat_ ? coopmat_gemm_config(device_.caps(), M, n, gemm_tuning_).describe()
+                  : tiled_gemm_config(device_.caps(), n, gemm_tuning_).describe();
 }
 
 const Buffer& Matmul::scratch(std::vector<Buffer>& pool, uint64_t bytes) {
@@ -207,9 +208,10 @@ void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x,
     bm = c.bm;
     bn = c.bn;
   } else {
-    spec = tiled_.spec_constants();
-    bm = tiled_.bm;
-    bn = tiled_.bn;
+    const auto c = tiled_gemm_config(caps, n, gemm_tuning_);  // columns follow n
+    spec = c.spec_constants();
+    bm = c.bm;
+    bn = c.bn;
   }
   const Kernel& k = device_.kernel({gemm_variant_, spec, sizeof(pc::Matmul)});
   // Grid: x (+ z * groups_x) over row tiles, y over column tiles.

@@ -75,7 +75,6 @@ class Matmul {
   uint32_t gemm_min_n_ = 0;   // smallest n that runs the GEMM
   bool coopmat_ = false;
   GemmTuning gemm_tuning_;
-  TiledGemmConfig tiled_;     // for the _tiled GEMM (fixed per device)
   std::vector<Buffer> xq_, xds_;
 };
 

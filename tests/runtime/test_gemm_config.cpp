@@ -28,30 +28,41 @@ DeviceCaps caps_with(uint32_t shared, uint32_t invocations, uint32_t sg_min, uin
 }  // namespace
 
 TEST_CASE("tiled GEMM tiles follow shared memory and workgroup limits", "[gemm-config]") {
-  const auto h100 = tiled_gemm_config(caps_with(49152, 1024, 32, 32, 32));
+  const auto h100 = tiled_gemm_config(caps_with(49152, 1024, 32, 32, 32), 512);
   CHECK((h100.bm == 128 && h100.bn == 128 && h100.wg == 256 && h100.pad == 1));
   // 32 KiB (lavapipe, Mali, Adreno): the same tile without padding.
-  const auto lavapipe = tiled_gemm_config(caps_with(32768, 1024, 8, 8, 8));
+  const auto lavapipe = tiled_gemm_config(caps_with(32768, 1024, 8, 8, 8), 130);
   CHECK((lavapipe.bm == 128 && lavapipe.bn == 128 && lavapipe.wg == 256 && lavapipe.pad == 0));
-  const auto mid = tiled_gemm_config(caps_with(25600, 1024, 8, 8, 8));
+  const auto mid = tiled_gemm_config(caps_with(25600, 1024, 8, 8, 8), 512);
   CHECK((mid.bm == 128 && mid.bn == 64 && mid.pad == 1));
   // shared-mem=16384 and rpi5-like: 64 x 64 fits only without padding.
-  const auto small = tiled_gemm_config(caps_with(16384, 256, 4, 16, 16));
+  const auto small = tiled_gemm_config(caps_with(16384, 256, 4, 16, 16), 512);
   CHECK((small.bm == 64 && small.bn == 64 && small.wg == 256 && small.pad == 0));
   CHECK(small.shared_bytes() == 16384);
-  const auto tiny = tiled_gemm_config(caps_with(8192, 64, 4, 4, 4));
+  const auto tiny = tiled_gemm_config(caps_with(8192, 64, 4, 4, 4), 512);
   CHECK((tiny.wg <= 64 && tiny.shared_bytes() <= 8192));
-  CHECK_THROWS_AS(tiled_gemm_config(caps_with(2048, 64, 4, 4, 4)), DeviceError);
+  CHECK_THROWS_AS(tiled_gemm_config(caps_with(2048, 64, 4, 4, 4), 512), DeviceError);
   // Tuning picks a listed tile or fails with the list.
-  CHECK(tiled_gemm_config(caps_with(49152, 1024, 32, 32, 32), {0, 64, 32}).wg == 128);
-  CHECK_THROWS_AS(tiled_gemm_config(caps_with(49152, 1024, 32, 32, 32), {0, 48, 0}), InputError);
+  CHECK(tiled_gemm_config(caps_with(49152, 1024, 32, 32, 32), 512, {0, 64, 32}).wg == 128);
+  CHECK_THROWS_AS(tiled_gemm_config(caps_with(49152, 1024, 32, 32, 32), 512, {0, 48, 0}), InputError);
+  // Columns follow n: no more than n rounded up to a power of two (16 ..).
+  const auto lp = caps_with(32768, 1024, 8, 8, 8);
+  CHECK(tiled_gemm_config(lp, 9).bn == 16);
+  CHECK(tiled_gemm_config(lp, 9).bm == 128);
+  CHECK(tiled_gemm_config(lp, 17).bn == 32);
+  CHECK(tiled_gemm_config(lp, 64).bn == 64);
+  CHECK(tiled_gemm_config(lp, 65).bn == 128);
+  CHECK(tiled_gemm_config(caps_with(16384, 256, 4, 16, 16), 9).bn == 16);
   // Every listed configuration is self-consistent.
   for (uint32_t shared : {4096u, 8192u, 16384u, 32768u, 49152u, 65536u}) {
     for (uint32_t inv : {64u, 128u, 256u, 1024u}) {
-      const auto c = tiled_gemm_config(caps_with(shared, inv, 32, 32, 32));
-      CHECK(c.shared_bytes() <= shared);
-      CHECK(c.wg <= inv);
-      CHECK(c.wg == (c.bm / c.tm) * (c.bn / c.tn));
+      for (uint32_t n : {1u, 9u, 17u, 40u, 64u, 100u, 512u}) {
+        const auto c = tiled_gemm_config(caps_with(shared, inv, 32, 32, 32), n);
+        CHECK(c.shared_bytes() <= shared);
+        CHECK(c.wg <= inv);
+        CHECK(c.wg == (c.bm / c.tm) * (c.bn / c.tn));
+        CHECK((c.bn <= 16 || c.bn < 2 * n));
+      }
     }
   }
 }

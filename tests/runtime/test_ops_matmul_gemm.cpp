@@ -1,10 +1,13 @@
 // The prefill GEMM path of ops::Matmul (n > 8): matmul_<type>_<act>_tiled and
 // _coopmat against the fp64 CPU reference (tolerances in
 // tests/support/matmul_check.cpp), and how the GEMM variant is chosen.
+#include <initializer_list>
+
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <catch2/generators/catch_generators_range.hpp>
 
+#include "error.hpp"
 #include "ops/matmul.hpp"
 #include "shader_registry.hpp"
 #include "support/gpu.hpp"
@@ -28,11 +31,12 @@ TEST_CASE("GEMM matches the CPU reference for every type, activation type, varia
 }
 
 // Small shapes, re-run under each profile (16 KiB shared memory, 256
-// invocations, ...) and subgroup size: each picks its own tile.
+// invocations, ...) and subgroup size: each picks its own tile. (n <= 16
+// here: one pipeline per variant; the tests below take the wider tiles.)
 TEST_CASE("GEMM matches the CPU reference under the device profile", "[gpu][kernel]") {
   const auto t = GENERATE(from_range(test::matmul_weight_types()));
   const auto act = GENERATE(ops::ActType::f32, ops::ActType::f16);
-  check_every_variant("matmul", t, act, {Shape{33, 256, 9}, Shape{130, 64, 20}});
+  check_every_variant("matmul", t, act, {Shape{33, 256, 9}, Shape{130, 64, 13}});
 }
 
 TEST_CASE("GEMM with plain-type weights and K not a multiple of 32", "[gpu][kernel]") {
@@ -42,12 +46,49 @@ TEST_CASE("GEMM with plain-type weights and K not a multiple of 32", "[gpu][kern
 
 TEST_CASE("GEMM over weights split across chunks", "[gpu][kernel]") {
   // 16 * 128 * 7 bytes per plane: chunks of 112 Q4_0 rows of K = 256 (row0
-  // not a multiple of the tile).
-  check_every_variant("matmul", GgmlType::Q4_0, ops::ActType::f32, {Shape{300, 256, 17}}, 16 * 128 * 7);
+  // not a multiple of the tile); 70 columns: the widest tiles.
+  check_every_variant("matmul", GgmlType::Q4_0, ops::ActType::f32, {Shape{300, 256, 70}}, 16 * 128 * 7);
 }
 
 TEST_CASE("a forced GEMM variant also runs n <= 8", "[gpu][kernel]") {
   check_every_variant("matmul", GgmlType::Q8_0, ops::ActType::f16, {Shape{33, 128, 1}, Shape{7, 64, 3}});
+}
+
+namespace {
+
+// The cooperative-matrix variants (on lavapipe: the emulated one) with
+// workgroup sizes and tiles that give several fragments per subgroup: the
+// H100's default tile has 4 x 4, lavapipe's defaults (8 lanes, 16 subgroups
+// of 128 invocations) give one. Tiles that do not fit the profile are skipped.
+void check_coopmat_tiles(std::initializer_list<ops::GemmTuning> tiles) {
+  auto& dev = test::device();
+  const Shape s{130, 96, 40};
+  for (const auto& v : runnable("matmul_q4_0_f32")) {
+    if (v.find("_coopmat") == std::string::npos) continue;
+    for (const auto& tile : tiles) {
+      try {
+        INFO(ops::coopmat_gemm_config(dev.caps(), s.M, s.n, tile).describe());
+      } catch (const InputError&) {
+        continue;
+      }
+      ops::MatmulTuning tuning;
+      tuning.gemm = tile;
+      test::check_matmul(GgmlType::Q4_0, ops::ActType::f32, v, s, 0, tuning);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cooperative-matrix GEMM with several fragments per subgroup", "[gpu][kernel]") {
+  const uint32_t sg = test::device().caps().max_subgroup_size;
+  check_coopmat_tiles({{4 * sg, 64, 64}, {8 * sg, 64, 64}});  // 2 x 2 and 1 x 2 fragments
+}
+
+// Slower to compile on lavapipe (larger register arrays): once per suite.
+TEST_CASE("cooperative-matrix GEMM with wide subgroup tiles", "[gpu][kernel-full]") {
+  const uint32_t sg = test::device().caps().max_subgroup_size;
+  check_coopmat_tiles({{2 * sg, 64, 64}, {4 * sg, 128, 32}});  // 2 x 4 and 2 x 2 fragments, 4 x 1 subgroups
 }
 
 TEST_CASE("the GEMM runs for n > 8 and the GEMV for n <= 8", "[gpu]") {

@@ -36,7 +36,8 @@ std::vector<uint8_t> random_weights(GgmlType t, uint32_t M, uint32_t K) {
 //   tensor cores' fp32 accumulation (whose rounding is the hardware's), plus
 //   2^-24 sum_k (|w_k| + |x_k|) for values in fp16's subnormal range
 //   (absolute error up to 2^-25 each).
-void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, MatmulShape s, uint64_t max_plane) {
+void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, MatmulShape s, uint64_t max_plane,
+                  const ops::MatmulTuning& tuning) {
   auto& dev = device();
   INFO(ggml_type_name(t) << " act " << (act == ops::ActType::f16 ? "f16" : "f32") << " variant " << variant << " M=" << s.M
                          << " K=" << s.K << " n=" << s.n);
@@ -46,9 +47,9 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
   std::vector<float> ref(uint64_t(s.n) * s.M), out(ref.size());
   ops::matmul_ref(t, wfile.data(), s.M, s.K, x.data(), s.n, s.K, ref.data());
 
-  ops::Matmul mm(dev, t, act, variant);
+  ops::Matmul mm(dev, t, act, variant, tuning);
   const std::string ran = mm.variant_for(s.n);
-  INFO("ran " << ran);
+  INFO("ran " << ran << " (" << mm.config_for(s.M, s.K, s.n) << ")");
   const bool idot = ran.find("_idot") != std::string::npos;
   const bool coopmat = ran.find("_coopmat") != std::string::npos;
   std::vector<double> bound(ref.size());
@@ -88,10 +89,10 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
   cs.submit_and_wait();
   by.download(std::span<float>(out));
   double worst = 0;
-  size_t worst_at = 0, unwritten = 0;
+  size_t worst_at = 0, unwritten = 0, first_unwritten = 0;
   for (size_t i = 0; i < out.size(); ++i) {
-    if (std::isnan(out[i])) {
-      ++unwritten;  // poison left: an output the kernel did not write
+    if (std::isnan(out[i])) {  // poison left: an output the kernel did not write
+      if (!unwritten++) first_unwritten = i;
       continue;
     }
     const double e = std::fabs(double(out[i]) - ref[i]) / bound[i];
@@ -100,6 +101,7 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
       worst_at = i;
     }
   }
+  INFO("first unwritten output: row " << first_unwritten % s.M << " column " << first_unwritten / s.M);
   CHECK(unwritten == 0);
   INFO("worst error / tolerance = " << worst << " at row " << worst_at % s.M << " column " << worst_at / s.M);
   CHECK(worst <= 1.0);
