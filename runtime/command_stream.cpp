@@ -10,8 +10,8 @@ constexpr uint32_t kSetsPerPool = 256;
 constexpr uint32_t kMaxBindingsPerSet = 16;
 }  // namespace
 
-CommandStream::CommandStream(Device& device, uint32_t max_timestamps)
-    : device_(device), max_timestamps_(max_timestamps) {
+CommandStream::CommandStream(Device& device, uint32_t max_timestamps, bool reusable)
+    : device_(device), reusable_(reusable), max_timestamps_(max_timestamps) {
   vk::CommandBufferAllocateInfo ai{};
   ai.commandPool = *device.command_pool();
   ai.level = vk::CommandBufferLevel::ePrimary;
@@ -37,9 +37,10 @@ CommandStream::~CommandStream() {
 
 void CommandStream::begin_if_needed() {
   if (recording_) return;
+  if (recorded_) throw InputError("command stream: a reusable stream was already recorded; reset() it first");
   cb_.reset();
   vk::CommandBufferBeginInfo bi{};
-  bi.flags = vk::CommandBufferUsageFlagBits::eOneTimeSubmit;
+  if (!reusable_) bi.flags = vk::CommandBufferUsageFlagBits::eOneTimeSubmit;
   cb_.begin(bi);
   recording_ = true;
   labels_.clear();
@@ -140,12 +141,15 @@ void CommandStream::mark(const std::string& label) {
 
 void CommandStream::submit_and_wait() {
   spans_.clear();
-  if (!recording_) return;
-  // Results of the stream are read by the host after the fence.
-  vk::MemoryBarrier mb{vk::AccessFlagBits::eMemoryWrite, vk::AccessFlagBits::eHostRead};
-  cb_.pipelineBarrier(vk::PipelineStageFlagBits::eAllCommands, vk::PipelineStageFlagBits::eHost, {}, mb, {}, {});
-  cb_.end();
-  recording_ = false;
+  if (!recording_ && !recorded_) return;
+  if (recording_) {
+    // Results of the stream are read by the host after the fence.
+    vk::MemoryBarrier mb{vk::AccessFlagBits::eMemoryWrite, vk::AccessFlagBits::eHostRead};
+    cb_.pipelineBarrier(vk::PipelineStageFlagBits::eAllCommands, vk::PipelineStageFlagBits::eHost, {}, mb, {}, {});
+    cb_.end();
+    recording_ = false;
+    recorded_ = reusable_;
+  }
   vk::SubmitInfo si{};
   vk::CommandBuffer raw = *cb_;
   si.commandBufferCount = 1;
@@ -169,6 +173,15 @@ void CommandStream::submit_and_wait() {
         spans_.push_back({labels_[i], static_cast<double>(ts[i] - ts[i - 1]) * period * 1e-6});
     }
   }
+  if (!reusable_) reset();
+}
+
+void CommandStream::reset() {
+  if (recording_) {
+    cb_.end();
+    recording_ = false;
+  }
+  recorded_ = false;
   for (auto& p : pools_) p.reset();
   if (pools_.size() > 1) pools_.erase(pools_.begin() + 1, pools_.end());
   sets_in_last_pool_ = 0;

@@ -7,7 +7,10 @@
 //   cs.submit_and_wait();       // reusable afterwards
 //
 // Descriptor sets come from pools owned by the stream and are recycled after
-// each submit.
+// each submit. A reusable stream keeps its recording instead: every
+// submit_and_wait() replays the same commands (the decode step of the
+// forward pass, whose inputs the kernels read from buffers); reset() clears
+// it for a new recording.
 #pragma once
 
 #include <array>
@@ -38,7 +41,7 @@ struct TimedSpan {
 
 class CommandStream {
  public:
-  explicit CommandStream(Device& device, uint32_t max_timestamps = 256);
+  explicit CommandStream(Device& device, uint32_t max_timestamps = 256, bool reusable = false);
   ~CommandStream();
 
   void dispatch(const Kernel& k, std::initializer_list<Binding> bindings, const void* push_constants,
@@ -53,6 +56,9 @@ class CommandStream {
   void mark(const std::string& label);
 
   void submit_and_wait();
+  // Reusable streams: forget the recording (the next dispatch starts anew).
+  void reset();
+  bool recorded() const { return recorded_; }
   // Spans from the last submit (empty when the device has no timestamps).
   const std::vector<TimedSpan>& spans() const { return spans_; }
   uint32_t dispatch_count() const { return dispatches_; }
@@ -68,6 +74,8 @@ class CommandStream {
   std::vector<vk::raii::DescriptorPool> pools_;
   uint32_t sets_in_last_pool_ = 0;
   bool recording_ = false;
+  bool reusable_ = false;
+  bool recorded_ = false;  // reusable: a finished recording is kept for replay
   uint32_t max_timestamps_;
   std::vector<std::string> labels_;
   std::vector<TimedSpan> spans_;

@@ -72,6 +72,8 @@ class Device {
                                   vk::MemoryPropertyFlags prefer, bool* host_visible);
   void release(uint64_t bytes);
   const MemoryStats& memory_stats() const { return mem_; }
+  // Starts a new peak from what is allocated now (to measure one model's load).
+  void reset_peak() { mem_.peak = mem_.current; }
 
   // Records commands with `record`, submits, and waits (for uploads etc.).
   void run_once(const std::function<void(const vk::raii::CommandBuffer&)>& record);

@@ -124,24 +124,56 @@ std::vector<uint8_t> unpack_rows(GgmlType t, const RepackedRows& rp, uint32_t ro
   return out;
 }
 
-GpuMatrix::GpuMatrix(Device& device, GgmlType t, const void* file_rows, uint32_t M, uint32_t K, uint64_t max_plane)
-    : type_(t), M_(M), K_(K) {
+uint64_t max_plane_bytes(const DeviceCaps& caps) {
+  return std::min(caps.max_storage_buffer_range, caps.max_memory_allocation_size);
+}
+
+std::vector<ChunkPlan> plan_chunks(GgmlType t, uint32_t M, uint32_t K, uint64_t max_plane) {
   if (M == 0 || K == 0) throw InputError("weight matrix with an empty dimension");
-  const auto& caps = device.caps();
-  if (max_plane == 0) max_plane = std::min(caps.max_storage_buffer_range, caps.max_memory_allocation_size);
-  const uint64_t frow = file_row_bytes(t, K), qrow = quant_row_bytes(t, K), srow = scale_row_bytes(t, K);
+  file_row_bytes(t, K);  // refuses rows that are not whole blocks
+  const uint64_t qrow = quant_row_bytes(t, K), srow = scale_row_bytes(t, K);
   const uint64_t widest = std::max(qrow, srow);
-  if (widest > max_plane)
-    throw DeviceError(fmt::format("device '{}': one weight row of {} bytes exceeds the {}-byte buffer limit", caps.name,
-                                  widest, max_plane));
+  if (widest + 3 > max_plane)
+    throw DeviceError(fmt::format("one weight row of {} bytes exceeds the {}-byte buffer limit", widest, max_plane));
   const uint32_t rows_per_chunk = static_cast<uint32_t>(std::min<uint64_t>(M, (max_plane - 3) / widest));
-  const auto* src = static_cast<const uint8_t*>(file_rows);
+  std::vector<ChunkPlan> out;
   for (uint32_t r0 = 0; r0 < M; r0 += rows_per_chunk) {
     const uint32_t rows = std::min(rows_per_chunk, M - r0);
-    auto rp = repack_rows(t, src + uint64_t(r0) * frow, rows, K);
+    out.push_back({r0, rows, rows * qrow, srow ? padded4(rows * srow) : 0});
+  }
+  return out;
+}
+
+GpuMatrix GpuMatrix::allocate(Device& device, GgmlType t, uint32_t M, uint32_t K, uint64_t max_plane) {
+  if (max_plane == 0) max_plane = max_plane_bytes(device.caps());
+  GpuMatrix m(t, M, K);
+  for (const auto& p : plan_chunks(t, M, K, max_plane)) {
     Chunk c;
-    c.row0 = r0;
-    c.rows = rows;
+    c.row0 = p.row0;
+    c.rows = p.rows;
+    c.quants = Buffer(device, p.quant_bytes);
+    if (p.scale_bytes) c.scales = Buffer(device, p.scale_bytes);
+    m.chunks_.push_back(std::move(c));
+  }
+  return m;
+}
+
+GpuMatrix::GpuMatrix(Device& device, GgmlType t, const void* file_rows, uint32_t M, uint32_t K, uint64_t max_plane)
+    : type_(t), M_(M), K_(K) {
+  if (max_plane == 0) max_plane = max_plane_bytes(device.caps());
+  std::vector<ChunkPlan> plan;
+  try {
+    plan = plan_chunks(t, M, K, max_plane);
+  } catch (const DeviceError& e) {
+    throw DeviceError(fmt::format("device '{}': {}", device.caps().name, e.what()));
+  }
+  const uint64_t frow = file_row_bytes(t, K);
+  const auto* src = static_cast<const uint8_t*>(file_rows);
+  for (const auto& p : plan) {
+    auto rp = repack_rows(t, src + uint64_t(p.row0) * frow, p.rows, K);
+    Chunk c;
+    c.row0 = p.row0;
+    c.rows = p.rows;
     c.quants = Buffer(device, rp.quants.size());
     c.quants.upload(rp.quants.data(), rp.quants.size());
     if (!rp.scales.empty()) {

@@ -41,6 +41,17 @@ bool is_block_type(GgmlType t);
 RepackedRows repack_rows(GgmlType t, const uint8_t* file_rows, uint32_t rows, uint32_t K);
 std::vector<uint8_t> unpack_rows(GgmlType t, const RepackedRows& r, uint32_t rows, uint32_t K);
 
+// How an M x K matrix of type t is split into chunks on a device whose
+// planes may hold at most max_plane bytes: the sizes GpuMatrix allocates
+// (the fit model reads them without a device).
+struct ChunkPlan {
+  uint32_t row0 = 0, rows = 0;
+  uint64_t quant_bytes = 0, scale_bytes = 0;  // scale_bytes 0 for plain types
+};
+std::vector<ChunkPlan> plan_chunks(GgmlType t, uint32_t M, uint32_t K, uint64_t max_plane);
+// The largest plane a device allows: min(maxStorageBufferRange, maxMemoryAllocationSize).
+uint64_t max_plane_bytes(const DeviceCaps& caps);
+
 class GpuMatrix {
  public:
   struct Chunk {
@@ -48,6 +59,10 @@ class GpuMatrix {
     Buffer quants;
     Buffer scales;  // empty for plain types
   };
+
+  GpuMatrix() = default;  // empty: no rows (moved-into later)
+  // Planes allocated and not filled (synthetic weights are written by a kernel).
+  static GpuMatrix allocate(Device& device, GgmlType t, uint32_t M, uint32_t K, uint64_t max_plane_bytes = 0);
 
   // Repacks and uploads. `max_plane_bytes` (0 = from the device caps) caps
   // each plane of a chunk.
@@ -64,8 +79,10 @@ class GpuMatrix {
   std::vector<uint8_t> download_file_layout() const;
 
  private:
-  GgmlType type_;
-  uint32_t M_, K_;
+  GpuMatrix(GgmlType t, uint32_t M, uint32_t K) : type_(t), M_(M), K_(K) {}
+
+  GgmlType type_ = GgmlType::F32;
+  uint32_t M_ = 0, K_ = 0;
   std::vector<Chunk> chunks_;
 };
 

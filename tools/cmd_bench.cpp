@@ -1,15 +1,22 @@
-// vkq bench copy|matmul: device bandwidth and dequant-matmul kernels, timed
-// with GPU timestamps (median of many runs). `bench model` comes with the
-// forward pass.
+// vkq bench copy|matmul|model: device bandwidth and dequant-matmul kernels,
+// timed with GPU timestamps (median of many runs), and the whole forward
+// pass (prefill and decode tokens/s, decode's share of the bandwidth
+// roofline, and a per-op time breakdown).
 #include <cstdio>
+#include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "bench/bench.hpp"
+#include "bench/bench_model.hpp"
 #include "cli.hpp"
 #include "error.hpp"
 #include "instance.hpp"
+#include "llama_model.hpp"
+#include "model_configs.hpp"
+#include "vulkan_forward.hpp"
 
 namespace vkq::cli {
 namespace {
@@ -24,6 +31,120 @@ nlohmann::json device_json(const Device& d) {
 std::unique_ptr<Device> open_for_bench(const Instance& inst, const std::string& spec) {
   if (spec == "cpu") throw InputError("bench measures Vulkan devices; 'cpu' has nothing to time", "devices: " + inst.describe_devices());
   return open_device(inst, spec);
+}
+
+struct ModelOpts {
+  std::string model, synthetic, type, device, kv = "f16";
+  uint32_t prompt = 512, gen = 128, batch = 0;
+  int reps = 3;
+  uint64_t seed = 1;
+  bool json = false, no_breakdown = false;
+};
+
+void run_bench_model(Cli& cli, const ModelOpts& o) {
+  if (o.model.empty() == o.synthetic.empty())
+    throw InputError("bench model: give a MODEL file or --synthetic CONFIG (one of them)",
+                     "configs: " + fmt::format("{}", fmt::join(known_model_configs(), ", ")));
+  std::optional<GgmlType> type;
+  if (!o.type.empty()) {
+    type = parse_ggml_type(o.type);
+    if (!type || !ggml_type_info(*type).supported)
+      throw InputError(fmt::format("--type '{}': expected f32, f16, bf16, q8_0, q4_0 or q4_1", o.type));
+  }
+  if (!o.synthetic.empty() && !type) throw InputError("bench model --synthetic needs --type");
+  Instance inst;
+  auto dev = open_for_bench(inst, o.device);
+  VulkanForwardOptions fo;
+  fo.n_ctx = std::max<uint32_t>(std::max(o.prompt, o.gen), 1);
+  fo.kv = o.kv == "f32" ? ops::KvType::f32 : ops::KvType::f16;
+  fo.max_batch = o.batch;
+  fo.seed = o.seed;
+  // The bandwidth reference first, so its buffers are gone before the
+  // model's allocations are counted.
+  const double copy_gbps = bench::bench_copy(*dev).gbps;
+  dev->reset_peak();
+  const uint64_t base = dev->memory_stats().current;
+  std::unique_ptr<VulkanForward> fwd;
+  std::string what;
+  if (!o.synthetic.empty()) {
+    const auto cfg = load_model_config(o.synthetic);
+    if (fo.n_ctx > cfg.hp.context_length)
+      throw InputError(fmt::format("{}: {} tokens exceed its context of {}", cfg.name, fo.n_ctx, cfg.hp.context_length));
+    fwd = std::make_unique<VulkanForward>(*dev, llama_gpu_layout(cfg.hp, *type, cfg.tied_embeddings, cfg.rope_freqs()), fo);
+    what = fmt::format("{} (synthetic) {}", cfg.name, ggml_type_name(*type));
+  } else {
+    const auto model = LlamaModel::open(o.model);
+    if (fo.n_ctx > model.hparams().context_length)
+      throw InputError(fmt::format("{}: {} tokens exceed its context of {}", o.model, fo.n_ctx, model.hparams().context_length));
+    fwd = std::make_unique<VulkanForward>(*dev, model, fo);
+    if (type && fwd->main_weight_type() != *type)
+      throw InputError(fmt::format("{} holds {} weights, not {} (--type is for --synthetic)", o.model,
+                                   ggml_type_name(fwd->main_weight_type()), ggml_type_name(*type)));
+    what = fmt::format("{} {}", o.model, ggml_type_name(fwd->main_weight_type()));
+  }
+  bench::ModelBenchOptions bo;
+  bo.prompt = o.prompt;
+  bo.gen = o.gen;
+  bo.reps = o.reps;
+  bo.seed = o.seed;
+  bo.breakdown = !o.no_breakdown;
+  bo.copy_gbps = copy_gbps;
+  const auto r = bench::bench_model(*fwd, bo);
+  const auto& plan = fwd->plan();
+  const uint64_t measured = dev->memory_stats().peak - base;
+  if (o.json) {
+    nlohmann::json j{{"schema", "vkq.bench_model/1"},
+                     {"vkq_version", VKQ_VERSION},
+                     {"device", device_json(*dev)},
+                     {"model", what},
+                     {"prompt", o.prompt},
+                     {"gen", o.gen},
+                     {"reps", o.reps},
+                     {"kv", o.kv},
+                     {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
+                     {"result", bench::to_json(r)}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s on %s (kv %s)\n", what.c_str(), dev->caps().name.c_str(), o.kv.c_str());
+    if (o.prompt)
+      std::printf("  pp%u: %.1f tokens/s (median of %d; matmul %s)\n", o.prompt, r.prompt_tokens_per_s, o.reps,
+                  r.matmul_variant_prefill.c_str());
+    if (o.gen)
+      std::printf("  tg%u: %.1f tokens/s = %.1f us/token (median of %d; matmul %s, %u dispatches per token)\n", o.gen,
+                  r.gen_tokens_per_s, r.decode_us_per_token, o.reps, r.matmul_variant_decode.c_str(),
+                  r.dispatches_per_token);
+    std::printf("  roofline: %s of weights per token at %.1f GB/s copy = %.1f tokens/s; decode at %.1f%% of it\n",
+                format_bytes(r.weight_bytes_per_token).c_str(), r.copy_gbps, r.roofline_tokens_per_s,
+                100.0 * r.decode_roofline_share);
+    if (!r.ops.empty()) {
+      std::printf("  decode step, GPU time per token: %.1f us of %.1f us wall (the rest: submit, wait, readback, gaps)\n",
+                  r.gpu_us_per_token, r.decode_us_per_token);
+      for (const auto& op : r.ops)
+        std::printf("    %-16s %9.2f us  %5.1f%%\n", op.op.c_str(), op.us_per_token,
+                    r.decode_us_per_token > 0 ? 100.0 * op.us_per_token / r.decode_us_per_token : 0.0);
+    }
+    std::printf("  memory: planned peak %s, measured peak %s\n", format_bytes(plan.peak_bytes()).c_str(),
+                format_bytes(measured).c_str());
+  }
+  cli.result = 0;
+}
+
+void add_bench_model_command(Cli& cli, CLI::App* bench) {
+  auto o = std::make_shared<ModelOpts>();
+  auto* m = bench->add_subcommand("model", "Forward pass: prefill and decode tokens/s (like llama-bench pp/tg) and the roofline");
+  m->add_option("model", o->model, "GGUF model (or use --synthetic)");
+  m->add_option("--synthetic", o->synthetic, "Random weights built on the device at a named config's shapes or a config.json");
+  m->add_option("--type", o->type, "Weight type for --synthetic: f32, f16, bf16, q8_0, q4_0, q4_1");
+  m->add_option("--prompt", o->prompt, "Prompt tokens prefilled in one call (pp; default 512, 0 = skip)");
+  m->add_option("--gen", o->gen, "Tokens decoded one at a time (tg; default 128, 0 = skip)");
+  m->add_option("--reps", o->reps, "Repetitions (median reported; default 3)")->check(CLI::Range(1, 100));
+  m->add_option("--kv", o->kv, "KV cache type: f16 (default) or f32")->check(CLI::IsMember({"f16", "f32"}));
+  m->add_option("--batch", o->batch, "Tokens per prefill pass (default: the plan's)");
+  m->add_option("--seed", o->seed, "Seed for synthetic weights and tokens");
+  m->add_option("--device", o->device, "Device index or name substring");
+  m->add_flag("--no-breakdown", o->no_breakdown, "Skip the per-op timestamp run");
+  m->add_flag("--json", o->json, "Print one JSON document");
+  m->callback([&cli, o] { run_bench_model(cli, *o); });
 }
 
 }  // namespace
@@ -118,6 +239,8 @@ void add_bench_command(Cli& cli) {
     }
     cli.result = r.passed() ? 0 : 1;
   });
+
+  add_bench_model_command(cli, bench);
 }
 
 }  // namespace vkq::cli

@@ -16,37 +16,23 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
-#include "cpu_forward.hpp"
 #include "error.hpp"
 #include "generate.hpp"
-#include "instance.hpp"
 #include "llama_model.hpp"
 #include "sampler.hpp"
+#include "session_factory.hpp"
 #include "tokenizer.hpp"
 
 namespace vkq::cli {
 namespace {
 
 struct RunOpts {
-  std::string model, prompt, device = "cpu";
+  std::string model, prompt, device;  // "" = VKQ_DEVICE, then the best Vulkan device
   uint32_t n_predict = 128;
   SamplerOptions sampler;
   std::optional<uint64_t> seed;
   bool json = false;
 };
-
-// The forward pass for --device. Only the CPU reference exists so far. Any
-// other value must name a Vulkan device (Instance::select: InputError listing
-// the devices otherwise), which is then refused: the Vulkan forward pass
-// replaces that refusal.
-std::unique_ptr<LlamaSession> open_session(const std::string& device, const LlamaModel& model, uint32_t n_ctx) {
-  if (device == "cpu") return std::make_unique<CpuForward>(model, n_ctx);
-  const Instance inst;
-  const uint32_t index = inst.select(device);
-  throw InputError(fmt::format("device {} ({}): the Vulkan forward pass is not built yet; use --device cpu", index,
-                               inst.devices()[index].caps.name),
-                   "--device cpu runs the CPU reference forward pass");
-}
 
 // A float option as the shortest decimal that reads back the same (0.95, not
 // 0.949999988079071).
@@ -100,7 +86,8 @@ void run(RunOpts o) {
                                  o.model, ctx_max));
   // The cache holds what this run can reach, not the model's whole context.
   const uint32_t n_ctx = static_cast<uint32_t>(std::min<uint64_t>(ctx_max, prompt.size() + uint64_t(o.n_predict)));
-  const auto session = open_session(o.device, model, n_ctx);
+  const auto opened = open_llama_session(o.device, model, n_ctx);
+  const auto& session = opened.session;
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   std::function<void(std::string_view)> stream;
@@ -134,8 +121,8 @@ void add_run_command(Cli& cli) {
   sub->add_option("--top-p", opts->sampler.top_p, "Keep the most likely tokens up to probability P; 1 = all (default 0.95)");
   sub->add_option("--seed", opts->seed, "Sampler seed (default random; reported with --json)");
   sub->add_option("--device", opts->device,
-                  "cpu: the CPU reference forward pass (the default until the Vulkan forward pass lands; VKQ_DEVICE "
-                  "is not consulted yet). A Vulkan device index or name is refused for now");
+                  "A Vulkan device (index or name substring from `vkq devices`), or cpu for the CPU reference "
+                  "forward pass (default: VKQ_DEVICE, then the best Vulkan device)");
   sub->add_flag("--json", opts->json, "Print one JSON document (text, token ids, timings) instead of streaming");
   sub->callback([&cli, opts] {
     run(*opts);

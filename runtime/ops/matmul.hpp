@@ -44,10 +44,16 @@ class Matmul {
   Matmul(Device& device, GgmlType wtype, ActType act, std::string forced_variant = {}, MatmulTuning tuning = {});
 
   // X: n columns of W.cols() activations, column j at element j * x_stride
-  // (0 = K); Y: n columns at j * y_stride (0 = M). Outputs are overwritten.
+  // (0 = K); Y: n columns at j * y_stride (0 = y_offset + M), the M outputs
+  // of column j at j * y_stride + y_offset (several matrices can write one
+  // token's row side by side: q | k | v). Outputs are overwritten.
   void record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
-              uint32_t x_stride = 0, uint32_t y_stride = 0);
+              uint32_t x_stride = 0, uint32_t y_stride = 0, uint32_t y_offset = 0);
   std::string variant_for(uint32_t n) const;
+  // Allocates the integer-dot path's activation scratch for up to n <= 8
+  // columns of K now (nothing for other variants), so that later records
+  // add no buffers: what the forward plan counts.
+  void reserve_scratch(uint32_t n, uint32_t K);
   // The kernel's tuning for an M-row weight and n columns (tile, workgroup
   // size), for benchmark reports.
   std::string config_for(uint32_t M, uint32_t K, uint32_t n) const;
@@ -57,7 +63,7 @@ class Matmul {
   uint32_t gemv_wg(uint32_t K) const;  // workgroup size for rows of K weights
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
   void record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
-                   uint32_t x_stride, uint32_t y_stride);
+                   uint32_t x_stride, uint32_t y_stride, uint32_t y_offset);
   // Scratch for quantized activations (_idot variants). Buffers are only
   // added, never replaced, while the op lives: recorded streams may still
   // reference the older ones.

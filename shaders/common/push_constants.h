@@ -66,6 +66,89 @@ VKQ_PC_BEGIN(QuantizeAct)
 VKQ_PC_END(QuantizeAct, 16)
 #endif
 
+// get_rows.comp: out[t][k] = W[tokens[t]][k] (dequantized) for the tokens
+// whose row lies in this chunk (row0 <= token < row0 + rows), k < K.
+#if defined(__cplusplus) || defined(VKQ_PC_GET_ROWS)
+VKQ_PC_BEGIN(GetRows)
+  u32 n_tokens;
+  u32 K;           // row length (output width)
+  u32 Kp;          // row length in the GPU layout
+  u32 row0;        // first row of this chunk
+  u32 rows;        // rows in this chunk
+  u32 out_stride;  // elements between output rows
+VKQ_PC_END(GetRows, 24)
+#endif
+
+// rmsnorm.comp: out[out_offset + r * out_stride + i] =
+//   x[r] / sqrt(mean(x[r]^2) + eps) * w[i], x[r] at in_offset + r * in_stride.
+#if defined(__cplusplus) || defined(VKQ_PC_RMSNORM)
+VKQ_PC_BEGIN(RmsNorm)
+  u32 rows;
+  u32 width;
+  f32 eps;
+  u32 in_offset;
+  u32 in_stride;
+  u32 out_offset;
+  u32 out_stride;
+VKQ_PC_END(RmsNorm, 28)
+#endif
+
+// rope_kv.comp: per token t at position start_pos + t (start_pos from the
+// step buffer), rotates q in place and k, and writes k and v into cache row
+// start_pos + t. Token t's qkv row (at t * qkv_stride) holds q [n_heads *
+// head_dim], then k and v [n_kv_heads * head_dim] each.
+#if defined(__cplusplus) || defined(VKQ_PC_ROPE_KV)
+VKQ_PC_BEGIN(RopeKv)
+  u32 n_tokens;
+  u32 n_heads;
+  u32 n_kv_heads;
+  u32 head_dim;
+  u32 rope_dims;       // even, <= head_dim: pairs past it are not rotated
+  u32 qkv_stride;      // elements between tokens in qkv
+  f32 freq_base;
+  u32 n_freq_factors;  // 0: none; else rope_dims / 2 divisors in binding 2
+  u32 n_ctx;           // cache rows (positions past it are not written)
+VKQ_PC_END(RopeKv, 36)
+#endif
+
+// attention.comp: grouped-query attention, causal, for n tokens at
+// positions start_pos + t over cache rows 0 .. start_pos + t.
+#if defined(__cplusplus) || defined(VKQ_PC_ATTENTION)
+VKQ_PC_BEGIN(Attention)
+  u32 n_tokens;
+  u32 n_heads;
+  u32 n_kv_heads;
+  u32 head_dim;
+  u32 q_stride;    // elements between tokens in q
+  u32 out_stride;  // elements between tokens in out
+  f32 scale;       // 1 / sqrt(head_dim)
+  u32 n_ctx;
+VKQ_PC_END(Attention, 32)
+#endif
+
+// swiglu.comp: out[t][i] = silu(in[t][i]) * in[t][up_offset + i], i < width.
+#if defined(__cplusplus) || defined(VKQ_PC_SWIGLU)
+VKQ_PC_BEGIN(Swiglu)
+  u32 n_tokens;
+  u32 width;
+  u32 in_stride;   // elements between tokens in in
+  u32 up_offset;   // where the up half starts in a token's row
+  u32 out_stride;
+VKQ_PC_END(Swiglu, 20)
+#endif
+
+// fill_random.comp: words[i] from a hash of (seed, offset + i), i < n.
+#if defined(__cplusplus) || defined(VKQ_PC_FILL_RANDOM)
+VKQ_PC_BEGIN(FillRandom)
+  u32 n;
+  u32 seed;
+  u32 offset;
+  u32 mode;        // fill_random.comp: 0 raw bits, 1 fp16 pairs, 2 fp32, 3 fp32 near 1, 4 bf16 pairs
+  f32 scale;
+  u32 groups_x;
+VKQ_PC_END(FillRandom, 24)
+#endif
+
 #ifdef __cplusplus
 }  // namespace vkq::pc
 #endif

@@ -22,40 +22,11 @@ using vkq::GgmlType;
 
 namespace {
 
-// A model and its bytes (which the model's views point into).
-struct Loaded {
-  std::vector<uint8_t> bytes;
-  std::unique_ptr<vkq::LlamaModel> model;
-  explicit Loaded(std::vector<uint8_t> b) : bytes(std::move(b)) {
-    model = std::make_unique<vkq::LlamaModel>(vkq::GgufFile::from_memory(bytes.data(), bytes.size(), "stories260K.gguf"));
-  }
-};
+using Loaded = vkq::test::LoadedModel;
+using vkq::test::story_tokens;
 
-Loaded load(GgmlType type) {
-  return Loaded(type == GgmlType::F32 ? vkq::test::stories260k_gguf() : vkq::test::stories260k_requantized(type));
-}
-
-// Largest |a - b| over largest |b|.
-double rel_diff(std::span<const float> a, std::span<const float> b) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    num = std::max(num, std::fabs(double(a[i]) - double(b[i])));
-    den = std::max(den, std::fabs(double(b[i])));
-  }
-  return num / den;
-}
-
-// Prompt tokens plus a greedy continuation: a realistic sequence of n tokens.
-std::vector<int32_t> story_tokens(const vkq::LlamaModel& m, size_t n) {
-  const auto tok = vkq::make_tokenizer(m.metadata());
-  vkq::CpuForward s(m, static_cast<uint32_t>(n));
-  vkq::Sampler greedy({.temperature = 0});
-  const auto prompt = tok->encode("Once upon a time", true);
-  const auto r = vkq::generate(s, *tok, prompt, static_cast<uint32_t>(n - prompt.size()), greedy);
-  auto all = r.prompt_tokens;
-  all.insert(all.end(), r.tokens.begin(), r.tokens.end());
-  return all;
-}
+Loaded load(GgmlType type) { return vkq::test::load_stories260k(type); }
+double rel_diff(std::span<const float> a, std::span<const float> b) { return vkq::test::max_rel_diff(a, b); }
 
 }  // namespace
 

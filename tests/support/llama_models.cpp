@@ -1,13 +1,18 @@
 #include "support/llama_models.hpp"
 
+#include <cmath>
 #include <filesystem>
 
 #include "byte_sink.hpp"
 #include "gguf_reader.hpp"
 #include "gguf_writer.hpp"
 #include "llama_hparams.hpp"
+#include "cpu_forward.hpp"
+#include "generate.hpp"
 #include "quant_blocks.hpp"
+#include "sampler.hpp"
 #include "support/gguf_builder.hpp"
+#include "tokenizer.hpp"
 
 namespace vkq::test {
 
@@ -64,6 +69,35 @@ std::vector<uint8_t> stories260k_requantized(GgmlType type) {
   }
   parts.metadata.set("general.file_type", GgufValue::u32(llama_file_type(type)));
   return parts.write();
+}
+
+LoadedModel::LoadedModel(std::vector<uint8_t> b) : bytes(std::move(b)) {
+  model = std::make_unique<LlamaModel>(GgufFile::from_memory(bytes.data(), bytes.size(), "stories260K.gguf"));
+}
+
+LoadedModel load_stories260k(GgmlType type) {
+  return LoadedModel(type == GgmlType::F32 ? stories260k_gguf() : stories260k_requantized(type));
+}
+
+std::vector<int32_t> story_tokens(const LlamaModel& m, size_t n) {
+  const auto tok = make_tokenizer(m.metadata());
+  CpuForward s(m, static_cast<uint32_t>(n));
+  Sampler greedy({.temperature = 0});
+  const auto prompt = tok->encode("Once upon a time", true);
+  const auto r = generate(s, *tok, prompt, static_cast<uint32_t>(n - prompt.size()), greedy);
+  auto all = r.prompt_tokens;
+  all.insert(all.end(), r.tokens.begin(), r.tokens.end());
+  return all;
+}
+
+double max_rel_diff(std::span<const float> a, std::span<const float> b) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!std::isfinite(a[i])) return INFINITY;
+    num = std::max(num, std::fabs(double(a[i]) - double(b[i])));
+    den = std::max(den, std::fabs(double(b[i])));
+  }
+  return den > 0 ? num / den : num;
 }
 
 }  // namespace vkq::test

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 
 #include "ggml_types.hpp"
 #include "gguf_value.hpp"
+#include "llama_model.hpp"
 #include "support/gpu.hpp"
 
 namespace vkq::test {
@@ -54,5 +57,22 @@ struct GgufParts {
 // dims whose rows are whole blocks of `type` requantized to `type` (the
 // others, e.g. ffn_down with rows of 172, stay F32). For F16/BF16, all of them.
 std::vector<uint8_t> stories260k_requantized(GgmlType type);
+
+// A model in memory and its bytes (which the model's views point into).
+struct LoadedModel {
+  std::vector<uint8_t> bytes;
+  std::unique_ptr<LlamaModel> model;
+  explicit LoadedModel(std::vector<uint8_t> b);
+};
+// stories260K as F32, or requantized to `type` (stories260k_requantized).
+LoadedModel load_stories260k(GgmlType type);
+
+// The prompt "Once upon a time" (BOS first) and the CPU reference's greedy
+// continuation: a realistic sequence of n tokens.
+std::vector<int32_t> story_tokens(const LlamaModel& m, size_t n);
+
+// Largest |a - b| over largest |b| (largest |a - b| when b is all zeros); a
+// NaN or infinity in `a` (an unwritten, poisoned output) gives infinity.
+double max_rel_diff(std::span<const float> a, std::span<const float> b);
 
 }  // namespace vkq::test

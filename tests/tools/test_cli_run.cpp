@@ -44,7 +44,7 @@ TEST_CASE("vkq run --device cpu: greedy stories260K gives the reference text", "
   CHECK_THAT(r.err, ContainsSubstring("generation: 40 tokens, 39 decode steps"));
   CHECK_THAT(r.err, ContainsSubstring("tokens/s"));
 
-  const auto js = run_cli("run -m " + model + " -p 'Once upon a time' -n 40 --temp 0 --json");  // cpu by default
+  const auto js = run_cli("run -m " + model + " -p 'Once upon a time' -n 40 --temp 0 --json", "VKQ_DEVICE=cpu ");
   INFO(js.err);
   REQUIRE(js.exit_code == 0);
   const auto j = nlohmann::json::parse(js.out);
@@ -130,13 +130,32 @@ TEST_CASE("vkq run: bad options and devices are exit 2", "[cli][run]") {
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, ContainsSubstring(what));
   }
-  // A Vulkan device: named, then refused until the Vulkan forward pass exists.
-  if (!vkq::test::instance().devices().empty() && vkq::test::instance().devices()[0].rejected.empty()) {
-    const auto r = run_cli("run -m " + model + " -n 4 --device 0");
-    CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, ContainsSubstring("the Vulkan forward pass is not built yet; use --device cpu"));
-  }
   const auto help = run_cli("run --help");
   CHECK(help.exit_code == 0);
-  CHECK_THAT(help.out, ContainsSubstring("default until the Vulkan forward pass lands"));
+  CHECK_THAT(help.out, ContainsSubstring("cpu for the CPU reference"));
+}
+
+TEST_CASE("vkq run on a Vulkan device: greedy stories260K gives the reference text", "[cli][run][gpu]") {
+  VKQ_REQUIRE_STORIES260K();
+  vkq::test::TempDir dir;
+  const auto model = q(convert(dir));
+  const std::string want = std::string("Once upon a time") + vkq::test::kStoriesContinuation + "ed ball.\n";
+  // By index, and by default (VKQ_DEVICE unset: the best Vulkan device).
+  for (const std::string dev : {"--device 0", ""}) {
+    INFO(dev);
+    const auto r = run_cli("run -m " + model + " " + dev + " -p 'Once upon a time' -n 40 --temp 0", "env -u VKQ_DEVICE ");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out == want);
+    CHECK_THAT(r.err, ContainsSubstring("generation: 40 tokens, 39 decode steps"));
+  }
+  const auto js = run_cli("run -m " + model + " --device 0 -p 'Once upon a time' -n 8 --json");
+  REQUIRE(js.exit_code == 0);
+  const auto j = nlohmann::json::parse(js.out);
+  CHECK(j["device"] == vkq::test::instance().devices()[0].caps.name);
+  // The same seed gives the same text on the same device.
+  const auto a = run_cli("run -m " + model + " --device 0 -p 'Once' -n 30 --temp 1 --seed 99");
+  const auto b = run_cli("run -m " + model + " --device 0 -p 'Once' -n 30 --temp 1 --seed 99");
+  REQUIRE(a.exit_code == 0);
+  CHECK(a.out == b.out);
 }

@@ -1,0 +1,118 @@
+#include "bench/bench_model.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "bench/bench.hpp"
+#include "error.hpp"
+
+namespace vkq::bench {
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// "blk.12.attn_qkv" -> "attn_qkv".
+std::string op_kind(const std::string& label) {
+  if (label.rfind("blk.", 0) != 0) return label;
+  const auto dot = label.find('.', 4);
+  return dot == std::string::npos ? label : label.substr(dot + 1);
+}
+
+}  // namespace
+
+ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
+  if (opt.reps < 1) throw InputError("bench model: at least one repetition");
+  if (opt.prompt == 0 && opt.gen == 0) throw InputError("bench model: nothing to run (--prompt 0 --gen 0)");
+  if (uint64_t(opt.prompt) > fwd.n_ctx() || uint64_t(opt.gen) > fwd.n_ctx())
+    throw InputError(fmt::format("bench model: {} prompt / {} generated tokens need a context of that many; the session holds {}",
+                                 opt.prompt, opt.gen, fwd.n_ctx()));
+  ModelBenchResult r;
+  r.copy_gbps = opt.copy_gbps > 0 ? opt.copy_gbps : bench_copy(fwd.device()).gbps;
+  r.weight_bytes_per_token = fwd.weight_bytes_per_token();
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_int_distribution<int32_t> tok(0, static_cast<int32_t>(fwd.n_vocab()) - 1);
+  std::vector<int32_t> prompt(opt.prompt), gen(std::max<uint32_t>(opt.gen, 1));
+  for (auto& t : prompt) t = tok(rng);
+  for (auto& t : gen) t = tok(rng);
+
+  // Warm-up: pipelines created, the decode step recorded, clocks up.
+  if (opt.prompt) fwd.prefill(prompt, 0);
+  for (uint32_t i = 0; i < std::min<uint32_t>(opt.gen, 8); ++i) fwd.decode(gen[i], i);
+
+  for (int rep = 0; rep < opt.reps; ++rep) {
+    if (opt.prompt) {
+      const auto t0 = std::chrono::steady_clock::now();
+      fwd.prefill(prompt, 0);
+      r.prompt_runs.push_back(opt.prompt / seconds_since(t0));
+    }
+    if (opt.gen) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (uint32_t i = 0; i < opt.gen; ++i) fwd.decode(gen[i], i);
+      r.gen_runs.push_back(opt.gen / seconds_since(t0));
+    }
+  }
+  r.prompt_tokens_per_s = median(r.prompt_runs);
+  r.gen_tokens_per_s = median(r.gen_runs);
+  if (r.weight_bytes_per_token) r.roofline_tokens_per_s = r.copy_gbps * 1e9 / double(r.weight_bytes_per_token);
+  if (r.roofline_tokens_per_s > 0) r.decode_roofline_share = r.gen_tokens_per_s / r.roofline_tokens_per_s;
+  if (r.gen_tokens_per_s > 0) r.decode_us_per_token = 1e6 / r.gen_tokens_per_s;
+
+  r.dispatches_per_token = fwd.decode_dispatches();
+  if (opt.breakdown && opt.gen && fwd.device().caps().timestamps) {
+    // The same decode steps with a timestamp after every op; times summed
+    // per op kind over layers, averaged over the tokens.
+    fwd.set_timestamps(true);
+    std::map<std::string, double> us;
+    std::vector<std::string> order;
+    for (uint32_t i = 0; i < opt.gen; ++i) {
+      fwd.decode(gen[i], i);
+      for (const auto& s : fwd.last_spans()) {
+        const auto k = op_kind(s.label);
+        if (!us.count(k)) order.push_back(k);
+        us[k] += s.ms * 1e3 / opt.gen;
+      }
+    }
+    fwd.set_timestamps(false);
+    for (const auto& k : order) {
+      r.ops.push_back({k, us[k]});
+      r.gpu_us_per_token += us[k];
+    }
+    std::stable_sort(r.ops.begin(), r.ops.end(), [](const OpTime& a, const OpTime& b) { return a.us_per_token > b.us_per_token; });
+  }
+  r.matmul_variant_decode = fwd.matmul_variant(fwd.main_weight_type(), 1);
+  r.matmul_variant_prefill = fwd.matmul_variant(fwd.main_weight_type(), std::max<uint32_t>(opt.prompt, 1));
+  return r;
+}
+
+nlohmann::json to_json(const ModelBenchResult& r) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& o : r.ops) ops.push_back({{"op", o.op}, {"us_per_token", o.us_per_token}});
+  return {{"prompt_tokens_per_s", r.prompt_tokens_per_s},
+          {"gen_tokens_per_s", r.gen_tokens_per_s},
+          {"prompt_runs", r.prompt_runs},
+          {"gen_runs", r.gen_runs},
+          {"weight_bytes_per_token", r.weight_bytes_per_token},
+          {"copy_gbps", r.copy_gbps},
+          {"roofline_tokens_per_s", r.roofline_tokens_per_s},
+          {"decode_roofline_share", r.decode_roofline_share},
+          {"decode_us_per_token", r.decode_us_per_token},
+          {"gpu_us_per_token", r.gpu_us_per_token},
+          {"dispatches_per_token", r.dispatches_per_token},
+          {"matmul_variant_decode", r.matmul_variant_decode},
+          {"matmul_variant_prefill", r.matmul_variant_prefill},
+          {"breakdown", ops}};
+}
+
+}  // namespace vkq::bench

@@ -1,0 +1,50 @@
+// `vkq bench model`: prefill and decode throughput of the Vulkan forward
+// pass, like llama-bench's pp<N> / tg<N> (wall time of whole passes,
+// repeated, median), decode's share of the bandwidth roofline, and where a
+// decode step's time goes (GPU time per op from timestamps, and the rest:
+// submit, wait, readback and gaps).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "vulkan_forward.hpp"
+
+namespace vkq::bench {
+
+struct ModelBenchOptions {
+  uint32_t prompt = 512;  // pp: tokens prefilled in one call
+  uint32_t gen = 128;     // tg: tokens decoded one at a time from an empty cache
+  int reps = 3;
+  uint64_t seed = 1;
+  double copy_gbps = 0;   // bandwidth reference (bench copy in the same process); 0 = run it
+  bool breakdown = true;  // one more decode run with per-op timestamps
+};
+
+struct OpTime {
+  std::string op;       // "attn_qkv", "attention", ... (summed over layers)
+  double us_per_token;  // GPU time
+  uint32_t dispatches_per_token = 0;
+};
+
+struct ModelBenchResult {
+  double prompt_tokens_per_s = 0, gen_tokens_per_s = 0;
+  std::vector<double> prompt_runs, gen_runs;  // tokens/s of each repetition
+  uint64_t weight_bytes_per_token = 0;
+  double copy_gbps = 0;
+  double roofline_tokens_per_s = 0;  // copy bandwidth / weight bytes per token
+  double decode_roofline_share = 0;  // gen / roofline
+  double decode_us_per_token = 0;    // wall time, from gen_tokens_per_s
+  double gpu_us_per_token = 0;       // sum of op times (breakdown run)
+  uint32_t dispatches_per_token = 0;
+  std::vector<OpTime> ops;           // breakdown, largest first
+  std::string matmul_variant_decode, matmul_variant_prefill;
+};
+
+ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt);
+nlohmann::json to_json(const ModelBenchResult& r);
+
+}  // namespace vkq::bench

@@ -1,0 +1,218 @@
+#include "forward_plan.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "error.hpp"
+#include "gpu_weights.hpp"
+#include "llama_model.hpp"
+#include "shader_registry.hpp"
+
+namespace vkq {
+namespace {
+
+GpuMatrixSpec spec_of(const TensorView& t) {
+  return {t.name, t.type, static_cast<uint32_t>(t.rows), static_cast<uint32_t>(t.cols), {t}};
+}
+
+// q | k | v (or gate | up): one stacked matrix when the types agree, else
+// one matrix each, side by side in the output row.
+MatrixGroup group_of(const std::vector<TensorView>& parts, const std::string& stacked_name) {
+  MatrixGroup g;
+  const bool same = std::all_of(parts.begin(), parts.end(), [&](const TensorView& t) { return t.type == parts[0].type; });
+  if (same) {
+    GpuMatrixSpec s{stacked_name, parts[0].type, 0, static_cast<uint32_t>(parts[0].cols), parts};
+    for (const auto& p : parts) s.rows += static_cast<uint32_t>(p.rows);
+    g.matrices.push_back(std::move(s));
+    g.offsets.push_back(0);
+  } else {
+    uint32_t off = 0;
+    for (const auto& p : parts) {
+      g.matrices.push_back(spec_of(p));
+      g.offsets.push_back(off);
+      off += static_cast<uint32_t>(p.rows);
+    }
+  }
+  return g;
+}
+
+GpuMatrixSpec synthetic(std::string name, GgmlType t, uint32_t rows, uint32_t cols) {
+  return {std::move(name), t, rows, cols, {}};
+}
+
+}  // namespace
+
+uint32_t MatrixGroup::width() const { return offsets.empty() ? 0 : offsets.back() + matrices.back().rows; }
+
+std::vector<const GpuMatrixSpec*> LlamaGpuLayout::all_matrices() const {
+  std::vector<const GpuMatrixSpec*> out{&token_embd};
+  for (const auto& l : layers) {
+    for (const auto& m : l.qkv.matrices) out.push_back(&m);
+    out.push_back(&l.attn_output);
+    for (const auto& m : l.gate_up.matrices) out.push_back(&m);
+    out.push_back(&l.ffn_down);
+  }
+  if (output) out.push_back(&*output);
+  return out;
+}
+
+LlamaGpuLayout llama_gpu_layout(const LlamaModel& model) {
+  LlamaGpuLayout g;
+  g.hp = model.hparams();
+  g.token_embd = spec_of(model.token_embd());
+  if (!model.tied_output()) g.output = spec_of(model.output());
+  for (size_t i = 0; i < model.layers().size(); ++i) {
+    const auto& l = model.layers()[i];
+    LlamaGpuLayout::Layer gl;
+    gl.qkv = group_of({l.attn_q, l.attn_k, l.attn_v}, fmt::format("blk.{}.attn_qkv", i));
+    gl.gate_up = group_of({l.ffn_gate, l.ffn_up}, fmt::format("blk.{}.ffn_gate_up", i));
+    gl.attn_output = spec_of(l.attn_output);
+    gl.ffn_down = spec_of(l.ffn_down);
+    gl.attn_norm = l.attn_norm;
+    gl.ffn_norm = l.ffn_norm;
+    g.layers.push_back(std::move(gl));
+  }
+  g.output_norm = model.output_norm();
+  if (model.rope_freqs()) g.rope_freqs = model.rope_freqs()->to_floats();
+  return g;
+}
+
+LlamaGpuLayout llama_gpu_layout(const LlamaHParams& hp, GgmlType t, bool tied, std::vector<float> rope_freqs) {
+  validate_llama_hparams(hp, "synthetic model");
+  LlamaGpuLayout g;
+  g.hp = hp;
+  const uint32_t dim = hp.embedding_length, kv = hp.kv_dim(), ff = hp.feed_forward_length;
+  g.token_embd = synthetic("token_embd.weight", t, hp.vocab_size, dim);
+  if (!tied) g.output = synthetic("output.weight", t, hp.vocab_size, dim);
+  for (uint32_t i = 0; i < hp.block_count; ++i) {
+    LlamaGpuLayout::Layer l;
+    l.qkv.matrices.push_back(synthetic(fmt::format("blk.{}.attn_qkv", i), t, dim + 2 * kv, dim));
+    l.qkv.offsets.push_back(0);
+    l.gate_up.matrices.push_back(synthetic(fmt::format("blk.{}.ffn_gate_up", i), t, 2 * ff, dim));
+    l.gate_up.offsets.push_back(0);
+    l.attn_output = synthetic(fmt::format("blk.{}.attn_output.weight", i), t, dim, dim);
+    l.ffn_down = synthetic(fmt::format("blk.{}.ffn_down.weight", i), t, dim, ff);
+    g.layers.push_back(std::move(l));
+  }
+  g.rope_freqs = std::move(rope_freqs);
+  return g;
+}
+
+bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type) {
+  static const ShaderRegistry registry;  // the embedded table: immutable, no device state
+  std::vector<std::string> candidates;
+  const std::string op = fmt::format("matvec_{}_f32", [&] {
+    std::string s = ggml_type_name(type);
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return s;
+  }());
+  for (const auto& v : registry.all())
+    if (v.name.rfind(op + "_", 0) == 0) candidates.push_back(v.name);
+  if (candidates.empty()) return false;
+  try {
+    return registry.select(candidates, caps).name.ends_with("_idot");
+  } catch (const DeviceError&) {
+    return false;
+  }
+}
+
+uint64_t ForwardPlan::component_bytes(const std::string& component) const {
+  uint64_t b = 0;
+  for (const auto& p : buffers)
+    if (p.component == component) b += p.bytes;
+  return b;
+}
+
+uint64_t ForwardPlan::device_bytes() const {
+  uint64_t b = 0;
+  for (const auto& p : buffers) b += p.bytes;
+  return b;
+}
+
+uint64_t ForwardPlan::bytes(const std::string& name) const {
+  for (const auto& p : buffers)
+    if (p.name == name) return p.bytes;
+  throw InputError(fmt::format("forward plan has no buffer '{}'", name));
+}
+
+ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, ForwardConfig cfg) {
+  const auto& hp = layout.hp;
+  if (cfg.n_ctx == 0) throw InputError("forward plan: a context of 0 tokens");
+  const uint64_t dim = hp.embedding_length, kv_dim = hp.kv_dim(), ff = hp.feed_forward_length, vocab = hp.vocab_size;
+  const uint64_t logits_cap = 64ull << 20;
+  if (cfg.max_batch == 0) cfg.max_batch = 512;
+  cfg.max_batch = std::max<uint32_t>(1, std::min(cfg.max_batch, cfg.n_ctx));
+  ForwardPlan plan;
+  plan.logit_rows = static_cast<uint32_t>(std::clamp<uint64_t>(logits_cap / (vocab * 4), 1, cfg.max_batch));
+  plan.config = cfg;
+  auto add = [&](std::string name, std::string component, uint64_t bytes, bool host = false) {
+    plan.buffers.push_back({std::move(name), std::move(component), std::max<uint64_t>(bytes, 4), host});
+  };
+
+  // Weights: each matrix's planes as GpuMatrix allocates them; the staging
+  // buffer of an upload lives while one plane is copied.
+  const uint64_t max_plane = max_plane_bytes(caps);
+  const bool uma = caps.device_type == "cpu" || caps.device_type == "integrated";
+  for (const auto* m : layout.all_matrices()) {
+    const auto chunks = plan_chunks(m->type, m->rows, m->cols, max_plane);
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      add(fmt::format("{}/quants#{}", m->name, c), "weights", chunks[c].quant_bytes);
+      if (chunks[c].scale_bytes) add(fmt::format("{}/scales#{}", m->name, c), "weights", chunks[c].scale_bytes);
+      if (!uma) plan.staging_bytes = std::max({plan.staging_bytes, chunks[c].quant_bytes, chunks[c].scale_bytes});
+    }
+  }
+  for (uint32_t l = 0; l < hp.block_count; ++l) {
+    add(fmt::format("blk.{}.attn_norm.weight", l), "weights", dim * 4);
+    add(fmt::format("blk.{}.ffn_norm.weight", l), "weights", dim * 4);
+  }
+  add("output_norm.weight", "weights", dim * 4);
+  add("rope_freqs", "weights", std::max<uint64_t>(layout.rope_freqs.size(), 1) * 4);
+  if (!uma) plan.staging_bytes = std::max(plan.staging_bytes, dim * 4);
+
+  // KV cache.
+  const uint64_t kv_bytes = uint64_t(cfg.n_ctx) * kv_dim * ops::kv_bytes_per_element(cfg.kv);
+  for (uint32_t l = 0; l < hp.block_count; ++l) {
+    add(fmt::format("kv.k.{}", l), "kv_cache", kv_bytes);
+    add(fmt::format("kv.v.{}", l), "kv_cache", kv_bytes);
+  }
+
+  // Activations for max_batch tokens.
+  const uint64_t B = cfg.max_batch;
+  uint32_t qkv_w = 0, gu_w = 0;
+  for (const auto& l : layout.layers) {
+    qkv_w = std::max(qkv_w, l.qkv.width());
+    gu_w = std::max(gu_w, l.gate_up.width());
+  }
+  add("act.x", "activations", B * dim * 4);
+  add("act.xb", "activations", B * dim * 4);
+  add("act.qkv", "activations", B * qkv_w * 4);
+  add("act.att", "activations", B * dim * 4);
+  add("act.tmp", "activations", B * dim * 4);
+  add("act.gate_up", "activations", B * gu_w * 4);
+  add("act.hidden", "activations", B * ff * 4);
+  add("act.logits", "activations", uint64_t(plan.logit_rows) * vocab * 4);
+
+  // Host-visible input/output.
+  add("io.step", "io", 16, true);
+  add("io.tokens", "io", B * 4, true);
+  add("io.readback", "io", uint64_t(plan.logit_rows) * vocab * 4, true);
+
+  // Integer-dot scratch: one Matmul per weight type, reserved for 8 columns
+  // of the longest row it multiplies (quantized values, then (d, s) per block).
+  std::vector<std::pair<GgmlType, uint32_t>> idot_k;
+  for (const auto* m : layout.all_matrices()) {
+    if (m == &layout.token_embd && layout.output) continue;  // not a matmul unless tied
+    if (!is_block_type(m->type) || !matmul_uses_idot(caps, m->type)) continue;
+    auto it = std::find_if(idot_k.begin(), idot_k.end(), [&](const auto& p) { return p.first == m->type; });
+    if (it == idot_k.end()) idot_k.emplace_back(m->type, m->cols);
+    else it->second = std::max(it->second, m->cols);
+  }
+  for (const auto& [t, k] : idot_k) {
+    add(fmt::format("scratch.xq.{}", ggml_type_name(t)), "scratch", 8ull * k);
+    add(fmt::format("scratch.xds.{}", ggml_type_name(t)), "scratch", 8ull * (k / 32) * 8);
+  }
+  return plan;
+}
+
+}  // namespace vkq

@@ -1,0 +1,153 @@
+#include "ops/llama_ops.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "common/push_constants.h"
+#include "error.hpp"
+#include "kernel.hpp"
+#include "variant_select.hpp"
+
+namespace vkq::ops {
+namespace {
+
+constexpr uint32_t kMaxGroupsX = 65535;  // the minimum maxComputeWorkGroupCount[0] Vulkan guarantees
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// Workgroups for a grid-stride loop over `items` with `wg` invocations each.
+uint32_t stride_groups(uint64_t items, uint32_t wg) {
+  return static_cast<uint32_t>(std::clamp<uint64_t>((items + wg - 1) / wg, 1, kMaxGroupsX));
+}
+
+// A 2-D grid of `n` workgroups: x + y * kMaxGroupsX.
+std::array<uint32_t, 3> grid_2d(uint64_t n) {
+  const uint32_t x = static_cast<uint32_t>(std::clamp<uint64_t>(n, 1, kMaxGroupsX));
+  return {x, static_cast<uint32_t>((n + kMaxGroupsX - 1) / kMaxGroupsX), 1};
+}
+
+void check_size(const Buffer& b, uint64_t bytes, const char* op, const char* what) {
+  if (b.size() < bytes)
+    throw InputError(fmt::format("{}: {} buffer holds {} bytes, needs {}", op, what, b.size(), bytes));
+}
+
+const char* kv_suffix(KvType t) { return t == KvType::f16 ? "f16" : "f32"; }
+
+}  // namespace
+
+const char* kv_type_name(KvType t) { return kv_suffix(t); }
+uint32_t kv_bytes_per_element(KvType t) { return t == KvType::f16 ? 2 : 4; }
+
+GetRows::GetRows(Device& device, GgmlType type) : device_(device), type_(type) {
+  wg_ = pick_workgroup_size(device.caps(), 64);
+  const auto v = select_variant(device, "get_rows_" + lower(ggml_type_name(type)));
+  kernel_ = &device.kernel({v, {wg_}, sizeof(pc::GetRows)});
+}
+
+void GetRows::record(CommandStream& cs, const GpuMatrix& w, const Buffer& tokens, const Buffer& out, uint32_t n,
+                     uint32_t out_stride) const {
+  if (w.type() != type_) throw InputError("get_rows: weight type differs from the kernel's");
+  if (out_stride < w.cols()) throw InputError("get_rows: output stride shorter than a row");
+  check_size(tokens, uint64_t(n) * 4, "get_rows", "token");
+  check_size(out, (uint64_t(n - 1) * out_stride + w.cols()) * 4, "get_rows", "output");
+  for (const auto& c : w.chunks()) {
+    const pc::GetRows p{n, w.cols(), padded_k(w.cols()), c.row0, c.rows, out_stride};
+    if (c.scales)
+      cs.dispatch(*kernel_, {c.quants, c.scales, tokens, out}, p, grid_2d(n));
+    else
+      cs.dispatch(*kernel_, {c.quants, tokens, out}, p, grid_2d(n));
+  }
+}
+
+RmsNorm::RmsNorm(Device& device) : device_(device) {
+  wg_ = pick_workgroup_size(device.caps(), 256, 4);
+  kernel_ = &device.kernel({select_variant(device, "rmsnorm"), {wg_}, sizeof(pc::RmsNorm)});
+}
+
+void RmsNorm::record(CommandStream& cs, const Buffer& x, const Buffer& weight, const Buffer& out, Shape s) const {
+  if (s.rows == 0 || s.width == 0) throw InputError("rmsnorm: empty shape");
+  if (!s.in_stride) s.in_stride = s.width;
+  if (!s.out_stride) s.out_stride = s.width;
+  check_size(x, (s.in_offset + uint64_t(s.rows - 1) * s.in_stride + s.width) * 4, "rmsnorm", "input");
+  check_size(out, (s.out_offset + uint64_t(s.rows - 1) * s.out_stride + s.width) * 4, "rmsnorm", "output");
+  check_size(weight, uint64_t(s.width) * 4, "rmsnorm", "weight");
+  const pc::RmsNorm p{s.rows, s.width, s.eps, s.in_offset, s.in_stride, s.out_offset, s.out_stride};
+  cs.dispatch(*kernel_, {x, weight, out}, p, grid_2d(s.rows));
+}
+
+RopeKv::RopeKv(Device& device, KvType kv) : device_(device) {
+  wg_ = pick_workgroup_size(device.caps(), 256);
+  kernel_ = &device.kernel({select_variant(device, fmt::format("rope_kv_{}", kv_suffix(kv))), {wg_}, sizeof(pc::RopeKv)});
+}
+
+void RopeKv::record(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq, const Buffer& kc,
+                    const Buffer& vc, uint32_t n, uint32_t qkv_stride, uint32_t n_ctx, const RopeShape& s) const {
+  if (s.head_dim % 2 || s.rope_dims % 2 || s.rope_dims > s.head_dim || qkv_stride % 2)
+    throw InputError("rope_kv: head_dim, rope_dims and the qkv stride must be even, rope_dims <= head_dim");
+  const uint64_t q_dim = uint64_t(s.n_heads) * s.head_dim, kv_dim = uint64_t(s.n_kv_heads) * s.head_dim;
+  if (qkv_stride < q_dim + 2 * kv_dim) throw InputError("rope_kv: qkv stride shorter than q + k + v");
+  check_size(qkv, (uint64_t(n - 1) * qkv_stride + q_dim + 2 * kv_dim) * 4, "rope_kv", "qkv");
+  if (s.n_freq_factors) check_size(freq, uint64_t(s.rope_dims / 2) * 4, "rope_kv", "freq factor");
+  if (s.n_freq_factors && s.n_freq_factors != s.rope_dims / 2) throw InputError("rope_kv: need rope_dims / 2 freq factors");
+  const pc::RopeKv p{n, s.n_heads, s.n_kv_heads, s.head_dim, s.rope_dims, qkv_stride, s.freq_base, s.n_freq_factors, n_ctx};
+  const uint64_t pairs = uint64_t(n) * (q_dim + 2 * kv_dim) / 2;
+  cs.dispatch(*kernel_, {qkv, step, freq, kc, vc}, p, {stride_groups(pairs, wg_), 1, 1});
+}
+
+Attention::Attention(Device& device, KvType kv) : device_(device) {
+  wg_ = pick_workgroup_size(device.caps(), 64, 8);
+  kernel_ = &device.kernel({select_variant(device, fmt::format("attention_{}", kv_suffix(kv))), {wg_}, sizeof(pc::Attention)});
+}
+
+void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, const Buffer& kc, const Buffer& vc,
+                       const Buffer& out, uint32_t n, uint32_t q_stride, uint32_t out_stride, uint32_t n_ctx,
+                       uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim) const {
+  if (head_dim == 0 || head_dim % 2 || head_dim > 256) throw InputError("attention: head_dim must be even and at most 256");
+  if (n_kv_heads == 0 || n_heads % n_kv_heads) throw InputError("attention: n_heads must be a multiple of n_kv_heads");
+  if (q_stride % 2 || out_stride % 2) throw InputError("attention: strides must be even");
+  const auto& caps = device_.caps();
+  if (n_heads > caps.max_workgroup_count[0] || n > caps.max_workgroup_count[1])
+    throw InputError(fmt::format("attention: {} heads x {} tokens exceed the workgroup grid of '{}'", n_heads, n, caps.name));
+  const uint64_t q_dim = uint64_t(n_heads) * head_dim;
+  check_size(q, (uint64_t(n - 1) * q_stride + q_dim) * 4, "attention", "q");
+  check_size(out, (uint64_t(n - 1) * out_stride + q_dim) * 4, "attention", "output");
+  const pc::Attention p{n, n_heads, n_kv_heads, head_dim, q_stride, out_stride, 1.0f / std::sqrt(float(head_dim)), n_ctx};
+  cs.dispatch(*kernel_, {q, step, kc, vc, out}, p, {n_heads, n, 1});
+}
+
+Swiglu::Swiglu(Device& device) : device_(device) {
+  wg_ = pick_workgroup_size(device.caps(), 256);
+  kernel_ = &device.kernel({select_variant(device, "swiglu"), {wg_}, sizeof(pc::Swiglu)});
+}
+
+void Swiglu::record(CommandStream& cs, const Buffer& in, const Buffer& out, uint32_t n, uint32_t width,
+                    uint32_t in_stride, uint32_t up_offset, uint32_t out_stride) const {
+  check_size(in, (uint64_t(n - 1) * in_stride + up_offset + width) * 4, "swiglu", "input");
+  check_size(out, (uint64_t(n - 1) * out_stride + width) * 4, "swiglu", "output");
+  const pc::Swiglu p{n, width, in_stride, up_offset, out_stride};
+  cs.dispatch(*kernel_, {in, out}, p, {stride_groups(uint64_t(n) * width, wg_), 1, 1});
+}
+
+FillRandom::FillRandom(Device& device) : device_(device) {
+  wg_ = pick_workgroup_size(device.caps(), 256);
+  kernel_ = &device.kernel({select_variant(device, "fill_random"), {wg_}, sizeof(pc::FillRandom)});
+}
+
+void FillRandom::record(CommandStream& cs, const Buffer& buf, uint64_t words, uint32_t seed, Mode mode,
+                        float scale) const {
+  check_size(buf, words * 4, "fill_random", "target");
+  if (words == 0) return;
+  if (words > 0xffffffffull) throw InputError("fill_random: more than 2^32 words");
+  const uint64_t groups = (words + wg_ - 1) / wg_;
+  const auto g = grid_2d(groups);
+  const pc::FillRandom p{static_cast<uint32_t>(words), seed, 0, static_cast<uint32_t>(mode), scale, g[0]};
+  cs.dispatch(*kernel_, {buf}, p, g);
+}
+
+}  // namespace vkq::ops

@@ -1,0 +1,122 @@
+// GPU kernels for the non-matmul ops of a llama forward pass, each tested
+// against its CPU reference in ops/llama_ops_ref.hpp:
+//   GetRows    token embedding lookup from a GpuMatrix (any weight type)
+//   RmsNorm    per-row RMSNorm with a weight vector
+//   RopeKv     RoPE on q (in place) and k, k and v into the KV cache
+//   Attention  causal grouped-query attention over the KV cache
+//   Swiglu     silu(gate) * up
+//   FillRandom pseudo-random words (synthetic weights on the device)
+// Shapes and bindings are on each record(); activations are fp32 row-major
+// ([tokens][width], token t at t * stride). Positions come from a small
+// `step` buffer holding the batch's start position (uint32), so a recorded
+// decode step can be replayed at every position without re-recording.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "buffer.hpp"
+#include "command_stream.hpp"
+#include "gpu_weights.hpp"
+
+namespace vkq::ops {
+
+// KV cache element type: fp16 (two per uint32) or fp32.
+enum class KvType { f16, f32 };
+const char* kv_type_name(KvType t);                // "f16", "f32"
+uint32_t kv_bytes_per_element(KvType t);           // 2 or 4
+
+class GetRows {
+ public:
+  GetRows(Device& device, GgmlType type);
+  // out[t][k] = W[tokens[t]][k] for t < n_tokens, k < W.cols(); out rows
+  // `out_stride` floats apart. Token ids must be < W.rows() (the caller checks).
+  void record(CommandStream& cs, const GpuMatrix& w, const Buffer& tokens, const Buffer& out, uint32_t n_tokens,
+              uint32_t out_stride) const;
+
+ private:
+  Device& device_;
+  GgmlType type_;
+  const Kernel* kernel_;
+  uint32_t wg_;
+};
+
+class RmsNorm {
+ public:
+  explicit RmsNorm(Device& device);
+  // rows of `width`: in at in_offset + r * in_stride, out at out_offset + r * out_stride (elements).
+  struct Shape {
+    uint32_t rows, width;
+    float eps;
+    uint32_t in_offset = 0, in_stride = 0, out_offset = 0, out_stride = 0;  // strides 0 = width
+  };
+  void record(CommandStream& cs, const Buffer& x, const Buffer& weight, const Buffer& out, Shape s) const;
+
+ private:
+  Device& device_;
+  uint32_t wg_;
+  const Kernel* kernel_;
+};
+
+struct RopeShape {
+  uint32_t n_heads = 0, n_kv_heads = 0, head_dim = 0, rope_dims = 0;
+  float freq_base = 10000.0f;
+  uint32_t n_freq_factors = 0;  // 0 = none, else rope_dims / 2
+};
+
+class RopeKv {
+ public:
+  RopeKv(Device& device, KvType kv);
+  // qkv: [n_tokens][qkv_stride] fp32 (q, then k, then v); step: uint32
+  // start_pos; freq: >= 1 float (the factors when shape.n_freq_factors > 0);
+  // k_cache, v_cache: [n_ctx][n_kv_heads * head_dim] of the KV type.
+  void record(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq, const Buffer& k_cache,
+              const Buffer& v_cache, uint32_t n_tokens, uint32_t qkv_stride, uint32_t n_ctx, const RopeShape& s) const;
+
+ private:
+  Device& device_;
+  const Kernel* kernel_;
+  uint32_t wg_;
+};
+
+class Attention {
+ public:
+  Attention(Device& device, KvType kv);
+  // q: token t's heads at t * q_stride; out: at t * out_stride (n_heads * head_dim each).
+  void record(CommandStream& cs, const Buffer& q, const Buffer& step, const Buffer& k_cache, const Buffer& v_cache,
+              const Buffer& out, uint32_t n_tokens, uint32_t q_stride, uint32_t out_stride, uint32_t n_ctx,
+              uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim) const;
+
+ private:
+  Device& device_;
+  const Kernel* kernel_;
+  uint32_t wg_;
+};
+
+class Swiglu {
+ public:
+  explicit Swiglu(Device& device);
+  // out[t][i] = silu(in[t][i]) * in[t][up_offset + i], i < width.
+  void record(CommandStream& cs, const Buffer& in, const Buffer& out, uint32_t n_tokens, uint32_t width,
+              uint32_t in_stride, uint32_t up_offset, uint32_t out_stride) const;
+
+ private:
+  Device& device_;
+  const Kernel* kernel_;
+  uint32_t wg_;
+};
+
+class FillRandom {
+ public:
+  enum class Mode : uint32_t { bits = 0, f16 = 1, f32 = 2, f32_near_one = 3, bf16 = 4 };
+  explicit FillRandom(Device& device);
+  // Fills the first `words` uint32 of `buf`.
+  void record(CommandStream& cs, const Buffer& buf, uint64_t words, uint32_t seed, Mode mode, float scale) const;
+
+ private:
+  Device& device_;
+  const Kernel* kernel_;
+  uint32_t wg_;
+};
+
+}  // namespace vkq::ops

@@ -1,0 +1,346 @@
+#include "vulkan_forward.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "error.hpp"
+#include "llama_model.hpp"
+
+namespace vkq {
+namespace {
+
+// The bytes of a stacked matrix in GGUF layout: its parts' rows in order.
+std::vector<uint8_t> stacked_rows(const GpuMatrixSpec& s) {
+  std::vector<uint8_t> out;
+  uint64_t total = 0;
+  for (const auto& p : s.parts) total += p.bytes();
+  out.reserve(total);
+  for (const auto& p : s.parts) out.insert(out.end(), p.data, p.data + p.bytes());
+  return out;
+}
+
+// Uniform scale of random weights whose rows dot like N(0, 1/K) ones (see
+// fill_random.comp): the variance of d * q (+ m) over the random q.
+float random_scale(GgmlType t, uint32_t K) {
+  const float inv = 1.0f / std::sqrt(float(K));
+  switch (t) {
+    case GgmlType::Q4_0: return 0.373f * inv;
+    case GgmlType::Q4_1: return 0.196f * inv;
+    case GgmlType::Q8_0: return 0.0234f * inv;
+    default: return std::sqrt(3.0f) * inv;
+  }
+}
+
+}  // namespace
+
+VulkanForward::VulkanForward(Device& device, const LlamaModel& model, VulkanForwardOptions opts)
+    : VulkanForward(device, llama_gpu_layout(model), opts, false) {}
+
+VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, VulkanForwardOptions opts)
+    : VulkanForward(device, layout, opts, true) {}
+
+VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, VulkanForwardOptions opts, bool synthetic)
+    : device_(device), hp_(layout.hp), opts_(opts) {
+  if (opts.n_ctx == 0) opts_.n_ctx = hp_.context_length;
+  if (opts_.n_ctx == 0 || opts_.n_ctx > hp_.context_length)
+    throw InputError(fmt::format("a context of {} tokens is outside 1 .. llama.context_length = {}", opts_.n_ctx,
+                                 hp_.context_length));
+  if (hp_.head_dim() % 2 || hp_.head_dim() > 256)
+    throw InputError(fmt::format("head_dim {} is not supported on Vulkan (even, at most 256)", hp_.head_dim()));
+  plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv});
+  for (const auto& l : layout.layers) {
+    qkv_width_ = std::max(qkv_width_, l.qkv.width());
+    gate_up_width_ = std::max(gate_up_width_, l.gate_up.width());
+  }
+  up_offset_ = hp_.feed_forward_length;
+  create_ops(layout);
+  build_weights(layout, synthetic);
+  allocate_activations();
+}
+
+VulkanForward::~VulkanForward() = default;
+
+std::string VulkanForward::device_name() const { return device_.caps().name; }
+
+ops::Matmul& VulkanForward::matmul(GgmlType t) {
+  auto& m = matmuls_[t];
+  if (!m) m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32);
+  return *m;
+}
+
+void VulkanForward::create_ops(const LlamaGpuLayout& layout) {
+  get_rows_ = std::make_unique<ops::GetRows>(device_, layout.token_embd.type);
+  rmsnorm_ = std::make_unique<ops::RmsNorm>(device_);
+  rope_kv_ = std::make_unique<ops::RopeKv>(device_, opts_.kv);
+  attention_ = std::make_unique<ops::Attention>(device_, opts_.kv);
+  swiglu_ = std::make_unique<ops::Swiglu>(device_);
+  add_ = std::make_unique<ops::Add>(device_);
+  // One matmul per weight type; its integer-dot scratch (if any) is reserved
+  // at the plan's size now, so no buffer is added while streams are recorded.
+  std::map<GgmlType, uint32_t> longest;
+  for (const auto* m : layout.all_matrices()) {
+    if (m == &layout.token_embd && layout.output) continue;
+    longest[m->type] = std::max(longest[m->type], m->cols);
+  }
+  for (const auto& [t, k] : longest) matmul(t).reserve_scratch(8, k);
+}
+
+void VulkanForward::build_weights(const LlamaGpuLayout& layout, bool synthetic) {
+  const uint32_t dim = hp_.embedding_length;
+  std::unique_ptr<ops::FillRandom> fill;
+  std::unique_ptr<CommandStream> cs;
+  uint32_t seed = static_cast<uint32_t>(opts_.seed * 2654435761u) ^ 0x5eedu;
+  if (synthetic) {
+    fill = std::make_unique<ops::FillRandom>(device_);
+    cs = std::make_unique<CommandStream>(device_, 0);
+  }
+  auto fill_matrix = [&](GpuMatrix& m) {
+    const float scale = random_scale(m.type(), m.cols());
+    for (const auto& c : m.chunks()) {
+      using Mode = ops::FillRandom::Mode;
+      const Mode qm = m.type() == GgmlType::F32    ? Mode::f32
+                      : m.type() == GgmlType::F16  ? Mode::f16
+                      : m.type() == GgmlType::BF16 ? Mode::bf16
+                                                   : Mode::bits;
+      fill->record(*cs, c.quants, c.quants.size() / 4, ++seed, qm, is_block_type(m.type()) ? 1.0f : scale);
+      if (c.scales) fill->record(*cs, c.scales, c.scales.size() / 4, ++seed, Mode::f16, scale);
+    }
+    cs->submit_and_wait();
+  };
+  auto make = [&](const GpuMatrixSpec& s) {
+    if (synthetic) {
+      auto m = GpuMatrix::allocate(device_, s.type, s.rows, s.cols);
+      fill_matrix(m);
+      return m;
+    }
+    if (s.parts.size() == 1) return GpuMatrix(device_, s.type, s.parts[0].data, s.rows, s.cols);
+    const auto rows = stacked_rows(s);
+    return GpuMatrix(device_, s.type, rows.data(), s.rows, s.cols);
+  };
+  auto vec = [&](const std::optional<TensorView>& t, size_t n) {
+    Buffer b(device_, n * 4);
+    if (t) {
+      const auto f = t->to_floats();
+      b.upload(f.data(), f.size() * 4);
+    } else {
+      fill->record(*cs, b, n, ++seed, ops::FillRandom::Mode::f32_near_one, 0.02f);
+      cs->submit_and_wait();
+    }
+    return b;
+  };
+
+  token_embd_ = make(layout.token_embd);
+  if (layout.output) output_ = std::make_unique<GpuMatrix>(make(*layout.output));
+  weight_bytes_per_token_ = output_ ? output_->gpu_bytes() : token_embd_.gpu_bytes();
+  const uint64_t kv_bytes = plan_.bytes("kv.k.0");
+  for (size_t i = 0; i < layout.layers.size(); ++i) {
+    const auto& gl = layout.layers[i];
+    Layer l;
+    for (const auto& m : gl.qkv.matrices) l.qkv.push_back(make(m));
+    l.qkv_offsets = gl.qkv.offsets;
+    l.attn_output = make(gl.attn_output);
+    for (const auto& m : gl.gate_up.matrices) l.gate_up.push_back(make(m));
+    l.gate_up_offsets = gl.gate_up.offsets;
+    l.ffn_down = make(gl.ffn_down);
+    l.attn_norm = vec(gl.attn_norm, dim);  // synthetic: near 1
+    l.ffn_norm = vec(gl.ffn_norm, dim);
+    l.k_cache = Buffer(device_, kv_bytes);
+    l.v_cache = Buffer(device_, kv_bytes);
+    for (const auto& m : l.qkv) weight_bytes_per_token_ += m.gpu_bytes();
+    for (const auto& m : l.gate_up) weight_bytes_per_token_ += m.gpu_bytes();
+    weight_bytes_per_token_ += l.attn_output.gpu_bytes() + l.ffn_down.gpu_bytes();
+    layers_.push_back(std::move(l));
+  }
+  output_norm_ = vec(layout.output_norm, dim);
+  n_rope_freqs_ = static_cast<uint32_t>(layout.rope_freqs.size());
+  rope_freqs_ = Buffer(device_, std::max<size_t>(layout.rope_freqs.size(), 1) * 4);
+  if (n_rope_freqs_) rope_freqs_.upload(layout.rope_freqs.data(), layout.rope_freqs.size() * 4);
+  else rope_freqs_.fill(0);
+}
+
+
+void VulkanForward::allocate_activations() {
+  auto dev = [&](const char* name) { return Buffer(device_, plan_.bytes(name)); };
+  auto host = [&](const char* name) { return Buffer(device_, plan_.bytes(name), MemoryKind::host); };
+  x_ = dev("act.x");
+  xb_ = dev("act.xb");
+  qkv_ = dev("act.qkv");
+  att_ = dev("act.att");
+  tmp_ = dev("act.tmp");
+  gate_up_ = dev("act.gate_up");
+  hidden_ = dev("act.hidden");
+  logits_ = dev("act.logits");
+  step_ = host("io.step");
+  tokens_ = host("io.tokens");
+  readback_ = host("io.readback");
+  step_.fill(0);
+  tokens_.fill(0);
+}
+
+std::string VulkanForward::matmul_variant(GgmlType t, uint32_t n) const {
+  const auto it = matmuls_.find(t);
+  return it == matmuls_.end() ? std::string() : it->second->variant_for(n);
+}
+
+void VulkanForward::mark(CommandStream& cs, bool marks, const std::string& label) {
+  if (marks) cs.mark(label);
+}
+
+void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
+  const uint32_t dim = hp_.embedding_length, ff = hp_.feed_forward_length, n_ctx = plan_.config.n_ctx;
+  const ops::RopeShape rope{hp_.head_count, hp_.head_count_kv, hp_.head_dim(), hp_.rope_dimension_count,
+                            hp_.rope_freq_base, n_rope_freqs_};
+  get_rows_->record(cs, token_embd_, tokens_, x_, n, dim);
+  cs.barrier();
+  mark(cs, marks, "embed");
+  // Matrices side by side in one output row: a barrier between them keeps
+  // the integer-dot matmul's shared activation scratch free of overlap.
+  auto group = [&](const std::vector<GpuMatrix>& ms, const std::vector<uint32_t>& offs, const Buffer& out,
+                   uint32_t width) {
+    for (size_t i = 0; i < ms.size(); ++i) {
+      if (i) cs.barrier();
+      matmul(ms[i].type()).record(cs, ms[i], xb_, out, n, dim, width, offs[i]);
+    }
+    cs.barrier();
+  };
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    const auto& l = layers_[li];
+    const std::string p = fmt::format("blk.{}.", li);
+    // Every op ends with a barrier (the next op reads what it wrote) and,
+    // when timing, a timestamp named after it.
+    auto done = [&](const char* op) {
+      cs.barrier();
+      mark(cs, marks, p + op);
+    };
+    // x += in W^T: the matmul into tmp, then the residual add.
+    auto residual = [&](const GpuMatrix& w, const Buffer& in, const char* op, const char* add_op) {
+      matmul(w.type()).record(cs, w, in, tmp_, n);
+      done(op);
+      add_->record(cs, x_, tmp_, x_, n * dim);
+      done(add_op);
+    };
+    rmsnorm_->record(cs, x_, l.attn_norm, xb_, {n, dim, hp_.rms_norm_eps});
+    done("attn_norm");
+    group(l.qkv, l.qkv_offsets, qkv_, qkv_width_);
+    mark(cs, marks, p + "attn_qkv");
+    rope_kv_->record(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, n, qkv_width_, n_ctx, rope);
+    done("rope_kv");
+    attention_->record(cs, qkv_, step_, l.k_cache, l.v_cache, att_, n, qkv_width_, dim, n_ctx, hp_.head_count,
+                       hp_.head_count_kv, hp_.head_dim());
+    done("attention");
+    residual(l.attn_output, att_, "attn_output", "attn_residual");
+    rmsnorm_->record(cs, x_, l.ffn_norm, xb_, {n, dim, hp_.rms_norm_eps});
+    done("ffn_norm");
+    group(l.gate_up, l.gate_up_offsets, gate_up_, gate_up_width_);
+    mark(cs, marks, p + "ffn_gate_up");
+    swiglu_->record(cs, gate_up_, hidden_, n, ff, gate_up_width_, up_offset_, ff);
+    done("swiglu");
+    residual(l.ffn_down, hidden_, "ffn_down", "ffn_residual");
+  }
+}
+
+void VulkanForward::record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks) {
+  const uint32_t dim = hp_.embedding_length, vocab = hp_.vocab_size;
+  rmsnorm_->record(cs, x_, output_norm_, xb_, {rows, dim, hp_.rms_norm_eps, row0 * dim, dim, 0, dim});
+  cs.barrier();
+  const GpuMatrix& out = output_ ? *output_ : token_embd_;
+  matmul(out.type()).record(cs, out, xb_, logits_, rows);
+  cs.barrier();
+  cs.copy(logits_, readback_, uint64_t(rows) * vocab * 4);
+  mark(cs, marks, "output");
+}
+
+void VulkanForward::check_positions(size_t n, uint32_t start_pos) const {
+  const uint32_t n_ctx = plan_.config.n_ctx;
+  if (n == 0) throw InputError("prefill: no tokens");
+  if (start_pos > n_ctx || n > n_ctx - start_pos)
+    throw InputError(fmt::format("positions {} .. {} are past the context of {} tokens", start_pos,
+                                 uint64_t(start_pos) + n - 1, n_ctx));
+}
+
+void VulkanForward::write_inputs(std::span<const int32_t> tokens, uint32_t start_pos) {
+  for (const int32_t t : tokens)
+    if (t < 0 || uint32_t(t) >= hp_.vocab_size)
+      throw InputError(fmt::format("token id {} is outside the vocabulary of {} tokens", t, hp_.vocab_size));
+  tokens_.upload(tokens.data(), tokens.size_bytes());
+  const uint32_t step[4] = {start_pos, 0, 0, 0};
+  step_.upload(step, sizeof(step));
+}
+
+std::vector<float> VulkanForward::decode(int32_t token, uint32_t pos) {
+  check_positions(1, pos);
+  write_inputs({&token, 1}, pos);
+  if (!decode_stream_) {
+    const uint32_t marks = opts_.timestamps ? 16 * hp_.block_count + 16 : 0;
+    decode_stream_ = std::make_unique<CommandStream>(device_, marks, true);
+    record_layers(*decode_stream_, 1, opts_.timestamps);
+    record_logits(*decode_stream_, 0, 1, opts_.timestamps);
+  }
+  decode_stream_->submit_and_wait();
+  std::vector<float> logits(hp_.vocab_size);
+  readback_.download(logits.data(), logits.size() * 4);
+  return logits;
+}
+
+std::vector<float> VulkanForward::prefill(std::span<const int32_t> tokens, uint32_t start_pos, bool all_logits) {
+  check_positions(tokens.size(), start_pos);
+  const uint32_t vocab = hp_.vocab_size, B = plan_.config.max_batch;
+  if (!stream_) stream_ = std::make_unique<CommandStream>(device_, 0);
+  std::vector<float> out;
+  if (all_logits) out.resize(tokens.size() * size_t(vocab));
+  // Batches of at most max_batch tokens (attention is causal, so a prompt in
+  // pieces gives the same result as in one).
+  for (size_t b0 = 0; b0 < tokens.size(); b0 += B) {
+    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(B, tokens.size() - b0));
+    write_inputs(tokens.subspan(b0, n), start_pos + static_cast<uint32_t>(b0));
+    record_layers(*stream_, n, false);
+    const bool last = b0 + n == tokens.size();
+    if (!all_logits) {
+      if (last) record_logits(*stream_, n - 1, 1, false);
+      stream_->submit_and_wait();
+      continue;
+    }
+    for (uint32_t r0 = 0; r0 < n; r0 += plan_.logit_rows) {
+      const uint32_t rows = std::min(plan_.logit_rows, n - r0);
+      record_logits(*stream_, r0, rows, false);
+      stream_->submit_and_wait();
+      readback_.download(out.data() + (b0 + r0) * vocab, uint64_t(rows) * vocab * 4);
+    }
+  }
+  if (!all_logits) {
+    out.resize(vocab);
+    readback_.download(out.data(), uint64_t(vocab) * 4);
+  }
+  return out;
+}
+
+const std::vector<TimedSpan>& VulkanForward::last_spans() const {
+  return decode_stream_ ? decode_stream_->spans() : no_spans_;
+}
+
+void VulkanForward::set_timestamps(bool on) {
+  if (on == opts_.timestamps) return;
+  opts_.timestamps = on;
+  decode_stream_.reset();
+}
+
+GgmlType VulkanForward::main_weight_type() const {
+  std::map<GgmlType, uint64_t> bytes;
+  for (const auto& l : layers_) {
+    for (const auto& m : l.qkv) bytes[m.type()] += m.gpu_bytes();
+    for (const auto& m : l.gate_up) bytes[m.type()] += m.gpu_bytes();
+    bytes[l.attn_output.type()] += l.attn_output.gpu_bytes();
+    bytes[l.ffn_down.type()] += l.ffn_down.gpu_bytes();
+  }
+  auto best = bytes.begin();
+  for (auto it = bytes.begin(); it != bytes.end(); ++it)
+    if (it->second > best->second) best = it;
+  return best == bytes.end() ? token_embd_.type() : best->first;
+}
+
+uint32_t VulkanForward::decode_dispatches() const { return decode_stream_ ? decode_stream_->dispatch_count() : 0; }
+
+}  // namespace vkq

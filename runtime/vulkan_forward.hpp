@@ -1,0 +1,145 @@
+// The llama forward pass on a Vulkan device: the same ops, in the same
+// order, as the CPU reference (cpu_forward.hpp), each a kernel:
+//
+//   x = get_rows(token_embd, tokens)                      [n][dim]
+//   per layer:
+//     xb = rmsnorm(x, attn_norm)
+//     qkv = xb [Wq | Wk | Wv]^T          (one stacked matrix when the types agree)
+//     rope_kv: rotate q in place, rotated k and v -> cache rows start_pos + t
+//     att = attention(q, K cache, V cache)                (GQA, causal)
+//     x += att Wo^T                      (matmul into tmp, then add)
+//     xb = rmsnorm(x, ffn_norm)
+//     gate_up = xb [Wgate | Wup]^T
+//     hidden = silu(gate) * up
+//     x += hidden Wdown^T
+//   logits = rmsnorm(x, output_norm) Wout^T
+//
+// Matmuls go through ops::Matmul (decode GEMV for n <= 8 tokens, prefill
+// GEMM above). Every buffer comes from the forward plan (forward_plan.hpp),
+// which `vkq fit` also reads. Positions and token ids live in small
+// host-visible buffers that the kernels read, so one decode step is recorded
+// once and replayed for every token: a decode is one submit, no host work
+// inside it but writing two integers and reading the logits back.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "buffer.hpp"
+#include "command_stream.hpp"
+#include "device.hpp"
+#include "forward_plan.hpp"
+#include "gpu_weights.hpp"
+#include "llama_session.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/llama_ops.hpp"
+#include "ops/matmul.hpp"
+
+namespace vkq {
+
+class LlamaModel;
+
+struct VulkanForwardOptions {
+  uint32_t n_ctx = 0;      // KV cache rows (0: the model's context length)
+  uint32_t max_batch = 0;  // tokens per prefill pass (0: the plan's default)
+  ops::KvType kv = ops::KvType::f16;
+  uint64_t seed = 0;       // synthetic weights
+  bool timestamps = false; // GPU timestamps after every op of a decode step (last_spans)
+};
+
+class VulkanForward final : public LlamaSession {
+ public:
+  // Uploads `model`'s weights (repacked into the GPU layout). The model is
+  // not used after the constructor returns.
+  VulkanForward(Device& device, const LlamaModel& model, VulkanForwardOptions opts = {});
+  // Random weights built on the device at `layout`'s shapes (no data
+  // needed): `vkq bench model --synthetic`.
+  VulkanForward(Device& device, const LlamaGpuLayout& layout, VulkanForwardOptions opts);
+  ~VulkanForward() override;
+
+  uint32_t n_ctx() const override { return plan_.config.n_ctx; }
+  uint32_t n_vocab() const override { return hp_.vocab_size; }
+  std::string device_name() const override;
+
+  std::vector<float> decode(int32_t token, uint32_t pos) override;
+  std::vector<float> prefill(std::span<const int32_t> tokens, uint32_t start_pos, bool all_logits = false) override;
+
+  const ForwardPlan& plan() const { return plan_; }
+  const LlamaHParams& hparams() const { return hp_; }
+  Device& device() const { return device_; }
+  // Bytes of weights one decode step reads (every matrix once; the
+  // embedding row is negligible and not counted unless tied, where the
+  // classifier reads it whole).
+  uint64_t weight_bytes_per_token() const { return weight_bytes_per_token_; }
+  // GPU time per op of the last decode step (with options.timestamps), in
+  // order: "embed", "blk.0.attn_norm", ... "output".
+  const std::vector<TimedSpan>& last_spans() const;
+  // Turns per-op timestamps in decode steps on or off (the step is
+  // recorded again at the next decode).
+  void set_timestamps(bool on);
+  // The type of most weight bytes (the attention and FFN matrices' type).
+  GgmlType main_weight_type() const;
+  // Dispatches in one recorded decode step.
+  uint32_t decode_dispatches() const;
+  // The kernel variant each matmul weight type runs for n tokens.
+  std::string matmul_variant(GgmlType t, uint32_t n) const;
+
+ private:
+  struct Layer {
+    std::vector<GpuMatrix> qkv;
+    std::vector<uint32_t> qkv_offsets;
+    GpuMatrix attn_output;
+    std::vector<GpuMatrix> gate_up;
+    std::vector<uint32_t> gate_up_offsets;
+    GpuMatrix ffn_down;
+    Buffer attn_norm, ffn_norm, k_cache, v_cache;
+  };
+
+  VulkanForward(Device& device, const LlamaGpuLayout& layout, VulkanForwardOptions opts, bool synthetic);
+  void build_weights(const LlamaGpuLayout& layout, bool synthetic);
+  void allocate_activations();
+  void create_ops(const LlamaGpuLayout& layout);
+  ops::Matmul& matmul(GgmlType t);
+  // Records the whole pass for n tokens (step and tokens already written);
+  // the logits of rows [logit_first, n) are not included: see record_logits.
+  void record_layers(CommandStream& cs, uint32_t n, bool marks);
+  // rmsnorm of x rows [row0, row0 + rows) into xb, the classifier into
+  // logits, and the copy to the readback buffer.
+  void record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks);
+  void mark(CommandStream& cs, bool marks, const std::string& label);
+  void write_inputs(std::span<const int32_t> tokens, uint32_t start_pos);
+  void check_positions(size_t n, uint32_t start_pos) const;
+
+  Device& device_;
+  LlamaHParams hp_;
+  ForwardPlan plan_;
+  VulkanForwardOptions opts_;
+  uint32_t qkv_width_ = 0, gate_up_width_ = 0, up_offset_ = 0;
+
+  GpuMatrix token_embd_;
+  std::unique_ptr<GpuMatrix> output_;  // null: tied to token_embd_
+  std::vector<Layer> layers_;
+  Buffer output_norm_, rope_freqs_;
+  uint32_t n_rope_freqs_ = 0;
+  Buffer x_, xb_, qkv_, att_, tmp_, gate_up_, hidden_, logits_;
+  Buffer step_, tokens_, readback_;
+  uint64_t weight_bytes_per_token_ = 0;
+
+  std::map<GgmlType, std::unique_ptr<ops::Matmul>> matmuls_;
+  std::unique_ptr<ops::GetRows> get_rows_;
+  std::unique_ptr<ops::RmsNorm> rmsnorm_;
+  std::unique_ptr<ops::RopeKv> rope_kv_;
+  std::unique_ptr<ops::Attention> attention_;
+  std::unique_ptr<ops::Swiglu> swiglu_;
+  std::unique_ptr<ops::Add> add_;
+
+  std::unique_ptr<CommandStream> decode_stream_;  // recorded once, replayed
+  std::unique_ptr<CommandStream> stream_;         // prefill, re-recorded per call
+  std::vector<TimedSpan> no_spans_;
+};
+
+}  // namespace vkq

@@ -1,0 +1,100 @@
+#version 450
+// Grouped-query attention with a causal mask over the KV cache, for n tokens
+// at positions start_pos + t (start_pos from the step buffer):
+//   out[t][h] = sum_j softmax_j(q[t][h] . K[j][h / group] * scale) V[j][h / group]
+// over cache rows j = 0 .. start_pos + t (group = n_heads / n_kv_heads).
+// One workgroup per (head, token): keys in chunks of WG_SIZE, one key per
+// invocation, with an online softmax (running max m and sum l, the output
+// rescaled by e^(m_old - m_new) at each chunk), so any context length fits in
+// a fixed amount of shared memory. fp32 arithmetic; reductions by
+// shared-memory trees (no subgroup operations: runs everywhere).
+// Bindings: 0 q (fp32, token t's heads at t * q_stride), 1 step (uint
+//           start_pos), 2 K cache, 3 V cache (kv_cache.glsl), 4 out (fp32).
+#extension GL_GOOGLE_include_directive : require
+#define VKQ_PC_ATTENTION
+#include "push_constants.h"
+#include "kv_cache.glsl"
+
+layout(constant_id = 0) const uint WG_SIZE = 64;  // power of two
+layout(local_size_x_id = 0) in;
+
+layout(std430, binding = 0) readonly buffer Q { vec2 q[]; };
+layout(std430, binding = 1) readonly buffer Step { uint start_pos; };
+layout(std430, binding = 2) readonly buffer KCache { KV_WORD kc[]; };
+layout(std430, binding = 3) readonly buffer VCache { KV_WORD vc[]; };
+layout(std430, binding = 4) writeonly buffer Out { vec2 outv[]; };
+
+const uint HD_PAIRS_MAX = 128;  // head_dim <= 256 (checked on the host)
+shared vec2 qs[HD_PAIRS_MAX];
+shared vec2 acc[HD_PAIRS_MAX];
+shared float ps[WG_SIZE];
+shared float red[WG_SIZE];
+
+const float kNoScore = -1.0e30;
+
+float tree_max(float v) {
+  const uint tid = gl_LocalInvocationID.x;
+  red[tid] = v;
+  barrier();
+  for (uint s = WG_SIZE / 2; s > 0; s >>= 1) {
+    if (tid < s) red[tid] = max(red[tid], red[tid + s]);
+    barrier();
+  }
+  const float r = red[0];
+  barrier();
+  return r;
+}
+
+float tree_sum(float v) {
+  const uint tid = gl_LocalInvocationID.x;
+  red[tid] = v;
+  barrier();
+  for (uint s = WG_SIZE / 2; s > 0; s >>= 1) {
+    if (tid < s) red[tid] += red[tid + s];
+    barrier();
+  }
+  const float r = red[0];
+  barrier();
+  return r;
+}
+
+void main() {
+  const uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y;
+  const uint tid = gl_LocalInvocationID.x;
+  const uint hp = pc.head_dim / 2u;                 // pairs per head
+  const uint kv_pairs = pc.n_kv_heads * hp;          // pairs per cache row
+  const uint kvh = h / (pc.n_heads / pc.n_kv_heads);
+  const uint L = min(start_pos + t + 1u, pc.n_ctx);  // attended rows
+
+  for (uint d = tid; d < hp; d += WG_SIZE) {
+    qs[d] = q[(t * pc.q_stride) / 2u + h * hp + d] * pc.scale;
+    acc[d] = vec2(0.0);
+  }
+  barrier();
+
+  float m = kNoScore, l = 0.0;
+  for (uint c0 = 0; c0 < L; c0 += WG_SIZE) {
+    const uint j = c0 + tid;
+    float s = kNoScore;
+    if (j < L) {
+      const uint base = j * kv_pairs + kvh * hp;
+      float dotv = 0.0;
+      for (uint d = 0; d < hp; ++d) dotv += dot(qs[d], kv_unpack(kc[base + d]));
+      s = dotv;
+    }
+    const float m_new = max(m, tree_max(s));
+    const float p = j < L ? exp(s - m_new) : 0.0;
+    ps[tid] = p;
+    const float alpha = exp(m - m_new);
+    l = l * alpha + tree_sum(p);  // tree_sum's barriers also publish ps
+    const uint nj = min(WG_SIZE, L - c0);
+    for (uint d = tid; d < hp; d += WG_SIZE) {
+      vec2 a = acc[d] * alpha;
+      for (uint jj = 0; jj < nj; ++jj) a += ps[jj] * kv_unpack(vc[(c0 + jj) * kv_pairs + kvh * hp + d]);
+      acc[d] = a;
+    }
+    m = m_new;
+    barrier();
+  }
+  for (uint d = tid; d < hp; d += WG_SIZE) outv[(t * pc.out_stride) / 2u + h * hp + d] = acc[d] / l;
+}

@@ -1,0 +1,35 @@
+#version 450
+// RMSNorm per row: out = x / sqrt(mean(x^2) + eps) * w, fp32.
+// One workgroup per row (x + y * 65535); sum of squares by a shared-memory
+// tree (runs on every device; WG_SIZE a power of two, checked on the host).
+// Bindings: 0 x, 1 w [width], 2 out (may be the same buffer as x: each
+// element is read before any is written, separated by the barrier).
+#extension GL_GOOGLE_include_directive : require
+#define VKQ_PC_RMSNORM
+#include "push_constants.h"
+
+layout(constant_id = 0) const uint WG_SIZE = 256;
+layout(local_size_x_id = 0) in;
+
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer W { float w[]; };
+layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
+
+shared float partial[WG_SIZE];
+
+void main() {
+  const uint row = gl_WorkGroupID.x + gl_WorkGroupID.y * 65535u;
+  if (row >= pc.rows) return;
+  const uint tid = gl_LocalInvocationID.x;
+  const uint xi = pc.in_offset + row * pc.in_stride, oi = pc.out_offset + row * pc.out_stride;
+  float ss = 0.0;
+  for (uint i = tid; i < pc.width; i += WG_SIZE) ss += x[xi + i] * x[xi + i];
+  partial[tid] = ss;
+  barrier();
+  for (uint s = WG_SIZE / 2; s > 0; s >>= 1) {
+    if (tid < s) partial[tid] += partial[tid + s];
+    barrier();
+  }
+  const float scale = inversesqrt(partial[0] / float(pc.width) + pc.eps);
+  for (uint i = tid; i < pc.width; i += WG_SIZE) outv[oi + i] = x[xi + i] * scale * w[i];
+}

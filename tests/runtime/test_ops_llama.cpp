@@ -1,0 +1,271 @@
+// The forward pass's non-matmul kernels against their CPU references
+// (ops/llama_ops_ref.hpp) on random data, outputs poisoned first. Tolerances
+// per op below: fp32 arithmetic against the fp64 references.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+
+#include "buffer.hpp"
+#include "command_stream.hpp"
+#include "ggml_types.hpp"
+#include "gpu_weights.hpp"
+#include "ops/llama_ops.hpp"
+#include "ops/llama_ops_ref.hpp"
+#include "quant_blocks.hpp"
+#include "support/gpu.hpp"
+#include "support/llama_models.hpp"
+#include "tensor_view.hpp"
+
+using namespace vkq;
+
+namespace {
+
+std::vector<float> download(const Buffer& b, size_t n) {
+  std::vector<float> v(n);
+  b.download(std::span<float>(v));
+  return v;
+}
+
+Buffer upload(Device& dev, std::span<const float> v) {
+  Buffer b(dev, std::max<size_t>(v.size(), 1) * 4);
+  b.upload(v);
+  return b;
+}
+
+double rel_err(std::span<const float> a, std::span<const float> b) { return test::max_rel_diff(a, b); }
+
+// A KV cache as the kernels store it: fp32, or fp16 pairs (values rounded
+// in `v` so a reference sees what the GPU does).
+std::vector<uint8_t> kv_bytes(std::vector<float>& v, ops::KvType kv) {
+  if (kv == ops::KvType::f32) return {reinterpret_cast<uint8_t*>(v.data()), reinterpret_cast<uint8_t*>(v.data() + v.size())};
+  std::vector<uint16_t> h(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    h[i] = fp32_to_fp16(v[i]);
+    v[i] = fp16_to_fp32(h[i]);
+  }
+  return {reinterpret_cast<uint8_t*>(h.data()), reinterpret_cast<uint8_t*>(h.data() + h.size())};
+}
+
+std::vector<float> kv_floats(const Buffer& b, size_t n, ops::KvType kv) {
+  if (kv == ops::KvType::f32) return download(b, n);
+  std::vector<uint16_t> h(n);
+  b.download(std::span<uint16_t>(h));
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = fp16_to_fp32(h[i]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("get_rows matches embed_ref for every weight type", "[gpu][kernel][llama_ops]") {
+  auto& dev = test::device();
+  const auto type = GENERATE(GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_1);
+  // K = 100 only for the plain types (block types need whole 32-blocks).
+  const uint32_t K = GENERATE(64u, 100u, 4096u);
+  if (K % 32 && ggml_type_info(type).block_elems != 1) return;
+  const uint32_t M = 37;
+  const auto row_bytes = *ggml_row_bytes(type, K);
+  std::vector<uint8_t> w(M * row_bytes);
+  const auto f = test::random_floats(size_t(M) * K);
+  for (uint32_t r = 0; r < M; ++r) quantize_row(type, f.data() + size_t(r) * K, w.data() + r * row_bytes, K);
+  const auto view = TensorView::make("emb", type, K, M, w.data());
+  // A small plane limit splits the rows into chunks: each token's row is in one.
+  const bool split = GENERATE(false, true);
+  const uint64_t plane = split ? quant_row_bytes(type, K) * 5 + 3 : 0;  // chunks of 5 rows
+  GpuMatrix gw(dev, type, w.data(), M, K, plane);
+  const std::vector<int32_t> toks{0, 36, 5, 5, 17, 35, 1};
+  std::vector<float> ref(toks.size() * K);
+  ops::embed_ref(view, toks, ref);
+  Buffer bt(dev, toks.size() * 4), out(dev, toks.size() * (K + 3) * 4);
+  bt.upload(std::span<const int32_t>(toks));
+  out.fill(test::kPoison);
+  ops::GetRows op(dev, type);
+  CommandStream cs(dev);
+  op.record(cs, gw, bt, out, uint32_t(toks.size()), K + 3);
+  cs.submit_and_wait();
+  const auto got = download(out, toks.size() * (K + 3));
+  INFO(ggml_type_name(type) << " K=" << K << " chunks=" << gw.chunks().size());
+  // d * q + m (GPU) against d * (q - 8) (ggml): a rounding apart.
+  for (size_t t = 0; t < toks.size(); ++t)
+    CHECK(rel_err(std::span(got).subspan(t * (K + 3), K), std::span(ref).subspan(t * K, K)) <= 1e-6);
+}
+
+TEST_CASE("rmsnorm matches rmsnorm_ref", "[gpu][kernel][llama_ops]") {
+  auto& dev = test::device();
+  const uint32_t width = GENERATE(8u, 64u, 172u, 4096u, 5000u);
+  const uint32_t rows = GENERATE(1u, 3u, 70u);
+  auto x = test::random_floats(size_t(rows) * width, -3, 3);
+  const auto w = test::random_floats(width, 0.5f, 1.5f);
+  std::vector<float> ref(x.size());
+  ops::rmsnorm_ref(x, w, 1e-5f, ref);
+  auto bx = upload(dev, x), bw = upload(dev, w);
+  Buffer out(dev, x.size() * 4 + 64);
+  out.fill(test::kPoison);
+  ops::RmsNorm op(dev);
+  CommandStream cs(dev);
+  // Output at an offset, as the forward pass writes the last rows.
+  op.record(cs, bx, bw, out, {rows, width, 1e-5f, 0, width, 16, width});
+  cs.submit_and_wait();
+  const auto got = download(out, x.size() + 16);
+  INFO("width " << width << " rows " << rows);
+  CHECK(rel_err(std::span(got).subspan(16, x.size()), ref) <= 2e-6);
+  // In place (out = x), as the classifier path does not, but may.
+  CommandStream cs2(dev);
+  op.record(cs2, bx, bw, bx, {rows, width, 1e-5f});
+  cs2.submit_and_wait();
+  CHECK(rel_err(download(bx, x.size()), ref) <= 2e-6);
+}
+
+TEST_CASE("rope_kv matches rope_ref and writes the caches", "[gpu][kernel][llama_ops]") {
+  auto& dev = test::device();
+  const auto kv = GENERATE(ops::KvType::f32, ops::KvType::f16);
+  struct Case { uint32_t heads, kv_heads, head_dim, rope_dims; bool factors; };
+  const auto c = GENERATE(Case{8, 4, 8, 8, false}, Case{4, 4, 64, 64, false}, Case{6, 2, 16, 8, true},
+                          Case{32, 8, 128, 128, true});
+  const uint32_t n = GENERATE(1u, 5u);
+  const uint32_t start = GENERATE(0u, 300u);
+  const uint32_t n_ctx = 320, q_dim = c.heads * c.head_dim, kv_dim = c.kv_heads * c.head_dim;
+  const uint32_t stride = q_dim + 2 * kv_dim + 2;  // padded, as a stacked matrix's row may be
+  const float base = 10000.0f;
+  const auto qkv = test::random_floats(size_t(n) * stride);
+  std::vector<float> factors;
+  if (c.factors) factors = test::random_floats(c.rope_dims / 2, 1.0f, 8.0f);
+  ops::RopeShape s{c.heads, c.kv_heads, c.head_dim, c.rope_dims, base, uint32_t(factors.size())};
+
+  auto bq = upload(dev, qkv);
+  Buffer step(dev, 16, MemoryKind::host), freq(dev, std::max<size_t>(factors.size(), 1) * 4);
+  const uint32_t sp[4] = {start, 0, 0, 0};
+  step.upload(sp, 16);
+  if (!factors.empty()) freq.upload(std::span<const float>(factors));
+  const uint64_t cache_bytes = uint64_t(n_ctx) * kv_dim * ops::kv_bytes_per_element(kv);
+  Buffer kc(dev, cache_bytes), vc(dev, cache_bytes);
+  kc.fill(test::kPoison);
+  vc.fill(test::kPoison);
+  ops::RopeKv op(dev, kv);
+  CommandStream cs(dev);
+  op.record(cs, bq, step, freq, kc, vc, n, stride, n_ctx, s);
+  cs.submit_and_wait();
+  const auto got_q = download(bq, qkv.size());
+  const auto got_k = kv_floats(kc, size_t(n_ctx) * kv_dim, kv);
+  const auto got_v = kv_floats(vc, size_t(n_ctx) * kv_dim, kv);
+  // fp32 on the GPU against fp64: theta = pos * base^(-2i/d) carries an
+  // error of about pos * 2^-24 rad (and as much again from pow and cos/sin).
+  const double rope_tol = 1e-5 + (start + n) * 1.2e-7;
+  const double tol = kv == ops::KvType::f16 ? 2e-3 : rope_tol;
+  INFO("heads " << c.heads << "/" << c.kv_heads << " head_dim " << c.head_dim << " n " << n << " start " << start
+                << " kv " << ops::kv_type_name(kv));
+  for (uint32_t t = 0; t < n; ++t) {
+    std::vector<float> q(qkv.begin() + t * stride, qkv.begin() + t * stride + q_dim);
+    std::vector<float> k(qkv.begin() + t * stride + q_dim, qkv.begin() + t * stride + q_dim + kv_dim);
+    const std::span<const float> v(qkv.data() + t * stride + q_dim + kv_dim, kv_dim);
+    ops::rope_ref(q, c.head_dim, c.rope_dims, start + t, base, factors);
+    ops::rope_ref(k, c.head_dim, c.rope_dims, start + t, base, factors);
+    CHECK(rel_err(std::span(got_q).subspan(t * stride, q_dim), q) <= rope_tol);
+    // k and v are untouched in qkv; the cache rows hold them.
+    CHECK(rel_err(std::span(got_q).subspan(t * stride + q_dim, 2 * kv_dim),
+                  std::span(qkv).subspan(t * stride + q_dim, 2 * kv_dim)) == 0);
+    CHECK(rel_err(std::span(got_k).subspan((start + t) * kv_dim, kv_dim), k) <= tol);
+    CHECK(rel_err(std::span(got_v).subspan((start + t) * kv_dim, kv_dim), v) <= tol);
+  }
+}
+
+TEST_CASE("attention matches attention_ref", "[gpu][kernel][llama_ops]") {
+  auto& dev = test::device();
+  const auto kv = GENERATE(ops::KvType::f32, ops::KvType::f16);
+  struct Case { uint32_t heads, kv_heads, head_dim; };
+  const auto c = GENERATE(Case{8, 4, 8}, Case{4, 1, 64}, Case{2, 2, 128}, Case{4, 2, 256});
+  const uint32_t n = GENERATE(1u, 7u);
+  const uint32_t start = GENERATE(0u, 1u, 200u);
+  const uint32_t n_ctx = start + n + 3, q_dim = c.heads * c.head_dim, kv_dim = c.kv_heads * c.head_dim;
+  const uint32_t q_stride = q_dim + 6;
+  auto q = test::random_floats(size_t(n) * q_stride, -2, 2);
+  auto kc = test::random_floats(size_t(n_ctx) * kv_dim, -2, 2), vc = test::random_floats(size_t(n_ctx) * kv_dim);
+  const auto kb = kv_bytes(kc, kv), vb = kv_bytes(vc, kv);  // rounds kc, vc for fp16
+  std::vector<float> qd(size_t(n) * q_dim), ref(size_t(n) * q_dim);
+  for (uint32_t t = 0; t < n; ++t) std::copy_n(q.begin() + t * q_stride, q_dim, qd.begin() + t * q_dim);
+  ops::attention_ref({c.heads, c.kv_heads, c.head_dim}, qd, start, kc, vc, ref);
+
+  auto bq = upload(dev, q);
+  Buffer step(dev, 16, MemoryKind::host), bk(dev, kb.size()), bv(dev, vb.size()), out(dev, size_t(n) * q_dim * 4);
+  const uint32_t sp[4] = {start, 0, 0, 0};
+  step.upload(sp, 16);
+  bk.upload(kb.data(), kb.size());
+  bv.upload(vb.data(), vb.size());
+  out.fill(test::kPoison);
+  ops::Attention op(dev, kv);
+  CommandStream cs(dev);
+  op.record(cs, bq, step, bk, bv, out, n, q_stride, q_dim, n_ctx, c.heads, c.kv_heads, c.head_dim);
+  cs.submit_and_wait();
+  INFO("heads " << c.heads << "/" << c.kv_heads << " head_dim " << c.head_dim << " n " << n << " start " << start
+                << " kv " << ops::kv_type_name(kv));
+  // fp32 online softmax against the fp64 two-pass reference.
+  CHECK(rel_err(download(out, ref.size()), ref) <= 1e-5);
+}
+
+TEST_CASE("swiglu matches swiglu_ref", "[gpu][kernel][llama_ops]") {
+  auto& dev = test::device();
+  const uint32_t width = GENERATE(1u, 172u, 11008u);
+  const uint32_t n = GENERATE(1u, 9u);
+  const uint32_t stride = 2 * width + 4;
+  const auto in = test::random_floats(size_t(n) * stride, -8, 8);
+  std::vector<float> gate(size_t(n) * width), up(size_t(n) * width), ref(size_t(n) * width);
+  for (uint32_t t = 0; t < n; ++t)
+    for (uint32_t i = 0; i < width; ++i) {
+      gate[t * width + i] = in[t * stride + i];
+      up[t * width + i] = in[t * stride + width + 2 + i];
+    }
+  ops::swiglu_ref(gate, up, ref);
+  auto bi = upload(dev, in);
+  Buffer out(dev, ref.size() * 4);
+  out.fill(test::kPoison);
+  ops::Swiglu op(dev);
+  CommandStream cs(dev);
+  op.record(cs, bi, out, n, width, stride, width + 2, width);
+  cs.submit_and_wait();
+  CHECK(rel_err(download(out, ref.size()), ref) <= 1e-6);
+}
+
+TEST_CASE("fill_random writes every word, finite where asked", "[gpu][kernel][llama_ops]") {
+  auto& dev = test::device();
+  const uint64_t words = GENERATE(1ull, 1000ull, 65535ull * 256ull + 7ull);
+  Buffer b(dev, words * 4);
+  b.fill(test::kPoison);
+  ops::FillRandom op(dev);
+  for (const auto mode : {ops::FillRandom::Mode::bits, ops::FillRandom::Mode::f32, ops::FillRandom::Mode::f16,
+                          ops::FillRandom::Mode::f32_near_one, ops::FillRandom::Mode::bf16}) {
+    CommandStream cs(dev);
+    op.record(cs, b, words, 7, mode, 0.5f);
+    cs.submit_and_wait();
+    std::vector<uint32_t> w(words);
+    b.download(std::span<uint32_t>(w));
+    INFO("mode " << uint32_t(mode) << " words " << words);
+    size_t poisoned = 0, bad = 0;
+    for (const uint32_t u : w) {
+      poisoned += u == test::kPoison;
+      if (mode == ops::FillRandom::Mode::f32 || mode == ops::FillRandom::Mode::f32_near_one) {
+        float f;
+        std::memcpy(&f, &u, 4);
+        const float lo = mode == ops::FillRandom::Mode::f32 ? -0.5f : 0.5f, hi = lo + 1.0f;
+        bad += !(f >= lo && f <= hi);
+      } else if (mode == ops::FillRandom::Mode::f16) {
+        for (const uint16_t h : {uint16_t(u), uint16_t(u >> 16)}) bad += !(std::fabs(fp16_to_fp32(h)) <= 0.5f);
+      } else if (mode == ops::FillRandom::Mode::bf16) {
+        for (const uint32_t h : {u << 16, u & 0xffff0000u}) {
+          float f;
+          std::memcpy(&f, &h, 4);
+          bad += !(std::fabs(f) <= 0.5f);
+        }
+      }
+    }
+    CHECK(poisoned == 0);
+    CHECK(bad == 0);
+    if (words == 1000) {
+      // Not constant: distinct words (a hash collision or two is fine).
+      std::sort(w.begin(), w.end());
+      CHECK(std::unique(w.begin(), w.end()) - w.begin() > int64_t(words * 9 / 10));
+    }
+  }
+}
