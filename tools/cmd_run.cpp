@@ -46,7 +46,21 @@ std::string timing_line(const GenerateResult& r, const SamplerOptions& so) {
                      so.greedy() ? std::string("; greedy") : fmt::format("; seed {}", so.seed));
 }
 
-nlohmann::ordered_json to_json(const RunOpts& o, const LlamaSession& s, const GenerateResult& r, double load_s) {
+// Device memory: the forward plan's prediction and the measured peak of
+// vkq's allocations (Vulkan sessions; null on the CPU reference).
+nlohmann::ordered_json memory_json(const OpenedSession& s) {
+  if (!s.vulkan) return nullptr;
+  return {{"planned_peak_bytes", s.vulkan->plan().peak_bytes()}, {"measured_peak_bytes", s.device->memory_stats().peak}};
+}
+
+std::string memory_line(const OpenedSession& s) {
+  if (!s.vulkan) return {};
+  return fmt::format("; memory: planned {}, measured peak {}", format_bytes(s.vulkan->plan().peak_bytes()),
+                     format_bytes(s.device->memory_stats().peak));
+}
+
+nlohmann::ordered_json to_json(const RunOpts& o, const OpenedSession& os, const GenerateResult& r, double load_s) {
+  const LlamaSession& s = *os.session;
   return {{"schema", "vkq.run/1"},
           {"vkq_version", VKQ_VERSION},
           {"model", o.model},
@@ -66,7 +80,8 @@ nlohmann::ordered_json to_json(const RunOpts& o, const LlamaSession& s, const Ge
             {"prompt_tokens_per_s", r.prompt_tokens_per_second()},
             {"decode_steps", r.decode_steps},
             {"decode_s", r.decode_seconds},
-            {"decode_tokens_per_s", r.decode_tokens_per_second()}}}};
+            {"decode_tokens_per_s", r.decode_tokens_per_second()}}},
+          {"memory", memory_json(os)}};
 }
 
 void run(RunOpts o) {
@@ -101,11 +116,12 @@ void run(RunOpts o) {
   }
   const auto r = generate(*session, *tok, prompt, o.n_predict, sampler, stream);
   if (o.json) {
-    std::printf("%s\n", to_json(o, *session, r, load_s).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", to_json(o, opened, r, load_s).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("\n");
   }
-  std::fprintf(stderr, "%s\n", timing_line(r, o.sampler).c_str());
+  std::fflush(stdout);  // the text first, then the timings on stderr
+  std::fprintf(stderr, "%s%s\n", timing_line(r, o.sampler).c_str(), memory_line(opened).c_str());
 }
 
 }  // namespace
