@@ -37,7 +37,7 @@ struct ModelOpts {
   std::string model, synthetic, type, device, kv = "f16";
   uint32_t prompt = 512, gen = 128, batch = 0;
   int reps = 3;
-  uint64_t seed = 1;
+  uint64_t seed = 1, copy_mib = 0;
   bool json = false, no_breakdown = false;
 };
 
@@ -61,7 +61,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   fo.seed = o.seed;
   // The bandwidth reference first, so its buffers are gone before the
   // model's allocations are counted.
-  const double copy_gbps = bench::bench_copy(*dev).gbps;
+  const double copy_gbps = bench::bench_copy(*dev, o.copy_mib << 20).gbps;
   dev->reset_peak();
   const uint64_t base = dev->memory_stats().current;
   std::unique_ptr<VulkanForward> fwd;
@@ -141,6 +141,7 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--kv", o->kv, "KV cache type: f16 (default) or f32")->check(CLI::IsMember({"f16", "f32"}));
   m->add_option("--batch", o->batch, "Tokens per prefill pass (default: the plan's)");
   m->add_option("--seed", o->seed, "Seed for synthetic weights and tokens");
+  m->add_option("--copy-mib", o->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
   m->add_option("--device", o->device, "Device index or name substring");
   m->add_flag("--no-breakdown", o->no_breakdown, "Skip the per-op timestamp run");
   m->add_flag("--json", o->json, "Print one JSON document");

@@ -3,10 +3,13 @@
 // device profile the test process runs with (tests/CMakeLists.txt re-runs
 // "[kernel]" tests under no-subgroup-arith, no-int-dot, no-fp16,
 // no-int8-storage, shared-mem=16384 and the presets).
+#include <fstream>
+
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/gguf_builder.hpp"
 #include "support/gpu.hpp"
 
 TEST_CASE("vkq bench matmul reports max_rel_err within tolerance", "[gpu][kernel][cli]") {
@@ -34,4 +37,51 @@ TEST_CASE("vkq bench copy reports bandwidth", "[gpu][cli]") {
   CHECK(j["gbps"].get<double>() > 0);
   CHECK(j["shader_gbps"].get<double>() > 0);
   CHECK(j["transfer_gbps"].get<double>() > 0);
+}
+
+TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[gpu][cli][bench_model]") {
+  vkq::test::TempDir dir;
+  // A small llama (GQA, untied output) as a Hugging Face config.json.
+  const auto cfg = dir.path("config.json");
+  {
+    std::ofstream f(cfg);
+    f << R"({"model_type": "llama", "hidden_size": 128, "intermediate_size": 352, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000,
+             "max_position_embeddings": 256, "tie_word_embeddings": false})";
+  }
+  const auto r = vkq::test::run_cli("bench model --synthetic '" + cfg.string() +
+                                    "' --type q4_0 --prompt 24 --gen 6 --reps 2 --copy-mib 8 --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["schema"] == "vkq.bench_model/1");
+  const auto& res = j["result"];
+  CHECK(res["prompt_tokens_per_s"].get<double>() > 0);
+  CHECK(res["gen_tokens_per_s"].get<double>() > 0);
+  CHECK(res["prompt_runs"].size() == 2);
+  CHECK(res["weight_bytes_per_token"].get<uint64_t>() > 0);
+  CHECK(res["decode_roofline_share"].get<double>() > 0);
+  CHECK(res["dispatches_per_token"].get<uint32_t>() > 10);
+  if (vkq::test::instance().devices()[0].caps.timestamps) CHECK(!res["breakdown"].empty());
+  // The plan predicts what was allocated (exactly on lavapipe).
+  const double planned = j["memory"]["planned_peak"].get<double>(), measured = j["memory"]["measured_peak"].get<double>();
+  CHECK(measured >= planned * 0.98);
+  CHECK(measured <= planned * 1.02 + (64 << 20));
+
+  const auto text = vkq::test::run_cli("bench model --synthetic '" + cfg.string() + "' --type q8_0 --prompt 8 --gen 4 --reps 1 --copy-mib 8");
+  INFO(text.err);
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("tg4:") != std::string::npos);
+  CHECK(text.out.find("roofline:") != std::string::npos);
+
+  for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
+           {"", "give a MODEL file or --synthetic"},
+           {"--synthetic llama-2-7b", "needs --type"},
+           {"--synthetic no-such-config --type q4_0", "llama-2-7b"},
+           {"--synthetic '" + cfg.string() + "' --type q4_0 --prompt 300", "exceed its context"}}) {
+    INFO(args);
+    const auto bad = vkq::test::run_cli("bench model " + args + " --copy-mib 8");
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find(what) != std::string::npos);
+  }
 }

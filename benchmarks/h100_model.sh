@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The forward-pass table of the forward-pass and fit issues, in one device
+# call. Builds nothing: takes the bundle from benchmarks/bundle.sh (carried
+# as .device) and the Vulkan loader (carried as .gl).
+# Usage on the device machine, from the repo root:
+#   bash .device/h100_model.sh [model|fit|all]
+#   model: vkq bench model --synthetic llama-2-7b --type q4_0 / q8_0 (pp512, tg128),
+#          with the per-op decode breakdown;
+#   fit:   measured device memory against the forward plan for llama-2-7b
+#          and tinyllama-1.1b at contexts 512 and 4096.
+# Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
+set -uo pipefail
+mode=${1:-all}
+for f in .gl/*.deb; do dpkg -x "$f" / >/dev/null 2>&1; done
+ldconfig
+export XDG_RUNTIME_DIR=/tmp VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+export LD_LIBRARY_PATH=$PWD/.device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export VKQ_CACHE_DIR=/tmp/vkq-cache
+out=${OUT:-./bench-out}
+mkdir -p "$out"
+vkq=.device/vkq
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv > "$out/nvidia-smi.txt" 2>&1
+$vkq devices | tee "$out/devices.txt"
+: > "$out/model.jsonl"
+run() {  # run ARGS...: one `vkq bench model --json`, appended to model.jsonl
+  $vkq bench model "$@" --json >> "$out/model.jsonl" 2>>"$out/errors.log" || echo "FAILED: bench model $*: $(tail -2 "$out/errors.log")"
+}
+if [ "$mode" = model ] || [ "$mode" = all ]; then
+  for t in q4_0 q8_0; do run --synthetic llama-2-7b --type $t --prompt 512 --gen 128 --reps 3; done
+  run --synthetic llama-2-7b --type f16 --prompt 512 --gen 128 --reps 3 --no-breakdown
+fi
+if [ "$mode" = fit ] || [ "$mode" = all ]; then
+  for cfg in llama-2-7b tinyllama-1.1b; do for ctx in 512 4096; do
+    run --synthetic $cfg --type q4_0 --prompt $ctx --gen 16 --reps 1 --no-breakdown
+    $vkq fit --config $cfg --type q4_0 --ctx $ctx --json > "$out/fit-$cfg-$ctx.json" 2>>"$out/errors.log"
+  done; done
+fi
+python3 .device/summarize_model.py "$out/model.jsonl" | tee "$out/table.md"

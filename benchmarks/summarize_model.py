@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Markdown tables of `vkq bench model --json` documents (concatenated in
+one file, as benchmarks/h100_model.sh writes them): throughput and roofline,
+memory planned against measured, and each run's decode breakdown."""
+import json
+import sys
+
+
+def documents(text):
+    dec, i = json.JSONDecoder(), 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return
+        doc, i = dec.raw_decode(text, i)
+        yield doc
+
+
+docs = list(documents(open(sys.argv[1]).read()))
+print("| model | prompt | gen | pp t/s | tg t/s | µs/token | roofline t/s | % of roofline | dispatches/token | decode matmul |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for d in docs:
+    r = d["result"]
+    print(f"| {d['model']} | {d['prompt']} | {d['gen']} | {r['prompt_tokens_per_s']:.1f} | {r['gen_tokens_per_s']:.1f} "
+          f"| {r['decode_us_per_token']:.1f} | {r['roofline_tokens_per_s']:.1f} | {100 * r['decode_roofline_share']:.1f}% "
+          f"| {r['dispatches_per_token']} | {r['matmul_variant_decode']} |")
+print()
+print("| model | context | planned peak MiB | measured peak MiB | difference |")
+print("|---|---|---|---|---|")
+for d in docs:
+    m = d["memory"]
+    p, q = m["planned_peak"] / 2**20, m["measured_peak"] / 2**20
+    print(f"| {d['model']} | {d['prompt']} | {p:.1f} | {q:.1f} | {100 * (q - p) / p:+.2f}% |")
+for d in docs:
+    r = d["result"]
+    if not r["breakdown"]:
+        continue
+    print()
+    print(f"Decode breakdown, {d['model']}: {r['gpu_us_per_token']:.1f} µs of GPU time in {r['decode_us_per_token']:.1f} µs per token")
+    print()
+    print("| op | µs/token | share of wall |")
+    print("|---|---|---|")
+    for o in r["breakdown"]:
+        print(f"| {o['op']} | {o['us_per_token']:.2f} | {100 * o['us_per_token'] / r['decode_us_per_token']:.1f}% |")
