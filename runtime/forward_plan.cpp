@@ -188,7 +188,6 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   add("act.xb", "activations", B * dim * 4);
   add("act.qkv", "activations", B * qkv_w * 4);
   add("act.att", "activations", B * dim * 4);
-  add("act.tmp", "activations", B * dim * 4);
   add("act.gate_up", "activations", B * gu_w * 4);
   add("act.hidden", "activations", B * ff * 4);
   add("act.logits", "activations", uint64_t(plan.logit_rows) * vocab * 4);

@@ -14,8 +14,8 @@
 //                         ffn_down [dim][ff]
 //   output_norm           fp32 [dim]; output [vocab][dim] unless tied
 //   rope_freqs            fp32 [head_dim / 2] (or 1 unused float)
-// Activations (fp32, for a batch of up to max_batch tokens): x (residual),
-// xb (norm output), qkv, att, tmp (matmul output before the residual add),
+// Activations (fp32, for a batch of up to max_batch tokens): x (residual,
+// which the output projections add into), xb (norm output), qkv, att,
 // gate_up, hidden; logits [logit_rows][vocab] on the device and a host
 // readback of the same size; the step and token buffers; the KV cache
 // [layers][n_ctx][kv_dim] of the KV type, K and V; and the integer-dot

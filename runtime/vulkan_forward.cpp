@@ -77,7 +77,6 @@ void VulkanForward::create_ops(const LlamaGpuLayout& layout) {
   rope_kv_ = std::make_unique<ops::RopeKv>(device_, opts_.kv);
   attention_ = std::make_unique<ops::Attention>(device_, opts_.kv);
   swiglu_ = std::make_unique<ops::Swiglu>(device_);
-  add_ = std::make_unique<ops::Add>(device_);
   // One matmul per weight type; its integer-dot scratch (if any) is reserved
   // at the plan's size now, so no buffer is added while streams are recorded.
   std::map<GgmlType, uint32_t> longest;
@@ -169,7 +168,6 @@ void VulkanForward::allocate_activations() {
   xb_ = dev("act.xb");
   qkv_ = dev("act.qkv");
   att_ = dev("act.att");
-  tmp_ = dev("act.tmp");
   gate_up_ = dev("act.gate_up");
   hidden_ = dev("act.hidden");
   logits_ = dev("act.logits");
@@ -215,12 +213,10 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
       cs.barrier();
       mark(cs, marks, p + op);
     };
-    // x += in W^T: the matmul into tmp, then the residual add.
-    auto residual = [&](const GpuMatrix& w, const Buffer& in, const char* op, const char* add_op) {
-      matmul(w.type()).record(cs, w, in, tmp_, n);
+    // x += in W^T: the residual add fused into the matmul's output.
+    auto residual = [&](const GpuMatrix& w, const Buffer& in, const char* op) {
+      matmul(w.type()).record(cs, w, in, x_, n, 0, 0, 0, true);
       done(op);
-      add_->record(cs, x_, tmp_, x_, n * dim);
-      done(add_op);
     };
     rmsnorm_->record(cs, x_, l.attn_norm, xb_, {n, dim, hp_.rms_norm_eps});
     done("attn_norm");
@@ -231,14 +227,14 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     attention_->record(cs, qkv_, step_, l.k_cache, l.v_cache, att_, n, qkv_width_, dim, n_ctx, hp_.head_count,
                        hp_.head_count_kv, hp_.head_dim());
     done("attention");
-    residual(l.attn_output, att_, "attn_output", "attn_residual");
+    residual(l.attn_output, att_, "attn_output");
     rmsnorm_->record(cs, x_, l.ffn_norm, xb_, {n, dim, hp_.rms_norm_eps});
     done("ffn_norm");
     group(l.gate_up, l.gate_up_offsets, gate_up_, gate_up_width_);
     mark(cs, marks, p + "ffn_gate_up");
     swiglu_->record(cs, gate_up_, hidden_, n, ff, gate_up_width_, up_offset_, ff);
     done("swiglu");
-    residual(l.ffn_down, hidden_, "ffn_down", "ffn_residual");
+    residual(l.ffn_down, hidden_, "ffn_down");
   }
 }
 

@@ -7,7 +7,7 @@
 //     qkv = xb [Wq | Wk | Wv]^T          (one stacked matrix when the types agree)
 //     rope_kv: rotate q in place, rotated k and v -> cache rows start_pos + t
 //     att = attention(q, K cache, V cache)                (GQA, causal)
-//     x += att Wo^T                      (matmul into tmp, then add)
+//     x += att Wo^T                      (the residual add in the matmul's output)
 //     xb = rmsnorm(x, ffn_norm)
 //     gate_up = xb [Wgate | Wup]^T
 //     hidden = silu(gate) * up
@@ -35,7 +35,6 @@
 #include "forward_plan.hpp"
 #include "gpu_weights.hpp"
 #include "llama_session.hpp"
-#include "ops/elementwise.hpp"
 #include "ops/llama_ops.hpp"
 #include "ops/matmul.hpp"
 
@@ -125,7 +124,7 @@ class VulkanForward final : public LlamaSession {
   std::vector<Layer> layers_;
   Buffer output_norm_, rope_freqs_;
   uint32_t n_rope_freqs_ = 0;
-  Buffer x_, xb_, qkv_, att_, tmp_, gate_up_, hidden_, logits_;
+  Buffer x_, xb_, qkv_, att_, gate_up_, hidden_, logits_;
   Buffer step_, tokens_, readback_;
   uint64_t weight_bytes_per_token_ = 0;
 
@@ -135,7 +134,6 @@ class VulkanForward final : public LlamaSession {
   std::unique_ptr<ops::RopeKv> rope_kv_;
   std::unique_ptr<ops::Attention> attention_;
   std::unique_ptr<ops::Swiglu> swiglu_;
-  std::unique_ptr<ops::Add> add_;
 
   std::unique_ptr<CommandStream> decode_stream_;  // recorded once, replayed
   std::unique_ptr<CommandStream> stream_;         // prefill, re-recorded per call

@@ -115,7 +115,7 @@ void frag_mma(inout float c[EMU_SLOTS], uint a, uint b) {
 }
 void frag_store_y(float c[EMU_SLOTS], uint off, uint stride) {
   for (uint i = 0, e = gl_SubgroupInvocationID; e < 256; ++i, e += gl_SubgroupSize)
-    y[off + (e >> 4) * stride + (e & 15u)] = c[i];
+    store_y(off + (e >> 4) * stride + (e & 15u), c[i]);
 }
 void frag_store_stage(float c[EMU_SLOTS], uint off) {
   for (uint i = 0, e = gl_SubgroupInvocationID; e < 256; ++i, e += gl_SubgroupSize) stage[off + e] = c[i];
@@ -226,7 +226,9 @@ void main() {
   // columns c0 .. c0+15, i.e. Y[c0 + b][row0 + r0 + a]. Every subgroup runs
   // the same sequence of subgroup barriers, whether or not it has the
   // fragment (some drivers, lavapipe among them, misbehave otherwise).
-  const bool aligned = (pc.y_stride & 3u) == 0 && (pc.row0 & 3u) == 0;  // 16-byte start and stride
+  // Direct fragment stores need a 16-byte start and stride, and overwrite:
+  // accumulating outputs go through the stage.
+  const bool aligned = (pc.y_stride & 3u) == 0 && (pc.row0 & 3u) == 0 && pc.accumulate == 0u;
   const uint lane = gl_SubgroupInvocationID;
   [[unroll]] for (uint t = 0; t < WT_MAX; ++t) {
     const uint wt = sg + t * nsub;
@@ -245,7 +247,7 @@ void main() {
         if (inside && !direct) {
           for (uint e = lane; e < 256; e += gl_SubgroupSize) {
             const uint r = r0 + (e & 15u), col = c0 + (e >> 4);
-            if (r < pc.rows && col < pc.n) y[col * pc.y_stride + pc.row0 + r] = stage[sg * 256 + e];
+            if (r < pc.rows && col < pc.n) store_y(col * pc.y_stride + pc.row0 + r, stage[sg * 256 + e]);
           }
         }
         subgroupBarrier();  // reads done before the next fragment is staged

@@ -103,7 +103,7 @@ void main() {
     if (col >= pc.n) break;
     for (uint i = 0; i < TM; ++i) {
       const uint r = m0 + tx + i * TX;
-      if (r < pc.rows) y[col * pc.y_stride + pc.row0 + r] = acc[i * TN + j];
+      if (r < pc.rows) store_y(col * pc.y_stride + pc.row0 + r, acc[i * TN + j]);
     }
   }
 }

@@ -103,7 +103,7 @@ void main() {
   if (subgroupElect()) {
     for (uint r = 0; r < ROWS; ++r) {
       if (r0 + r >= pc.rows) break;
-      for (uint j = 0; j < pc.n && j < NCOLS; ++j) y[j * pc.y_stride + pc.row0 + r0 + r] = acc[r * NCOLS + j];
+      for (uint j = 0; j < pc.n && j < NCOLS; ++j) store_y(j * pc.y_stride + pc.row0 + r0 + r, acc[r * NCOLS + j]);
     }
   }
 #else
@@ -120,7 +120,7 @@ void main() {
   if (tid == 0) {
     for (uint r = 0; r < ROWS; ++r) {
       if (r0 + r >= pc.rows) break;
-      for (uint j = 0; j < pc.n && j < NCOLS; ++j) y[j * pc.y_stride + pc.row0 + r0 + r] = acc[r * NCOLS + j];
+      for (uint j = 0; j < pc.n && j < NCOLS; ++j) store_y(j * pc.y_stride + pc.row0 + r0 + r, acc[r * NCOLS + j]);
     }
   }
 #endif

@@ -27,7 +27,7 @@ layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 2) readonly buffer XQ { uvec4 xq[]; };
 layout(std430, binding = 3) readonly buffer DS { vec2 ds[]; };
-layout(std430, binding = 4) writeonly buffer Out { float y[]; };
+layout(std430, binding = 4) buffer Out { float y[]; };  // += with pc.accumulate
 
 shared float red[NSUB_MAX * ROWS * NCOLS];
 
@@ -113,7 +113,10 @@ void main() {
   if (subgroupElect()) {
     for (uint r = 0; r < ROWS; ++r) {
       if (r0 + r >= pc.rows) break;
-      for (uint j = 0; j < pc.n && j < NCOLS; ++j) y[j * pc.y_stride + pc.row0 + r0 + r] = acc[r * NCOLS + j];
+      for (uint j = 0; j < pc.n && j < NCOLS; ++j) {
+        const uint i = j * pc.y_stride + pc.row0 + r0 + r;
+        y[i] = pc.accumulate != 0u ? y[i] + acc[r * NCOLS + j] : acc[r * NCOLS + j];
+      }
     }
   }
 }

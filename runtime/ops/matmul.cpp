@@ -130,7 +130,7 @@ const Buffer& Matmul::scratch(std::vector<Buffer>& pool, uint64_t bytes) {
 }
 
 void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
-                    uint32_t x_stride, uint32_t y_stride, uint32_t y_offset) {
+                    uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
   if (w.type() != wtype_)
     throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
   const uint32_t K = w.cols(), M = w.rows();
@@ -143,7 +143,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
   if (x.size() < (uint64_t(n - 1) * x_stride + K) * xel || y.size() < (uint64_t(n - 1) * y_stride + y_offset + M) * 4)
     throw InputError(fmt::format("matmul: buffers too small for {}x{} weights and {} columns", M, K, n));
   if (use_gemm(n)) {
-    record_gemm(cs, w, x, y, n, x_stride, y_stride, y_offset);
+    record_gemm(cs, w, x, y, n, x_stride, y_stride, y_offset, accumulate);
     return;
   }
   const auto& caps = device_.caps();
@@ -172,7 +172,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
       for (const auto& c : w.chunks()) {
         const uint32_t groups = (c.rows + rows_ - 1) / rows_;
         const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
-        const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx};
+        const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate};
         cs.dispatch(k, {c.quants, c.scales, bq, bd, by}, p, {gx, (groups + gx - 1) / gx, 1});
       }
     }
@@ -192,7 +192,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
       const uint32_t groups = (c.rows + rows_ - 1) / rows_;
       const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
       const uint32_t gy = (groups + gx - 1) / gx;
-      const pc::Matmul p{c.rows, K, padded_k(K), nc, x_stride, y_stride, y_offset + c.row0, gx};
+      const pc::Matmul p{c.rows, K, padded_k(K), nc, x_stride, y_stride, y_offset + c.row0, gx, accumulate};
       if (c.scales)
         cs.dispatch(k, {c.quants, c.scales, bx, by}, p, {gx, gy, 1});
       else
@@ -202,7 +202,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
 }
 
 void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
-                         uint32_t x_stride, uint32_t y_stride, uint32_t y_offset) {
+                         uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
   const auto& caps = device_.caps();
   std::vector<uint32_t> spec;
   uint32_t bm = 0, bn = 0;
@@ -232,7 +232,7 @@ void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x,
     const uint32_t gz = (row_tiles + gx - 1) / gx;
     if (gz > caps.max_workgroup_count[2])
       throw InputError(fmt::format("matmul: {} weight rows need more workgroups than '{}' allows", c.rows, caps.name));
-    const pc::Matmul p{c.rows, K, padded_k(K), n, x_stride, y_stride, y_offset + c.row0, gx};
+    const pc::Matmul p{c.rows, K, padded_k(K), n, x_stride, y_stride, y_offset + c.row0, gx, accumulate};
     if (c.scales)
       cs.dispatch(k, {c.quants, c.scales, x, y}, p, {gx, col_tiles, gz});
     else

@@ -46,9 +46,10 @@ class Matmul {
   // X: n columns of W.cols() activations, column j at element j * x_stride
   // (0 = K); Y: n columns at j * y_stride (0 = y_offset + M), the M outputs
   // of column j at j * y_stride + y_offset (several matrices can write one
-  // token's row side by side: q | k | v). Outputs are overwritten.
+  // token's row side by side: q | k | v). Outputs are overwritten, or with
+  // `accumulate` added to (Y += W X: the forward pass's residual add).
   void record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
-              uint32_t x_stride = 0, uint32_t y_stride = 0, uint32_t y_offset = 0);
+              uint32_t x_stride = 0, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false);
   std::string variant_for(uint32_t n) const;
   // Allocates the integer-dot path's activation scratch for up to n <= 8
   // columns of K now (nothing for other variants), so that later records
@@ -63,7 +64,7 @@ class Matmul {
   uint32_t gemv_wg(uint32_t K) const;  // workgroup size for rows of K weights
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
   void record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
-                   uint32_t x_stride, uint32_t y_stride, uint32_t y_offset);
+                   uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate);
   // Scratch for quantized activations (_idot variants). Buffers are only
   // added, never replaced, while the op lives: recorded streams may still
   // reference the older ones.

@@ -52,7 +52,8 @@ VKQ_PC_BEGIN(Matmul)
   u32 y_stride;    // elements between output columns (>= row0 + rows)
   u32 row0;        // first output row of this chunk
   u32 groups_x;    // workgroups in grid x; group id = x + y * groups_x
-VKQ_PC_END(Matmul, 32)
+  u32 accumulate;  // 1: Y += W X (the residual add, fused); 0: Y = W X
+VKQ_PC_END(Matmul, 36)
 #endif
 
 // quantize_q8_1.comp: activations X[j][k] (k < K, j < n) -> int8 blocks of 32

@@ -68,3 +68,17 @@ TEST_CASE("a weight over 128 MiB is split under maxStorageBufferRange", "[gpu][k
   by.download(std::span<float>(out));
   for (size_t i = 0; i < out.size(); ++i) REQUIRE(std::fabs(out[i] - ref[i]) <= 1e-3);
 }
+
+TEST_CASE("GEMV and GEMM accumulate into Y (the fused residual add)", "[gpu][kernel]") {
+  using namespace vkq;
+  const auto act = GENERATE(ops::ActType::f32, ops::ActType::f16);
+  for (const auto t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F16}) {
+    for (const char* kind : {"matvec", "matmul"}) {
+      for (const auto& v : test::runnable(test::matmul_op(kind, t, act))) {
+        // n = 3 for the GEMV, 40 for the GEMM (partial tiles in both).
+        test::check_matmul(t, act, v, {std::string(kind) == "matvec" ? test::MatmulShape{37, 256, 3} : test::MatmulShape{70, 128, 40}},
+                           0, {}, true);
+      }
+    }
+  }
+}

@@ -37,10 +37,10 @@ std::vector<uint8_t> random_weights(GgmlType t, uint32_t M, uint32_t K) {
 //   2^-24 sum_k (|w_k| + |x_k|) for values in fp16's subnormal range
 //   (absolute error up to 2^-25 each).
 void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, MatmulShape s, uint64_t max_plane,
-                  const ops::MatmulTuning& tuning) {
+                  const ops::MatmulTuning& tuning, bool accumulate) {
   auto& dev = device();
   INFO(ggml_type_name(t) << " act " << (act == ops::ActType::f16 ? "f16" : "f32") << " variant " << variant << " M=" << s.M
-                         << " K=" << s.K << " n=" << s.n);
+                         << " K=" << s.K << " n=" << s.n << (accumulate ? " accumulate" : ""));
   const auto wfile = random_weights(t, s.M, s.K);
   auto x = random_floats(uint64_t(s.n) * s.K);
   const auto xbytes = ops::activation_bytes(x, act);
@@ -83,9 +83,19 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
   GpuMatrix w(dev, t, wfile.data(), s.M, s.K, max_plane);
   Buffer bx(dev, xbytes.size()), by(dev, ref.size() * 4);
   bx.upload(xbytes.data(), xbytes.size());
-  by.fill(kPoison);
+  if (accumulate) {
+    // Y0 + W X: one more fp32 rounding of the sum.
+    const auto y0 = random_floats(ref.size());
+    by.upload(std::span<const float>(y0));
+    for (size_t i = 0; i < ref.size(); ++i) {
+      ref[i] += y0[i];
+      bound[i] += std::ldexp(std::fabs(double(ref[i])), -23);
+    }
+  } else {
+    by.fill(kPoison);
+  }
   CommandStream cs(dev);
-  mm.record(cs, w, bx, by, s.n);
+  mm.record(cs, w, bx, by, s.n, 0, 0, 0, accumulate);
   cs.submit_and_wait();
   by.download(std::span<float>(out));
   double worst = 0;

@@ -24,9 +24,10 @@ std::vector<uint8_t> random_weights(GgmlType t, uint32_t M, uint32_t K);
 // on fresh random data, the output poisoned with NaN first, and checks every
 // element against the fp64 CPU reference. `max_plane` (bytes, 0 = device
 // limit) splits the weights into chunks; `tuning` overrides workgroup and
-// tile sizes. The bound is stated in the .cpp.
+// tile sizes. With `accumulate`, Y starts as random values Y0 (instead of
+// poison) and must end as Y0 + W X. The bound is stated in the .cpp.
 void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, MatmulShape s, uint64_t max_plane = 0,
-                  const ops::MatmulTuning& tuning = {});
+                  const ops::MatmulTuning& tuning = {}, bool accumulate = false);
 
 // check_matmul on every variant of op `<kind>_<type>_<act>` that the device
 // can run, on each shape; also checks that the selector's own choice is one
