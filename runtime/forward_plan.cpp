@@ -99,7 +99,7 @@ LlamaGpuLayout llama_gpu_layout(const LlamaHParams& hp, GgmlType t, bool tied, s
   return g;
 }
 
-bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type) {
+bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type, bool forced) {
   static const ShaderRegistry registry;  // the embedded table: immutable, no device state
   std::vector<std::string> candidates;
   const std::string op = fmt::format("matvec_{}_f32", [&] {
@@ -110,6 +110,11 @@ bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type) {
   for (const auto& v : registry.all())
     if (v.name.rfind(op + "_", 0) == 0) candidates.push_back(v.name);
   if (candidates.empty()) return false;
+  if (forced) {
+    for (const auto& c : candidates)
+      if (c.ends_with("_idot")) return ShaderRegistry::missing_features(registry.get(c), caps).empty();
+    return false;
+  }
   try {
     return registry.select(candidates, caps).name.ends_with("_idot");
   } catch (const DeviceError&) {
@@ -202,7 +207,7 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   std::vector<std::pair<GgmlType, uint32_t>> idot_k;
   for (const auto* m : layout.all_matrices()) {
     if (m == &layout.token_embd && layout.output) continue;  // not a matmul unless tied
-    if (!is_block_type(m->type) || !matmul_uses_idot(caps, m->type)) continue;
+    if (!is_block_type(m->type) || !matmul_uses_idot(caps, m->type, cfg.force_idot)) continue;
     auto it = std::find_if(idot_k.begin(), idot_k.end(), [&](const auto& p) { return p.first == m->type; });
     if (it == idot_k.end()) idot_k.emplace_back(m->type, m->cols);
     else it->second = std::max(it->second, m->cols);
@@ -210,6 +215,13 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   for (const auto& [t, k] : idot_k) {
     add(fmt::format("scratch.xq.{}", ggml_type_name(t)), "scratch", 8ull * k);
     add(fmt::format("scratch.xds.{}", ggml_type_name(t)), "scratch", 8ull * (k / 32) * 8);
+  }
+  // The _q8 producer ops' output in 8-bit blocks (norms, attention, SwiGLU),
+  // for up to 8 tokens (the GEMV's columns), when some matmul reads it.
+  if (!idot_k.empty()) {
+    const uint64_t widest = std::max(dim, ff);
+    add("act.xq", "activations", 8 * widest);
+    add("act.xds", "activations", 8 * (widest / 32) * 8);
   }
   return plan;
 }

@@ -80,6 +80,7 @@ struct ForwardConfig {
   uint32_t n_ctx = 0;
   uint32_t max_batch = 0;      // 0: 512, fewer if the logits would pass 64 MiB
   ops::KvType kv = ops::KvType::f16;
+  bool force_idot = false;     // VulkanForwardOptions::force_idot (tests)
 };
 
 // One planned device allocation.
@@ -110,7 +111,7 @@ struct ForwardPlan {
 ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, ForwardConfig cfg);
 
 // Whether a matmul on `type` weights uses the integer-dot GEMV on `caps`
-// (it then needs quantized-activation scratch).
-bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type);
+// (it then needs quantized-activation scratch); `forced`: wherever it can run.
+bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type, bool forced = false);
 
 }  // namespace vkq

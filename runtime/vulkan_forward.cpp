@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -34,6 +35,12 @@ float random_scale(GgmlType t, uint32_t K) {
   }
 }
 
+bool plan_has(const ForwardPlan& p, const std::string& name) {
+  for (const auto& b : p.buffers)
+    if (b.name == name) return true;
+  return false;
+}
+
 }  // namespace
 
 VulkanForward::VulkanForward(Device& device, const LlamaModel& model, VulkanForwardOptions opts)
@@ -50,7 +57,7 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
                                  hp_.context_length));
   if (hp_.head_dim() % 2 || hp_.head_dim() > 256)
     throw InputError(fmt::format("head_dim {} is not supported on Vulkan (even, at most 256)", hp_.head_dim()));
-  plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv});
+  plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot});
   for (const auto& l : layout.layers) {
     qkv_width_ = std::max(qkv_width_, l.qkv.width());
     gate_up_width_ = std::max(gate_up_width_, l.gate_up.width());
@@ -67,13 +74,28 @@ std::string VulkanForward::device_name() const { return device_.caps().name; }
 
 ops::Matmul& VulkanForward::matmul(GgmlType t) {
   auto& m = matmuls_[t];
-  if (!m) m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32);
+  if (!m) {
+    std::string forced;
+    if (opts_.force_idot && is_block_type(t)) {
+      std::string name = ggml_type_name(t);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+      forced = "matvec_" + name + "_f32_idot";
+    }
+    m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced);
+  }
   return *m;
 }
 
 void VulkanForward::create_ops(const LlamaGpuLayout& layout) {
   get_rows_ = std::make_unique<ops::GetRows>(device_, layout.token_embd.type);
   rmsnorm_ = std::make_unique<ops::RmsNorm>(device_);
+  // The _q8 producers, where some matmul reads 8-bit activations (plan:
+  // act.xq / act.xds exist then).
+  if (plan_has(plan_, "act.xq")) {
+    rmsnorm_q8_ = std::make_unique<ops::RmsNorm>(device_, true);
+    attention_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true);
+    swiglu_q8_ = std::make_unique<ops::Swiglu>(device_, true);
+  }
   rope_kv_ = std::make_unique<ops::RopeKv>(device_, opts_.kv);
   attention_ = std::make_unique<ops::Attention>(device_, opts_.kv);
   swiglu_ = std::make_unique<ops::Swiglu>(device_);
@@ -174,6 +196,10 @@ void VulkanForward::allocate_activations() {
   step_ = host("io.step");
   tokens_ = host("io.tokens");
   readback_ = host("io.readback");
+  if (plan_has(plan_, "act.xq")) {
+    xq_ = dev("act.xq");
+    xds_ = dev("act.xds");
+  }
   step_.fill(0);
   tokens_.fill(0);
 }
@@ -187,22 +213,46 @@ void VulkanForward::mark(CommandStream& cs, bool marks, const std::string& label
   if (marks) cs.mark(label);
 }
 
+bool VulkanForward::wants_quantized(std::span<const GpuMatrix> consumers, uint32_t n, uint32_t width) {
+  if (!xq_ || width % 32 || n > 8) return false;  // act.xq holds 8 rows: the GEMV's columns
+  for (const auto& m : consumers)
+    if (matmul(m.type()).uses_idot(n)) return true;
+  return false;
+}
+
+// Y (+)= W X through the producer's quantized copy of X where W's matmul
+// reads 8-bit activations, else through the fp32 X.
+void VulkanForward::record_matmul(CommandStream& cs, const GpuMatrix& w, const Buffer& x, bool quantized, const Buffer& y,
+                                  uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
+  auto& mm = matmul(w.type());
+  if (quantized && mm.uses_idot(n))
+    mm.record_quantized(cs, w, xq_, xds_, y, n, y_stride, y_offset, accumulate);
+  else
+    mm.record(cs, w, x, y, n, 0, y_stride, y_offset, accumulate);
+}
+
 void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   const uint32_t dim = hp_.embedding_length, ff = hp_.feed_forward_length, n_ctx = plan_.config.n_ctx;
   const ops::RopeShape rope{hp_.head_count, hp_.head_count_kv, hp_.head_dim(), hp_.rope_dimension_count,
                             hp_.rope_freq_base, n_rope_freqs_};
+  const ops::QuantizedActivations qa{&xq_, &xds_};
   get_rows_->record(cs, token_embd_, tokens_, x_, n, dim);
   cs.barrier();
   mark(cs, marks, "embed");
   // Matrices side by side in one output row: a barrier between them keeps
   // the integer-dot matmul's shared activation scratch free of overlap.
-  auto group = [&](const std::vector<GpuMatrix>& ms, const std::vector<uint32_t>& offs, const Buffer& out,
-                   uint32_t width) {
+  auto group = [&](const std::vector<GpuMatrix>& ms, const std::vector<uint32_t>& offs, bool quantized,
+                   const Buffer& out, uint32_t width) {
     for (size_t i = 0; i < ms.size(); ++i) {
       if (i) cs.barrier();
-      matmul(ms[i].type()).record(cs, ms[i], xb_, out, n, dim, width, offs[i]);
+      record_matmul(cs, ms[i], xb_, quantized, out, n, width, offs[i], false);
     }
     cs.barrier();
+  };
+  // An op whose consumers read 8-bit activations writes them too (the _q8
+  // kernels): no quantize dispatch between it and the matmul.
+  auto norm = [&](const Buffer& w, bool quantized) {
+    (quantized ? *rmsnorm_q8_ : *rmsnorm_).record(cs, x_, w, xb_, {n, dim, hp_.rms_norm_eps}, quantized ? qa : ops::QuantizedActivations{});
   };
   for (size_t li = 0; li < layers_.size(); ++li) {
     const auto& l = layers_[li];
@@ -213,37 +263,44 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
       cs.barrier();
       mark(cs, marks, p + op);
     };
-    // x += in W^T: the residual add fused into the matmul's output.
-    auto residual = [&](const GpuMatrix& w, const Buffer& in, const char* op) {
-      matmul(w.type()).record(cs, w, in, x_, n, 0, 0, 0, true);
-      done(op);
-    };
-    rmsnorm_->record(cs, x_, l.attn_norm, xb_, {n, dim, hp_.rms_norm_eps});
+    const bool q_qkv = wants_quantized(l.qkv, n, dim);
+    norm(l.attn_norm, q_qkv);
     done("attn_norm");
-    group(l.qkv, l.qkv_offsets, qkv_, qkv_width_);
+    group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_);
     mark(cs, marks, p + "attn_qkv");
     rope_kv_->record(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, n, qkv_width_, n_ctx, rope);
     done("rope_kv");
-    attention_->record(cs, qkv_, step_, l.k_cache, l.v_cache, att_, n, qkv_width_, dim, n_ctx, hp_.head_count,
-                       hp_.head_count_kv, hp_.head_dim());
+    const bool q_att = hp_.head_dim() % 32 == 0 && wants_quantized({&l.attn_output, 1}, n, dim);
+    (q_att ? *attention_q8_ : *attention_)
+        .record(cs, qkv_, step_, l.k_cache, l.v_cache, att_, n, qkv_width_, dim, n_ctx, hp_.head_count,
+                hp_.head_count_kv, hp_.head_dim(), q_att ? qa : ops::QuantizedActivations{});
     done("attention");
-    residual(l.attn_output, att_, "attn_output");
-    rmsnorm_->record(cs, x_, l.ffn_norm, xb_, {n, dim, hp_.rms_norm_eps});
+    // x += att Wo^T: the residual add fused into the matmul's output.
+    record_matmul(cs, l.attn_output, att_, q_att, x_, n, 0, 0, true);
+    done("attn_output");
+    const bool q_gu = wants_quantized(l.gate_up, n, dim);
+    norm(l.ffn_norm, q_gu);
     done("ffn_norm");
-    group(l.gate_up, l.gate_up_offsets, gate_up_, gate_up_width_);
+    group(l.gate_up, l.gate_up_offsets, q_gu, gate_up_, gate_up_width_);
     mark(cs, marks, p + "ffn_gate_up");
-    swiglu_->record(cs, gate_up_, hidden_, n, ff, gate_up_width_, up_offset_, ff);
+    const bool q_down = wants_quantized({&l.ffn_down, 1}, n, ff);
+    (q_down ? *swiglu_q8_ : *swiglu_)
+        .record(cs, gate_up_, hidden_, n, ff, gate_up_width_, up_offset_, ff, q_down ? qa : ops::QuantizedActivations{});
     done("swiglu");
-    residual(l.ffn_down, hidden_, "ffn_down");
+    record_matmul(cs, l.ffn_down, hidden_, q_down, x_, n, 0, 0, true);
+    done("ffn_down");
   }
 }
 
 void VulkanForward::record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks) {
   const uint32_t dim = hp_.embedding_length, vocab = hp_.vocab_size;
-  rmsnorm_->record(cs, x_, output_norm_, xb_, {rows, dim, hp_.rms_norm_eps, row0 * dim, dim, 0, dim});
-  cs.barrier();
   const GpuMatrix& out = output_ ? *output_ : token_embd_;
-  matmul(out.type()).record(cs, out, xb_, logits_, rows);
+  const bool q = wants_quantized({&out, 1}, rows, dim);
+  (q ? *rmsnorm_q8_ : *rmsnorm_)
+      .record(cs, x_, output_norm_, xb_, {rows, dim, hp_.rms_norm_eps, row0 * dim, dim, 0, dim},
+              q ? ops::QuantizedActivations{&xq_, &xds_} : ops::QuantizedActivations{});
+  cs.barrier();
+  record_matmul(cs, out, xb_, q, logits_, rows, 0, 0, false);
   cs.barrier();
   cs.copy(logits_, readback_, uint64_t(rows) * vocab * 4);
   mark(cs, marks, "output");

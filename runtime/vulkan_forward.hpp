@@ -48,6 +48,10 @@ struct VulkanForwardOptions {
   ops::KvType kv = ops::KvType::f16;
   uint64_t seed = 0;       // synthetic weights
   bool timestamps = false; // GPU timestamps after every op of a decode step (last_spans)
+  // Tests: block-type matmuls run the integer-dot GEMV (for every n, as a
+  // forced variant does) wherever the device can run it, accelerated or not,
+  // so the fused 8-bit producers are exercised on lavapipe.
+  bool force_idot = false;
 };
 
 class VulkanForward final : public LlamaSession {
@@ -110,6 +114,11 @@ class VulkanForward final : public LlamaSession {
   // logits, and the copy to the readback buffer.
   void record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks);
   void mark(CommandStream& cs, bool marks, const std::string& label);
+  // Whether the producer of a `width`-wide activation should also write it
+  // quantized: some consumer's matmul reads 8-bit activations for n tokens.
+  bool wants_quantized(std::span<const GpuMatrix> consumers, uint32_t n, uint32_t width);
+  void record_matmul(CommandStream& cs, const GpuMatrix& w, const Buffer& x, bool quantized, const Buffer& y, uint32_t n,
+                     uint32_t y_stride, uint32_t y_offset, bool accumulate);
   void write_inputs(std::span<const int32_t> tokens, uint32_t start_pos);
   void check_positions(size_t n, uint32_t start_pos) const;
 
@@ -126,6 +135,7 @@ class VulkanForward final : public LlamaSession {
   uint32_t n_rope_freqs_ = 0;
   Buffer x_, xb_, qkv_, att_, gate_up_, hidden_, logits_;
   Buffer step_, tokens_, readback_;
+  Buffer xq_, xds_;  // activations in 8-bit blocks (act.xq / act.xds), when some matmul uses them
   uint64_t weight_bytes_per_token_ = 0;
 
   std::map<GgmlType, std::unique_ptr<ops::Matmul>> matmuls_;
@@ -134,6 +144,9 @@ class VulkanForward final : public LlamaSession {
   std::unique_ptr<ops::RopeKv> rope_kv_;
   std::unique_ptr<ops::Attention> attention_;
   std::unique_ptr<ops::Swiglu> swiglu_;
+  std::unique_ptr<ops::RmsNorm> rmsnorm_q8_;  // the _q8 producers (null when no matmul reads 8-bit activations)
+  std::unique_ptr<ops::Attention> attention_q8_;
+  std::unique_ptr<ops::Swiglu> swiglu_q8_;
 
   std::unique_ptr<CommandStream> decode_stream_;  // recorded once, replayed
   std::unique_ptr<CommandStream> stream_;         // prefill, re-recorded per call

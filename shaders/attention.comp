@@ -10,10 +10,17 @@
 // shared-memory trees (no subgroup operations: runs everywhere).
 // Bindings: 0 q (fp32, token t's heads at t * q_stride), 1 step (uint
 //           start_pos), 2 K cache, 3 V cache (kv_cache.glsl), 4 out (fp32).
+// QUANT_OUT (head_dim a multiple of 32): also 5 XQ, 6 DS, the output row
+// (n_heads * head_dim wide) in 8-bit blocks for the integer-dot GEMV
+// (quantize_block.glsl); a head's blocks are its own, so each workgroup
+// quantizes what it computed.
 #extension GL_GOOGLE_include_directive : require
 #define VKQ_PC_ATTENTION
 #include "push_constants.h"
 #include "kv_cache.glsl"
+#ifdef QUANT_OUT
+#include "quantize_block.glsl"
+#endif
 
 layout(constant_id = 0) const uint WG_SIZE = 64;  // power of two
 layout(local_size_x_id = 0) in;
@@ -23,6 +30,10 @@ layout(std430, binding = 1) readonly buffer Step { uint start_pos; };
 layout(std430, binding = 2) readonly buffer KCache { KV_WORD kc[]; };
 layout(std430, binding = 3) readonly buffer VCache { KV_WORD vc[]; };
 layout(std430, binding = 4) writeonly buffer Out { vec2 outv[]; };
+#ifdef QUANT_OUT
+layout(std430, binding = 5) writeonly buffer XQ { uvec4 xq[]; };
+layout(std430, binding = 6) writeonly buffer DS { vec2 ds[]; };
+#endif
 
 const uint HD_PAIRS_MAX = 128;  // head_dim <= 256 (checked on the host)
 shared vec2 qs[HD_PAIRS_MAX];
@@ -97,4 +108,20 @@ void main() {
     barrier();
   }
   for (uint d = tid; d < hp; d += WG_SIZE) outv[(t * pc.out_stride) / 2u + h * hp + d] = acc[d] / l;
+#ifdef QUANT_OUT
+  // Block b of this head: pairs 16 b .. 16 b + 15 of acc.
+  const uint width = pc.n_heads * pc.head_dim, hb = pc.head_dim / 32;
+  for (uint b = tid; b < hb; b += WG_SIZE) {
+    vec4 v[8];
+    for (uint i = 0; i < 8; ++i) v[i] = vec4(acc[16 * b + 2 * i], acc[16 * b + 2 * i + 1]) / l;
+    uvec4 lo, hi;
+    vec2 dsv;
+    quantize_block32(v, lo, hi, dsv);
+    const uint gb = h * hb + b;  // block index in the row
+    const uint o = (t * width + gb * 32) / 16;
+    xq[o] = lo;
+    xq[o + 1] = hi;
+    ds[t * (width / 32) + gb] = dsv;
+  }
+#endif
 }

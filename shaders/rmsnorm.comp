@@ -4,9 +4,15 @@
 // tree (runs on every device; WG_SIZE a power of two, checked on the host).
 // Bindings: 0 x, 1 w [width], 2 out (may be the same buffer as x: each
 // element is read before any is written, separated by the barrier).
+// QUANT_OUT (width a multiple of 32): also 3 XQ, 4 DS, the output row r
+// quantized to 8-bit blocks for the integer-dot GEMV (quantize_block.glsl;
+// row r of XQ/DS is output row r, from 0, whatever out_offset is).
 #extension GL_GOOGLE_include_directive : require
 #define VKQ_PC_RMSNORM
 #include "push_constants.h"
+#ifdef QUANT_OUT
+#include "quantize_block.glsl"
+#endif
 
 layout(constant_id = 0) const uint WG_SIZE = 256;
 layout(local_size_x_id = 0) in;
@@ -14,6 +20,10 @@ layout(local_size_x_id = 0) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer W { float w[]; };
 layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
+#ifdef QUANT_OUT
+layout(std430, binding = 3) writeonly buffer XQ { uvec4 xq[]; };
+layout(std430, binding = 4) writeonly buffer DS { vec2 ds[]; };
+#endif
 
 shared float partial[WG_SIZE];
 
@@ -32,4 +42,22 @@ void main() {
   }
   const float scale = inversesqrt(partial[0] / float(pc.width) + pc.eps);
   for (uint i = tid; i < pc.width; i += WG_SIZE) outv[oi + i] = x[xi + i] * scale * w[i];
+#ifdef QUANT_OUT
+  const uint blocks = pc.width / 32;
+  for (uint b = tid; b < blocks; b += WG_SIZE) {
+    vec4 v[8];
+    for (uint i = 0; i < 8; ++i) {
+      const uint k = b * 32 + 4 * i;
+      v[i] = vec4(x[xi + k], x[xi + k + 1], x[xi + k + 2], x[xi + k + 3]) * scale *
+             vec4(w[k], w[k + 1], w[k + 2], w[k + 3]);
+    }
+    uvec4 lo, hi;
+    vec2 dsv;
+    quantize_block32(v, lo, hi, dsv);
+    const uint o = (row * pc.width + b * 32) / 16;
+    xq[o] = lo;
+    xq[o + 1] = hi;
+    ds[row * blocks + b] = dsv;
+  }
+#endif
 }

@@ -39,6 +39,18 @@ void check_size(const Buffer& b, uint64_t bytes, const char* op, const char* wha
 
 const char* kv_suffix(KvType t) { return t == KvType::f16 ? "f16" : "f32"; }
 
+// The quantized copy of `rows` rows of `width`: checked, and the op must
+// have been built for it (or not).
+void check_quantized(bool quant_out, const QuantizedActivations& q, uint32_t rows, uint32_t width, const char* op) {
+  if (quant_out != bool(q))
+    throw InputError(fmt::format("{}: built {} a quantized output, recorded {} one", op, quant_out ? "with" : "without",
+                                 q ? "with" : "without"));
+  if (!q) return;
+  if (width % 32) throw InputError(fmt::format("{}: quantized output rows of {} are not whole 32-blocks", op, width));
+  check_size(*q.xq, uint64_t(rows) * width, op, "quantized output");
+  check_size(*q.xds, uint64_t(rows) * (width / 32) * 8, op, "quantized scale");
+}
+
 }  // namespace
 
 const char* kv_type_name(KvType t) { return kv_suffix(t); }
@@ -65,20 +77,25 @@ void GetRows::record(CommandStream& cs, const GpuMatrix& w, const Buffer& tokens
   }
 }
 
-RmsNorm::RmsNorm(Device& device) : device_(device) {
+RmsNorm::RmsNorm(Device& device, bool quant_out) : device_(device), quant_out_(quant_out) {
   wg_ = pick_workgroup_size(device.caps(), 256, 4);
-  kernel_ = &device.kernel({select_variant(device, "rmsnorm"), {wg_}, sizeof(pc::RmsNorm)});
+  kernel_ = &device.kernel({select_variant(device, quant_out ? "rmsnorm_q8" : "rmsnorm"), {wg_}, sizeof(pc::RmsNorm)});
 }
 
-void RmsNorm::record(CommandStream& cs, const Buffer& x, const Buffer& weight, const Buffer& out, Shape s) const {
+void RmsNorm::record(CommandStream& cs, const Buffer& x, const Buffer& weight, const Buffer& out, Shape s,
+                     QuantizedActivations q) const {
   if (s.rows == 0 || s.width == 0) throw InputError("rmsnorm: empty shape");
   if (!s.in_stride) s.in_stride = s.width;
   if (!s.out_stride) s.out_stride = s.width;
   check_size(x, (s.in_offset + uint64_t(s.rows - 1) * s.in_stride + s.width) * 4, "rmsnorm", "input");
   check_size(out, (s.out_offset + uint64_t(s.rows - 1) * s.out_stride + s.width) * 4, "rmsnorm", "output");
   check_size(weight, uint64_t(s.width) * 4, "rmsnorm", "weight");
+  check_quantized(quant_out_, q, s.rows, s.width, "rmsnorm");
   const pc::RmsNorm p{s.rows, s.width, s.eps, s.in_offset, s.in_stride, s.out_offset, s.out_stride};
-  cs.dispatch(*kernel_, {x, weight, out}, p, grid_2d(s.rows));
+  if (q)
+    cs.dispatch(*kernel_, {x, weight, out, *q.xq, *q.xds}, p, grid_2d(s.rows));
+  else
+    cs.dispatch(*kernel_, {x, weight, out}, p, grid_2d(s.rows));
 }
 
 RopeKv::RopeKv(Device& device, KvType kv) : device_(device) {
@@ -100,14 +117,15 @@ void RopeKv::record(CommandStream& cs, const Buffer& qkv, const Buffer& step, co
   cs.dispatch(*kernel_, {qkv, step, freq, kc, vc}, p, {stride_groups(pairs, wg_), 1, 1});
 }
 
-Attention::Attention(Device& device, KvType kv) : device_(device) {
+Attention::Attention(Device& device, KvType kv, bool quant_out) : device_(device), quant_out_(quant_out) {
   wg_ = pick_workgroup_size(device.caps(), 64, 8);
-  kernel_ = &device.kernel({select_variant(device, fmt::format("attention_{}", kv_suffix(kv))), {wg_}, sizeof(pc::Attention)});
+  const auto v = select_variant(device, fmt::format("attention_{}{}", kv_suffix(kv), quant_out ? "_q8" : ""));
+  kernel_ = &device.kernel({v, {wg_}, sizeof(pc::Attention)});
 }
 
 void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, const Buffer& kc, const Buffer& vc,
                        const Buffer& out, uint32_t n, uint32_t q_stride, uint32_t out_stride, uint32_t n_ctx,
-                       uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim) const {
+                       uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, QuantizedActivations qa) const {
   if (head_dim == 0 || head_dim % 2 || head_dim > 256) throw InputError("attention: head_dim must be even and at most 256");
   if (n_kv_heads == 0 || n_heads % n_kv_heads) throw InputError("attention: n_heads must be a multiple of n_kv_heads");
   if (q_stride % 2 || out_stride % 2) throw InputError("attention: strides must be even");
@@ -117,21 +135,30 @@ void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, c
   const uint64_t q_dim = uint64_t(n_heads) * head_dim;
   check_size(q, (uint64_t(n - 1) * q_stride + q_dim) * 4, "attention", "q");
   check_size(out, (uint64_t(n - 1) * out_stride + q_dim) * 4, "attention", "output");
+  check_quantized(quant_out_, qa, n, static_cast<uint32_t>(q_dim), "attention");
+  if (qa && head_dim % 32) throw InputError("attention: a quantized output needs head_dim a multiple of 32");
   const pc::Attention p{n, n_heads, n_kv_heads, head_dim, q_stride, out_stride, 1.0f / std::sqrt(float(head_dim)), n_ctx};
-  cs.dispatch(*kernel_, {q, step, kc, vc, out}, p, {n_heads, n, 1});
+  if (qa)
+    cs.dispatch(*kernel_, {q, step, kc, vc, out, *qa.xq, *qa.xds}, p, {n_heads, n, 1});
+  else
+    cs.dispatch(*kernel_, {q, step, kc, vc, out}, p, {n_heads, n, 1});
 }
 
-Swiglu::Swiglu(Device& device) : device_(device) {
-  wg_ = pick_workgroup_size(device.caps(), 256);
-  kernel_ = &device.kernel({select_variant(device, "swiglu"), {wg_}, sizeof(pc::Swiglu)});
+Swiglu::Swiglu(Device& device, bool quant_out) : device_(device), quant_out_(quant_out) {
+  wg_ = pick_workgroup_size(device.caps(), quant_out ? 64 : 256);
+  kernel_ = &device.kernel({select_variant(device, quant_out ? "swiglu_q8" : "swiglu"), {wg_}, sizeof(pc::Swiglu)});
 }
 
 void Swiglu::record(CommandStream& cs, const Buffer& in, const Buffer& out, uint32_t n, uint32_t width,
-                    uint32_t in_stride, uint32_t up_offset, uint32_t out_stride) const {
+                    uint32_t in_stride, uint32_t up_offset, uint32_t out_stride, QuantizedActivations q) const {
   check_size(in, (uint64_t(n - 1) * in_stride + up_offset + width) * 4, "swiglu", "input");
   check_size(out, (uint64_t(n - 1) * out_stride + width) * 4, "swiglu", "output");
+  check_quantized(quant_out_, q, n, width, "swiglu");
   const pc::Swiglu p{n, width, in_stride, up_offset, out_stride};
-  cs.dispatch(*kernel_, {in, out}, p, {stride_groups(uint64_t(n) * width, wg_), 1, 1});
+  if (q)  // one invocation per 32-block
+    cs.dispatch(*kernel_, {in, out, *q.xq, *q.xds}, p, {stride_groups(uint64_t(n) * width / 32, wg_), 1, 1});
+  else
+    cs.dispatch(*kernel_, {in, out}, p, {stride_groups(uint64_t(n) * width, wg_), 1, 1});
 }
 
 FillRandom::FillRandom(Device& device) : device_(device) {

@@ -7,7 +7,10 @@
 //   Swiglu     silu(gate) * up
 //   FillRandom pseudo-random words (synthetic weights on the device)
 // Shapes and bindings are on each record(); activations are fp32 row-major
-// ([tokens][width], token t at t * stride). Positions come from a small
+// ([tokens][width], token t at t * stride). RmsNorm, Attention and Swiglu
+// built with `quant_out` also write their output rows in the integer-dot
+// GEMV's 8-bit blocks (QuantizedActivations), so decode needs no separate
+// quantize dispatch before those matmuls. Positions come from a small
 // `step` buffer holding the batch's start position (uint32), so a recorded
 // decode step can be replayed at every position without re-recording.
 #pragma once
@@ -26,6 +29,14 @@ enum class KvType { f16, f32 };
 const char* kv_type_name(KvType t);                // "f16", "f32"
 uint32_t kv_bytes_per_element(KvType t);           // 2 or 4
 
+// Activations in the integer-dot GEMV's format (common/quantize_block.glsl):
+// row j of width K at xq byte j * K (int8), (d, s) pairs at xds float 2 * j * K / 32.
+struct QuantizedActivations {
+  const Buffer* xq = nullptr;
+  const Buffer* xds = nullptr;
+  explicit operator bool() const { return xq != nullptr; }
+};
+
 class GetRows {
  public:
   GetRows(Device& device, GgmlType type);
@@ -43,17 +54,20 @@ class GetRows {
 
 class RmsNorm {
  public:
-  explicit RmsNorm(Device& device);
+  explicit RmsNorm(Device& device, bool quant_out = false);
   // rows of `width`: in at in_offset + r * in_stride, out at out_offset + r * out_stride (elements).
   struct Shape {
     uint32_t rows, width;
     float eps;
     uint32_t in_offset = 0, in_stride = 0, out_offset = 0, out_stride = 0;  // strides 0 = width
   };
-  void record(CommandStream& cs, const Buffer& x, const Buffer& weight, const Buffer& out, Shape s) const;
+  // With quant_out, `q` receives the output rows too (width a multiple of 32).
+  void record(CommandStream& cs, const Buffer& x, const Buffer& weight, const Buffer& out, Shape s,
+              QuantizedActivations q = {}) const;
 
  private:
   Device& device_;
+  bool quant_out_;
   uint32_t wg_;
   const Kernel* kernel_;
 };
@@ -81,27 +95,29 @@ class RopeKv {
 
 class Attention {
  public:
-  Attention(Device& device, KvType kv);
+  Attention(Device& device, KvType kv, bool quant_out = false);
   // q: token t's heads at t * q_stride; out: at t * out_stride (n_heads * head_dim each).
   void record(CommandStream& cs, const Buffer& q, const Buffer& step, const Buffer& k_cache, const Buffer& v_cache,
               const Buffer& out, uint32_t n_tokens, uint32_t q_stride, uint32_t out_stride, uint32_t n_ctx,
-              uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim) const;
+              uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, QuantizedActivations qa = {}) const;
 
  private:
   Device& device_;
+  bool quant_out_;
   const Kernel* kernel_;
   uint32_t wg_;
 };
 
 class Swiglu {
  public:
-  explicit Swiglu(Device& device);
+  explicit Swiglu(Device& device, bool quant_out = false);
   // out[t][i] = silu(in[t][i]) * in[t][up_offset + i], i < width.
   void record(CommandStream& cs, const Buffer& in, const Buffer& out, uint32_t n_tokens, uint32_t width,
-              uint32_t in_stride, uint32_t up_offset, uint32_t out_stride) const;
+              uint32_t in_stride, uint32_t up_offset, uint32_t out_stride, QuantizedActivations q = {}) const;
 
  private:
   Device& device_;
+  bool quant_out_;
   const Kernel* kernel_;
   uint32_t wg_;
 };

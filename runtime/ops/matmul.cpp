@@ -161,21 +161,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
     const pc::QuantizeAct qp{K, n, x_stride, qgx};
     cs.dispatch(qk, {x, xq, xds}, qp, {qgx, (qgroups + qgx - 1) / qgx, 1});
     cs.barrier();
-    for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
-      const uint32_t nc = std::min(kMaxGemvCols, n - j0);
-      const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K);
-      const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
-      if (qoff % align || doff % align || yoff % align)
-        throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
-      const Binding bq(xq, qoff, uint64_t(nc) * K), bd(xds, doff, uint64_t(nc) * (K / 32) * 8),
-          by(y, yoff, y.size() - yoff);
-      for (const auto& c : w.chunks()) {
-        const uint32_t groups = (c.rows + rows_ - 1) / rows_;
-        const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
-        const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate};
-        cs.dispatch(k, {c.quants, c.scales, bq, bd, by}, p, {gx, (groups + gx - 1) / gx, 1});
-      }
-    }
+    record_idot_gemv(cs, w, xq, xds, y, n, y_stride, y_offset, accumulate);
     return;
   }
 
@@ -197,6 +183,42 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
         cs.dispatch(k, {c.quants, c.scales, bx, by}, p, {gx, gy, 1});
       else
         cs.dispatch(k, {c.quants, bx, by}, p, {gx, gy, 1});
+    }
+  }
+}
+
+void Matmul::record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds,
+                              const Buffer& y, uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
+  if (!uses_idot(n)) throw InputError(fmt::format("matmul: {} columns do not run the integer-dot GEMV here", n));
+  if (w.type() != wtype_)
+    throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
+  const uint32_t K = w.cols(), M = w.rows();
+  if (K % 32) throw InputError(fmt::format("matmul: integer-dot path needs K ({}) a multiple of 32", K));
+  if (y_stride == 0) y_stride = y_offset + M;
+  if (y_stride < uint64_t(y_offset) + M || y.size() < (uint64_t(n - 1) * y_stride + y_offset + M) * 4 ||
+      xq.size() < uint64_t(n) * K || xds.size() < uint64_t(n) * (K / 32) * 8)
+    throw InputError(fmt::format("matmul: buffers too small for {}x{} weights and {} quantized columns", M, K, n));
+  record_idot_gemv(cs, w, xq, xds, y, n, y_stride, y_offset, accumulate);
+}
+
+void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
+                              uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
+  const auto& caps = device_.caps();
+  const uint64_t align = std::max<uint64_t>(caps.min_storage_buffer_offset_alignment, 4);
+  const uint32_t K = w.cols();
+  for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
+    const uint32_t nc = std::min(kMaxGemvCols, n - j0);
+    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K);
+    const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
+    if (qoff % align || doff % align || yoff % align)
+      throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
+    const Binding bq(xq, qoff, uint64_t(nc) * K), bd(xds, doff, uint64_t(nc) * (K / 32) * 8),
+        by(y, yoff, y.size() - yoff);
+    for (const auto& c : w.chunks()) {
+      const uint32_t groups = (c.rows + rows_ - 1) / rows_;
+      const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
+      const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate};
+      cs.dispatch(k, {c.quants, c.scales, bq, bd, by}, p, {gx, (groups + gx - 1) / gx, 1});
     }
   }
 }

@@ -50,6 +50,14 @@ class Matmul {
   // `accumulate` added to (Y += W X: the forward pass's residual add).
   void record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
               uint32_t x_stride = 0, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false);
+  // Whether n columns run the integer-dot GEMV, which reads activations in
+  // 8-bit blocks: then record_quantized() takes them already quantized.
+  bool uses_idot(uint32_t n) const { return idot_ && !use_gemm(n); }
+  // The integer-dot GEMV on activations a producer op already quantized
+  // (ops::QuantizedActivations layout, K = w.cols() per column): no
+  // quantize dispatch. InputError unless uses_idot(n).
+  void record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
+                        uint32_t n, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false);
   std::string variant_for(uint32_t n) const;
   // Allocates the integer-dot path's activation scratch for up to n <= 8
   // columns of K now (nothing for other variants), so that later records
@@ -63,6 +71,9 @@ class Matmul {
   const Kernel& gemv_kernel(uint32_t ncols, uint32_t K);
   uint32_t gemv_wg(uint32_t K) const;  // workgroup size for rows of K weights
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
+  // The integer-dot GEMV dispatches, per 8-column group and weight chunk.
+  void record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
+                        uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate);
   void record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                    uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate);
   // Scratch for quantized activations (_idot variants). Buffers are only

@@ -9,6 +9,7 @@
 #include <catch2/generators/catch_generators.hpp>
 
 #include "buffer.hpp"
+#include "error.hpp"
 #include "command_stream.hpp"
 #include "ggml_types.hpp"
 #include "gpu_weights.hpp"
@@ -56,6 +57,30 @@ std::vector<float> kv_floats(const Buffer& b, size_t n, ops::KvType kv) {
   std::vector<float> out(n);
   for (size_t i = 0; i < n; ++i) out[i] = fp16_to_fp32(h[i]);
   return out;
+}
+
+// The 8-bit copy a _q8 producer wrote beside its fp32 output `v` ([rows][width]):
+// per 32-block d = amax / 127, q = round(v / d) within rounding, s = d sum(q).
+void check_q8(std::span<const float> v, const Buffer& xq, const Buffer& xds, uint32_t rows, uint32_t width) {
+  std::vector<int8_t> q(size_t(rows) * width);
+  std::vector<float> ds(size_t(rows) * width / 32 * 2);
+  xq.download(std::span<int8_t>(q));
+  xds.download(std::span<float>(ds));
+  size_t bad = 0;
+  for (size_t b = 0; b < size_t(rows) * width / 32; ++b) {
+    double amax = 0;
+    for (size_t i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(double(v[b * 32 + i])));
+    const double d = ds[2 * b], s = ds[2 * b + 1];
+    int64_t qs = 0;
+    bool ok = std::fabs(d - amax / 127) <= 1e-6 * amax / 127;
+    for (size_t i = 0; i < 32; ++i) {
+      qs += q[b * 32 + i];
+      ok = ok && std::fabs(d * q[b * 32 + i] - v[b * 32 + i]) <= 0.5 * d * (1 + 1e-5) + 1e-30;
+    }
+    ok = ok && std::fabs(s - d * double(qs)) <= 1e-6 * (std::fabs(s) + d);
+    bad += !ok;
+  }
+  CHECK(bad == 0);
 }
 
 }  // namespace
@@ -117,6 +142,77 @@ TEST_CASE("rmsnorm matches rmsnorm_ref", "[gpu][kernel][llama_ops]") {
   op.record(cs2, bx, bw, bx, {rows, width, 1e-5f});
   cs2.submit_and_wait();
   CHECK(rel_err(download(bx, x.size()), ref) <= 2e-6);
+}
+
+TEST_CASE("rmsnorm_q8, attention_*_q8 and swiglu_q8 write 8-bit blocks of their outputs", "[gpu][kernel][llama_ops]") {
+  auto& dev = test::device();
+  const uint32_t rows = GENERATE(1u, 5u);
+  {  // rmsnorm, rows at an offset as the classifier's input
+    const uint32_t width = 4096;
+    auto x = test::random_floats(size_t(rows + 2) * width, -3, 3);
+    const auto w = test::random_floats(width, 0.5f, 1.5f);
+    auto bx = upload(dev, x), bw = upload(dev, w);
+    Buffer out(dev, size_t(rows) * width * 4), xq(dev, size_t(rows) * width), xds(dev, size_t(rows) * width / 32 * 8);
+    out.fill(test::kPoison);
+    xq.fill(test::kPoison);
+    xds.fill(test::kPoison);
+    ops::RmsNorm op(dev, true);
+    CommandStream cs(dev);
+    op.record(cs, bx, bw, out, {rows, width, 1e-5f, 2 * width, width, 0, width}, {&xq, &xds});
+    cs.submit_and_wait();
+    std::vector<float> ref(size_t(rows) * width);
+    ops::rmsnorm_ref(std::span(x).subspan(2 * width, ref.size()), w, 1e-5f, ref);
+    const auto got = download(out, ref.size());
+    CHECK(rel_err(got, ref) <= 2e-6);
+    check_q8(got, xq, xds, rows, width);
+    // Built without a quantized output, a recording with one is refused.
+    CHECK_THROWS_AS(ops::RmsNorm(dev).record(cs, bx, bw, out, {rows, width, 1e-5f}, {&xq, &xds}), InputError);
+  }
+  for (const auto kv : {ops::KvType::f16, ops::KvType::f32}) {  // attention, head_dim 64: two blocks per head
+    const uint32_t heads = 4, kv_heads = 2, hd = 64, start = 37, n_ctx = start + rows, q_dim = heads * hd;
+    auto q = test::random_floats(size_t(rows) * q_dim, -2, 2);
+    auto kc = test::random_floats(size_t(n_ctx) * kv_heads * hd, -2, 2), vc = test::random_floats(size_t(n_ctx) * kv_heads * hd);
+    const auto kb = kv_bytes(kc, kv), vb = kv_bytes(vc, kv);
+    auto bq = upload(dev, q);
+    Buffer step(dev, 16, MemoryKind::host), bk(dev, kb.size()), bv(dev, vb.size()), out(dev, q.size() * 4);
+    Buffer xq(dev, q.size()), xds(dev, q.size() / 32 * 8);
+    const uint32_t sp[4] = {start, 0, 0, 0};
+    step.upload(sp, 16);
+    bk.upload(kb.data(), kb.size());
+    bv.upload(vb.data(), vb.size());
+    out.fill(test::kPoison);
+    xq.fill(test::kPoison);
+    ops::Attention op(dev, kv, true);
+    CommandStream cs(dev);
+    op.record(cs, bq, step, bk, bv, out, rows, q_dim, q_dim, n_ctx, heads, kv_heads, hd, {&xq, &xds});
+    cs.submit_and_wait();
+    std::vector<float> ref(q.size());
+    ops::attention_ref({heads, kv_heads, hd}, q, start, kc, vc, ref);
+    const auto got = download(out, ref.size());
+    CHECK(rel_err(got, ref) <= 1e-5);
+    check_q8(got, xq, xds, rows, q_dim);
+  }
+  {  // swiglu, the FFN width of Llama 2 7B
+    const uint32_t width = 11008, stride = 2 * width;
+    const auto in = test::random_floats(size_t(rows) * stride, -8, 8);
+    auto bi = upload(dev, in);
+    Buffer out(dev, size_t(rows) * width * 4), xq(dev, size_t(rows) * width), xds(dev, size_t(rows) * width / 32 * 8);
+    out.fill(test::kPoison);
+    ops::Swiglu op(dev, true);
+    CommandStream cs(dev);
+    op.record(cs, bi, out, rows, width, stride, width, width, {&xq, &xds});
+    cs.submit_and_wait();
+    std::vector<float> gate(size_t(rows) * width), up(gate.size()), ref(gate.size());
+    for (uint32_t t = 0; t < rows; ++t)
+      for (uint32_t i = 0; i < width; ++i) {
+        gate[t * width + i] = in[t * stride + i];
+        up[t * width + i] = in[t * stride + width + i];
+      }
+    ops::swiglu_ref(gate, up, ref);
+    const auto got = download(out, ref.size());
+    CHECK(rel_err(got, ref) <= 1e-6);
+    check_q8(got, xq, xds, rows, width);
+  }
 }
 
 TEST_CASE("rope_kv matches rope_ref and writes the caches", "[gpu][kernel][llama_ops]") {

@@ -107,6 +107,42 @@ TEST_CASE("Vulkan forward: logits agree with the CPU reference in decode and pre
   CHECK(rel_diff(last.prefill(tokens, 0), std::span(got).last(vocab)) <= 1e-5);
 }
 
+TEST_CASE("Vulkan forward: the integer-dot path with fused 8-bit producers", "[gpu][forward]") {
+  VKQ_REQUIRE_STORIES260K();
+  // force_idot: Q8_0/Q4_0 matmuls run the integer-dot GEMV (lavapipe has it,
+  // not accelerated), fed by rmsnorm_q8 and swiglu_q8 where the widths are
+  // whole 32-blocks (stories260K's attention heads of 8 are not: its output
+  // projection quantizes for itself).
+  const size_t n = 96;
+  const auto ref_model = load(GgmlType::F32);
+  const auto tokens = story_tokens(*ref_model.model, n);
+  for (const auto type : {GgmlType::Q8_0, GgmlType::Q4_0}) {
+    INFO(vkq::ggml_type_name(type));
+    const auto l = load(type);
+    const uint32_t vocab = l.model->hparams().vocab_size;
+    vkq::CpuForward cpu(*l.model, n);
+    const auto want = cpu.prefill(tokens, 0, true);
+    auto o = opts(n, KvType::f32);
+    o.force_idot = true;
+    vkq::VulkanForward s(vkq::test::device(), *l.model, o);
+    REQUIRE(s.matmul_variant(type, 1).ends_with("_idot"));
+    double worst = 0;
+    for (uint32_t pos = 0; pos < n; ++pos)
+      worst = std::max(worst, rel_diff(s.decode(tokens[pos], pos), std::span(want).subspan(size_t(pos) * vocab, vocab)));
+    // Activations rounded to 8 bits per 32-block (d = amax / 127): measured
+    // on lavapipe 0.017 for Q8_0 and 0.018 for Q4_0.
+    UNSCOPED_INFO(vkq::ggml_type_name(type) << " integer-dot decode: max rel logit diff " << worst);
+    CHECK(worst <= 0.05);
+    // The norms write 8-bit blocks themselves: per layer norm, QKV, rope_kv,
+    // attention, quantize + output projection (heads of 8), norm, gate/up,
+    // SwiGLU, down (F32); then the embedding and the classifier's norm and
+    // GEMV. Quantizing before each matmul would add two per layer.
+    CHECK(s.decode_dispatches() == 10 * l.model->hparams().block_count + 3);
+    // The plan still predicts the allocations.
+    CHECK(s.plan().bytes("act.xq") == 8 * 172);
+  }
+}
+
 TEST_CASE("Vulkan forward: seeded sampling is reproducible", "[gpu][forward]") {
   VKQ_REQUIRE_STORIES260K();
   const auto l = load(GgmlType::Q8_0);
