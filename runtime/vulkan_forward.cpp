@@ -94,10 +94,12 @@ void VulkanForward::create_ops(const LlamaGpuLayout& layout) {
   if (plan_has(plan_, "act.xq")) {
     rmsnorm_q8_ = std::make_unique<ops::RmsNorm>(device_, true);
     attention_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true);
+    attention_rope_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true, true);
     swiglu_q8_ = std::make_unique<ops::Swiglu>(device_, true);
   }
   rope_kv_ = std::make_unique<ops::RopeKv>(device_, opts_.kv);
   attention_ = std::make_unique<ops::Attention>(device_, opts_.kv);
+  attention_rope_ = std::make_unique<ops::Attention>(device_, opts_.kv, false, true);
   swiglu_ = std::make_unique<ops::Swiglu>(device_);
   // One matmul per weight type; its integer-dot scratch (if any) is reserved
   // at the plan's size now, so no buffer is added while streams are recorded.
@@ -268,12 +270,19 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     done("attn_norm");
     group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_);
     mark(cs, marks, p + "attn_qkv");
-    rope_kv_->record(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, n, qkv_width_, n_ctx, rope);
-    done("rope_kv");
     const bool q_att = hp_.head_dim() % 32 == 0 && wants_quantized({&l.attn_output, 1}, n, dim);
-    (q_att ? *attention_q8_ : *attention_)
-        .record(cs, qkv_, step_, l.k_cache, l.v_cache, att_, n, qkv_width_, dim, n_ctx, hp_.head_count,
-                hp_.head_count_kv, hp_.head_dim(), q_att ? qa : ops::QuantizedActivations{});
+    const ops::QuantizedActivations att_q = q_att ? qa : ops::QuantizedActivations{};
+    if (n == 1) {
+      // Decode: RoPE and the KV-cache write happen inside the attention kernel.
+      (q_att ? *attention_rope_q8_ : *attention_rope_)
+          .record_rope(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, att_, qkv_width_, n_ctx, rope, att_q);
+    } else {
+      rope_kv_->record(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, n, qkv_width_, n_ctx, rope);
+      done("rope_kv");
+      (q_att ? *attention_q8_ : *attention_)
+          .record(cs, qkv_, step_, l.k_cache, l.v_cache, att_, n, qkv_width_, dim, n_ctx, hp_.head_count,
+                  hp_.head_count_kv, hp_.head_dim(), att_q);
+    }
     done("attention");
     // x += att Wo^T: the residual add fused into the matmul's output.
     record_matmul(cs, l.attn_output, att_, q_att, x_, n, 0, 0, true);

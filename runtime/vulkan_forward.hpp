@@ -7,6 +7,7 @@
 //     qkv = xb [Wq | Wk | Wv]^T          (one stacked matrix when the types agree)
 //     rope_kv: rotate q in place, rotated k and v -> cache rows start_pos + t
 //     att = attention(q, K cache, V cache)                (GQA, causal)
+//       (decode, one token: one kernel does both: attention_*_rope)
 //     x += att Wo^T                      (the residual add in the matmul's output)
 //     xb = rmsnorm(x, ffn_norm)
 //     gate_up = xb [Wgate | Wup]^T
@@ -142,10 +143,10 @@ class VulkanForward final : public LlamaSession {
   std::unique_ptr<ops::GetRows> get_rows_;
   std::unique_ptr<ops::RmsNorm> rmsnorm_;
   std::unique_ptr<ops::RopeKv> rope_kv_;
-  std::unique_ptr<ops::Attention> attention_;
+  std::unique_ptr<ops::Attention> attention_, attention_rope_;  // prefill; decode with RoPE and the KV write fused
   std::unique_ptr<ops::Swiglu> swiglu_;
   std::unique_ptr<ops::RmsNorm> rmsnorm_q8_;  // the _q8 producers (null when no matmul reads 8-bit activations)
-  std::unique_ptr<ops::Attention> attention_q8_;
+  std::unique_ptr<ops::Attention> attention_q8_, attention_rope_q8_;
   std::unique_ptr<ops::Swiglu> swiglu_q8_;
 
   std::unique_ptr<CommandStream> decode_stream_;  // recorded once, replayed

@@ -10,6 +10,12 @@
 // shared-memory trees (no subgroup operations: runs everywhere).
 // Bindings: 0 q (fp32, token t's heads at t * q_stride), 1 step (uint
 //           start_pos), 2 K cache, 3 V cache (kv_cache.glsl), 4 out (fp32).
+// ROPE_FUSED (decode: one token at start_pos): binding 0 is the token's qkv
+// row (q, k, v), 5 the rope frequency factors; the workgroup rotates q and
+// the token's k itself (common/rope.glsl), attends to cache rows
+// 0 .. start_pos - 1 and the token's own k, v from shared memory, and the
+// first query head of each group writes that k, v to cache row start_pos:
+// no rope_kv dispatch before it. Quantized outputs then move to 6 and 7.
 // QUANT_OUT (head_dim a multiple of 32): also 5 XQ, 6 DS, the output row
 // (n_heads * head_dim wide) in 8-bit blocks for the integer-dot GEMV
 // (quantize_block.glsl); a head's blocks are its own, so each workgroup
@@ -27,17 +33,32 @@ layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 0) readonly buffer Q { vec2 q[]; };
 layout(std430, binding = 1) readonly buffer Step { uint start_pos; };
+#ifdef ROPE_FUSED
+layout(std430, binding = 2) buffer KCache { KV_WORD kc[]; };
+layout(std430, binding = 3) buffer VCache { KV_WORD vc[]; };
+#else
 layout(std430, binding = 2) readonly buffer KCache { KV_WORD kc[]; };
 layout(std430, binding = 3) readonly buffer VCache { KV_WORD vc[]; };
+#endif
 layout(std430, binding = 4) writeonly buffer Out { vec2 outv[]; };
+#ifdef ROPE_FUSED
+layout(std430, binding = 5) readonly buffer Freq { float freq_factors[]; };
+#include "rope.glsl"
+#define XQ_BINDING 6
+#else
+#define XQ_BINDING 5
+#endif
 #ifdef QUANT_OUT
-layout(std430, binding = 5) writeonly buffer XQ { uvec4 xq[]; };
-layout(std430, binding = 6) writeonly buffer DS { vec2 ds[]; };
+layout(std430, binding = XQ_BINDING) writeonly buffer XQ { uvec4 xq[]; };
+layout(std430, binding = XQ_BINDING + 1) writeonly buffer DS { vec2 ds[]; };
 #endif
 
 const uint HD_PAIRS_MAX = 128;  // head_dim <= 256 (checked on the host)
 shared vec2 qs[HD_PAIRS_MAX];
 shared vec2 acc[HD_PAIRS_MAX];
+#ifdef ROPE_FUSED
+shared vec2 kcur[HD_PAIRS_MAX], vcur[HD_PAIRS_MAX];  // this token's rotated k and its v
+#endif
 shared float ps[WG_SIZE];
 shared float red[WG_SIZE];
 
@@ -77,10 +98,26 @@ void main() {
   const uint kvh = h / (pc.n_heads / pc.n_kv_heads);
   const uint L = min(start_pos + t + 1u, pc.n_ctx);  // attended rows
 
+#ifdef ROPE_FUSED
+  const uint pos = start_pos + t;  // t = 0: one token
+  const uint group = pc.n_heads / pc.n_kv_heads;
+  const uint qrow = (t * pc.q_stride) / 2u, krow = qrow + pc.n_heads * hp, vrow = krow + kv_pairs;
+  for (uint d = tid; d < hp; d += WG_SIZE) {
+    qs[d] = rope_rotate(q[qrow + h * hp + d], d, pos, pc.rope_dims, pc.freq_base, pc.n_freq_factors) * pc.scale;
+    kcur[d] = rope_rotate(q[krow + kvh * hp + d], d, pos, pc.rope_dims, pc.freq_base, pc.n_freq_factors);
+    vcur[d] = q[vrow + kvh * hp + d];
+    if (h % group == 0u && pos < pc.n_ctx) {
+      kc[pos * kv_pairs + kvh * hp + d] = kv_pack(kcur[d]);
+      vc[pos * kv_pairs + kvh * hp + d] = kv_pack(vcur[d]);
+    }
+    acc[d] = vec2(0.0);
+  }
+#else
   for (uint d = tid; d < hp; d += WG_SIZE) {
     qs[d] = q[(t * pc.q_stride) / 2u + h * hp + d] * pc.scale;
     acc[d] = vec2(0.0);
   }
+#endif
   barrier();
 
   float m = kNoScore, l = 0.0;
@@ -90,7 +127,12 @@ void main() {
     if (j < L) {
       const uint base = j * kv_pairs + kvh * hp;
       float dotv = 0.0;
-      for (uint d = 0; d < hp; ++d) dotv += dot(qs[d], kv_unpack(kc[base + d]));
+#ifdef ROPE_FUSED
+      if (j == pos)
+        for (uint d = 0; d < hp; ++d) dotv += dot(qs[d], kcur[d]);
+      else
+#endif
+        for (uint d = 0; d < hp; ++d) dotv += dot(qs[d], kv_unpack(kc[base + d]));
       s = dotv;
     }
     const float m_new = max(m, tree_max(s));
@@ -101,7 +143,15 @@ void main() {
     const uint nj = min(WG_SIZE, L - c0);
     for (uint d = tid; d < hp; d += WG_SIZE) {
       vec2 a = acc[d] * alpha;
-      for (uint jj = 0; jj < nj; ++jj) a += ps[jj] * kv_unpack(vc[(c0 + jj) * kv_pairs + kvh * hp + d]);
+      for (uint jj = 0; jj < nj; ++jj) {
+#ifdef ROPE_FUSED
+        if (c0 + jj == pos) {
+          a += ps[jj] * vcur[d];
+          continue;
+        }
+#endif
+        a += ps[jj] * kv_unpack(vc[(c0 + jj) * kv_pairs + kvh * hp + d]);
+      }
       acc[d] = a;
     }
     m = m_new;

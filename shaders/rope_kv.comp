@@ -2,9 +2,7 @@
 // RoPE and the KV-cache write, for n tokens at positions start_pos + t:
 //   q pairs rotate in place in qkv; k pairs rotate and go to the K cache;
 //   v pairs go to the V cache unchanged; both at cache row start_pos + t.
-// RoPE is llama.cpp's LLAMA (non-NeoX) rope: adjacent pairs (x[2i], x[2i+1])
-// of each head, for 2i < rope_dims, rotate by
-//   theta_i = pos * base^(-2i / rope_dims) / freq_factors[i].
+// RoPE is llama.cpp's LLAMA (non-NeoX) rope (common/rope.glsl).
 // start_pos comes from the step buffer, so a recorded decode step can be
 // replayed at every position. One invocation per pair (grid-stride).
 // Bindings: 0 qkv (fp32 [n][qkv_stride]: q, k, v), 1 step (uint start_pos),
@@ -22,13 +20,9 @@ layout(std430, binding = 2) readonly buffer Freq { float freq_factors[]; };
 layout(std430, binding = 3) writeonly buffer KCache { KV_WORD kc[]; };
 layout(std430, binding = 4) writeonly buffer VCache { KV_WORD vc[]; };
 
-vec2 rotate(vec2 x, uint i, uint pos) {
-  if (2u * i >= pc.rope_dims) return x;
-  float theta = float(pos) * pow(pc.freq_base, -float(2u * i) / float(pc.rope_dims));
-  if (pc.n_freq_factors != 0u) theta /= freq_factors[i];
-  const float c = cos(theta), s = sin(theta);
-  return vec2(x.x * c - x.y * s, x.x * s + x.y * c);
-}
+#include "rope.glsl"
+
+vec2 rotate(vec2 x, uint i, uint pos) { return rope_rotate(x, i, pos, pc.rope_dims, pc.freq_base, pc.n_freq_factors); }
 
 void main() {
   const uint half_hd = pc.head_dim / 2u;

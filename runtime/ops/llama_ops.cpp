@@ -117,31 +117,60 @@ void RopeKv::record(CommandStream& cs, const Buffer& qkv, const Buffer& step, co
   cs.dispatch(*kernel_, {qkv, step, freq, kc, vc}, p, {stride_groups(pairs, wg_), 1, 1});
 }
 
-Attention::Attention(Device& device, KvType kv, bool quant_out) : device_(device), quant_out_(quant_out) {
+Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope)
+    : device_(device), quant_out_(quant_out), fused_rope_(fused_rope) {
   wg_ = pick_workgroup_size(device.caps(), 64, 8);
-  const auto v = select_variant(device, fmt::format("attention_{}{}", kv_suffix(kv), quant_out ? "_q8" : ""));
+  const auto v = select_variant(device, fmt::format("attention_{}{}{}", kv_suffix(kv), fused_rope ? "_rope" : "",
+                                                    quant_out ? "_q8" : ""));
   kernel_ = &device.kernel({v, {wg_}, sizeof(pc::Attention)});
 }
 
-void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, const Buffer& kc, const Buffer& vc,
-                       const Buffer& out, uint32_t n, uint32_t q_stride, uint32_t out_stride, uint32_t n_ctx,
-                       uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, QuantizedActivations qa) const {
+void Attention::check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,
+                            uint32_t out_stride) const {
   if (head_dim == 0 || head_dim % 2 || head_dim > 256) throw InputError("attention: head_dim must be even and at most 256");
   if (n_kv_heads == 0 || n_heads % n_kv_heads) throw InputError("attention: n_heads must be a multiple of n_kv_heads");
   if (q_stride % 2 || out_stride % 2) throw InputError("attention: strides must be even");
   const auto& caps = device_.caps();
   if (n_heads > caps.max_workgroup_count[0] || n > caps.max_workgroup_count[1])
     throw InputError(fmt::format("attention: {} heads x {} tokens exceed the workgroup grid of '{}'", n_heads, n, caps.name));
+}
+
+void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, const Buffer& kc, const Buffer& vc,
+                       const Buffer& out, uint32_t n, uint32_t q_stride, uint32_t out_stride, uint32_t n_ctx,
+                       uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, QuantizedActivations qa) const {
+  if (fused_rope_) throw InputError("attention: a fused-rope kernel is recorded with record_rope");
+  check_shape(n, n_heads, n_kv_heads, head_dim, q_stride, out_stride);
   const uint64_t q_dim = uint64_t(n_heads) * head_dim;
   check_size(q, (uint64_t(n - 1) * q_stride + q_dim) * 4, "attention", "q");
   check_size(out, (uint64_t(n - 1) * out_stride + q_dim) * 4, "attention", "output");
   check_quantized(quant_out_, qa, n, static_cast<uint32_t>(q_dim), "attention");
   if (qa && head_dim % 32) throw InputError("attention: a quantized output needs head_dim a multiple of 32");
-  const pc::Attention p{n, n_heads, n_kv_heads, head_dim, q_stride, out_stride, 1.0f / std::sqrt(float(head_dim)), n_ctx};
+  const pc::Attention p{n, n_heads, n_kv_heads, head_dim, q_stride, out_stride, 1.0f / std::sqrt(float(head_dim)), n_ctx,
+                        0, 0.0f, 0, 0};
   if (qa)
     cs.dispatch(*kernel_, {q, step, kc, vc, out, *qa.xq, *qa.xds}, p, {n_heads, n, 1});
   else
     cs.dispatch(*kernel_, {q, step, kc, vc, out}, p, {n_heads, n, 1});
+}
+
+void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq,
+                            const Buffer& kc, const Buffer& vc, const Buffer& out, uint32_t qkv_stride, uint32_t n_ctx,
+                            const RopeShape& r, QuantizedActivations qa) const {
+  if (!fused_rope_) throw InputError("attention: record_rope needs the fused-rope kernel");
+  check_shape(1, r.n_heads, r.n_kv_heads, r.head_dim, qkv_stride, 0);
+  if (r.rope_dims % 2 || r.rope_dims > r.head_dim) throw InputError("attention: rope_dims must be even and at most head_dim");
+  const uint64_t q_dim = uint64_t(r.n_heads) * r.head_dim, kv_dim = uint64_t(r.n_kv_heads) * r.head_dim;
+  check_size(qkv, (q_dim + 2 * kv_dim) * 4, "attention", "qkv");
+  check_size(out, q_dim * 4, "attention", "output");
+  if (r.n_freq_factors) check_size(freq, uint64_t(r.rope_dims / 2) * 4, "attention", "freq factor");
+  check_quantized(quant_out_, qa, 1, static_cast<uint32_t>(q_dim), "attention");
+  if (qa && r.head_dim % 32) throw InputError("attention: a quantized output needs head_dim a multiple of 32");
+  const pc::Attention p{1, r.n_heads, r.n_kv_heads, r.head_dim, qkv_stride, static_cast<uint32_t>(q_dim),
+                        1.0f / std::sqrt(float(r.head_dim)), n_ctx, r.rope_dims, r.freq_base, r.n_freq_factors, 0};
+  if (qa)
+    cs.dispatch(*kernel_, {qkv, step, kc, vc, out, freq, *qa.xq, *qa.xds}, p, {r.n_heads, 1, 1});
+  else
+    cs.dispatch(*kernel_, {qkv, step, kc, vc, out, freq}, p, {r.n_heads, 1, 1});
 }
 
 Swiglu::Swiglu(Device& device, bool quant_out) : device_(device), quant_out_(quant_out) {

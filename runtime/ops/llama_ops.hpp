@@ -95,15 +95,25 @@ class RopeKv {
 
 class Attention {
  public:
-  Attention(Device& device, KvType kv, bool quant_out = false);
+  // fused_rope: the decode variant that also does rope_kv's work for its one
+  // token (record_rope).
+  Attention(Device& device, KvType kv, bool quant_out = false, bool fused_rope = false);
   // q: token t's heads at t * q_stride; out: at t * out_stride (n_heads * head_dim each).
   void record(CommandStream& cs, const Buffer& q, const Buffer& step, const Buffer& k_cache, const Buffer& v_cache,
               const Buffer& out, uint32_t n_tokens, uint32_t q_stride, uint32_t out_stride, uint32_t n_ctx,
               uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, QuantizedActivations qa = {}) const;
+  // Decode, one token at the step's position: qkv holds its q, k, v
+  // (qkv_stride wide, as RopeKv reads it); rotates q and k, writes k and v
+  // to cache row start_pos and attends to rows 0 .. start_pos.
+  void record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq, const Buffer& k_cache,
+                   const Buffer& v_cache, const Buffer& out, uint32_t qkv_stride, uint32_t n_ctx, const RopeShape& rope,
+                   QuantizedActivations qa = {}) const;
 
  private:
+  void check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,
+                   uint32_t out_stride) const;
   Device& device_;
-  bool quant_out_;
+  bool quant_out_, fused_rope_;
   const Kernel* kernel_;
   uint32_t wg_;
 };

@@ -124,7 +124,13 @@ VKQ_PC_BEGIN(Attention)
   u32 out_stride;  // elements between tokens in out
   f32 scale;       // 1 / sqrt(head_dim)
   u32 n_ctx;
-VKQ_PC_END(Attention, 32)
+  // ROPE_FUSED (decode, one token): q and this token's k are rotated here
+  // and k, v written to the cache; q points at the token's qkv row.
+  u32 rope_dims;
+  f32 freq_base;
+  u32 n_freq_factors;
+  u32 pad_;
+VKQ_PC_END(Attention, 48)
 #endif
 
 // swiglu.comp: out[t][i] = silu(in[t][i]) * in[t][up_offset + i], i < width.

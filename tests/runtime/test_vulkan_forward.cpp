@@ -133,11 +133,12 @@ TEST_CASE("Vulkan forward: the integer-dot path with fused 8-bit producers", "[g
     // on lavapipe 0.017 for Q8_0 and 0.018 for Q4_0.
     UNSCOPED_INFO(vkq::ggml_type_name(type) << " integer-dot decode: max rel logit diff " << worst);
     CHECK(worst <= 0.05);
-    // The norms write 8-bit blocks themselves: per layer norm, QKV, rope_kv,
-    // attention, quantize + output projection (heads of 8), norm, gate/up,
-    // SwiGLU, down (F32); then the embedding and the classifier's norm and
-    // GEMV. Quantizing before each matmul would add two per layer.
-    CHECK(s.decode_dispatches() == 10 * l.model->hparams().block_count + 3);
+    // The norms write 8-bit blocks themselves: per layer norm, QKV,
+    // attention with RoPE and the KV write, quantize + output projection
+    // (heads of 8), norm, gate/up, SwiGLU, down (F32); then the embedding and
+    // the classifier's norm and GEMV. Quantizing before each matmul would
+    // add two per layer, a separate rope_kv one.
+    CHECK(s.decode_dispatches() == 9 * l.model->hparams().block_count + 3);
     // The plan still predicts the allocations.
     CHECK(s.plan().bytes("act.xq") == 8 * 172);
   }
