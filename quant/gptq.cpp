@@ -19,8 +19,35 @@ using Eigen::Index;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-constexpr uint64_t kSliceRows = 256;  // rows per work item: fixed, so results do not depend on threads
+constexpr uint64_t kSliceRows = 256;     // rows per work item: fixed, so results do not depend on threads
 constexpr uint64_t kInversePanel = 128;  // columns of U per work item
+constexpr uint64_t kCholBlock = 128;     // block columns of the Cholesky factorisation
+constexpr uint64_t kCholRows = 256;      // rows per panel work item
+
+// (H + diag_add I) = R R^T with R upper triangular: the Cholesky factor of
+// H with rows and columns reversed, reversed back. false when the matrix is
+// not positive definite.
+bool reversed_cholesky(const MatrixXd& H, double diag_add, unsigned threads, const kernels::Table& k, MatrixXd& R) {
+  const uint64_t n = uint64_t(H.rows());
+  MatrixXd A = H.reverse();
+  A.diagonal().array() += diag_add;
+  for (uint64_t k0 = 0; k0 < n; k0 += kCholBlock) {
+    const uint64_t kb = std::min(kCholBlock, n - k0), below = k0 + kb;
+    if (!k.chol_diag(A.data(), n, k0, kb)) return false;
+    if (below == n) break;
+    parallel_for((n - below + kCholRows - 1) / kCholRows, threads, [&](size_t i) {
+      const uint64_t r0 = below + i * kCholRows;
+      k.chol_panel(A.data(), n, k0, kb, r0, std::min(kCholRows, n - r0));
+    });
+    parallel_for((n - below + kCholBlock - 1) / kCholBlock, threads, [&](size_t i) {
+      const uint64_t c0 = below + i * kCholBlock;  // the tallest first
+      k.chol_update(A.data(), n, k0, kb, c0, std::min(kCholBlock, n - c0));
+    });
+  }
+  R = A.triangularView<Eigen::Lower>();
+  R = R.reverse().eval();
+  return R.allFinite();
+}
 
 }  // namespace
 
@@ -29,12 +56,12 @@ MatrixXd gptq_inverse_factor(const MatrixXd& H, double& damp, unsigned threads, 
   const uint64_t n = uint64_t(H.rows());
   const double mean_diag = H.diagonal().mean();
   const double scale = mean_diag > 0 && std::isfinite(mean_diag) ? mean_diag : 1.0;
-  MatrixXd R(H.rows(), H.cols());
+  MatrixXd R;
   for (int attempt = 0; attempt < 7; ++attempt, damp = damp > 0 ? damp * 10 : 0.01) {
     // H = R R^T with R upper triangular; then H^-1 = R^-T R^-1 = U^T U with
     // U = R^-1 upper triangular, positive diagonal: the upper Cholesky
     // factor of H^-1, without forming H^-1.
-    if (!k.reversed_cholesky(H.data(), n, damp * scale, R.data())) continue;
+    if (!reversed_cholesky(H, damp * scale, threads, k, R)) continue;
     MatrixXd U(H.rows(), H.cols());
     const uint64_t panels = (n + kInversePanel - 1) / kInversePanel;
     parallel_for(panels, threads, [&](size_t i) {

@@ -47,10 +47,16 @@ struct Table {
   // [n][d] row-major, the d x d fp64 `lower` column-major; products in
   // fp32 over `chunk` tokens at a time, each added in fp64.
   void (*gram_panel)(const float* x, uint64_t n, uint64_t d, uint64_t c0, uint64_t w, uint64_t chunk, double* lower);
-  // (H + diag_add I) = R R^T with R upper triangular (the Cholesky factor
-  // of H with rows and columns reversed, reversed back) into r; false when
-  // the matrix is not positive definite. H: n x n symmetric.
-  bool (*reversed_cholesky)(const double* h, uint64_t n, double diag_add, double* r);
+  // A blocked, right-looking Cholesky factorisation A = L L^T in place (the
+  // lower triangle of the n x n A), one block column of width kb at k0 at
+  // a time: chol_diag factors the diagonal block (false if it is not
+  // positive definite), chol_panel solves rows r0 .. r0 + nr - 1 of the
+  // block column below it, chol_update subtracts L21 L21^T from trailing
+  // columns c0 .. c0 + w - 1 (rows c0 .. n - 1). Panels and updates are
+  // independent work items for threads.
+  bool (*chol_diag)(double* a, uint64_t n, uint64_t k0, uint64_t kb);
+  void (*chol_panel)(double* a, uint64_t n, uint64_t k0, uint64_t kb, uint64_t r0, uint64_t nr);
+  void (*chol_update)(double* a, uint64_t n, uint64_t k0, uint64_t kb, uint64_t c0, uint64_t w);
   // Columns c0 .. c0 + w - 1 of R^-1 (upper triangular) into u (n x n; the
   // rest of those columns zeroed).
   void (*upper_inverse_cols)(const double* r, uint64_t n, uint64_t c0, uint64_t w, double* u);

@@ -14,8 +14,11 @@
 #include "llama_model.hpp"
 #include "quant_blocks.hpp"
 #include "quantize.hpp"
+#include "byte_sink.hpp"
+#include "cpu_forward.hpp"
 #include "support/gguf_builder.hpp"
 #include "support/llama_models.hpp"
+#include "synth.hpp"
 
 using Catch::Matchers::ContainsSubstring;
 using namespace vkq;
@@ -239,4 +242,57 @@ TEST_CASE("quantize: a run stopped while writing leaves no file", "[quant][quant
   CHECK_THROWS_WITH(quantize_model(o), "stop");
   CHECK(writing == 20);
   fx.check_files({});
+}
+
+TEST_CASE("quantize: F16 input; an untied model with every AWQ fold", "[quant][quantize]") {
+  VKQ_REQUIRE_STORIES260K();
+  Fixture fx;
+  {
+    auto o = fx.opts("from-f16.gguf");
+    o.input = fx.dir.write("f16.gguf", vkq::test::stories260k_gguf(GgmlType::F16)).string();
+    quantize_model(o);
+    const auto in = GgufFile::open(o.input);
+    const auto out = GgufFile::open(o.output);
+    const auto& a = in.tensor("blk.2.attn_k.weight");
+    const auto& b = out.tensor("blk.2.attn_k.weight");
+    std::vector<float> row(64);
+    std::vector<uint8_t> ref(b.bytes);
+    for (uint64_t r = 0; r < a.n_rows(); ++r) {
+      dequantize_row(GgmlType::F16, a.data + r * 128, row.data(), 64);
+      quantize_row(GgmlType::Q4_0, row.data(), ref.data() + r * 36, 64);
+    }
+    CHECK(std::equal(ref.begin(), ref.end(), b.data));
+    CHECK(out.tensor("blk.2.ffn_down.weight").type == GgmlType::F16);
+    CHECK(out.tensor("blk.2.ffn_norm.weight").type == GgmlType::F32);  // F16 norms become F32
+  }
+  // A model with its own classifier, n_kv_heads == n_heads and FFN rows of
+  // 96: token_embd is RTN, output.weight gets the method, every fold applies.
+  ModelConfig cfg;
+  cfg.name = "untied";
+  cfg.hp = {.context_length = 128, .embedding_length = 64, .block_count = 2, .feed_forward_length = 96,
+            .head_count = 4, .head_count_kv = 4, .vocab_size = 300, .rope_dimension_count = 16};
+  MemorySink sink;
+  synth_model(cfg, sink, {.type = GgmlType::F32, .seed = 3});
+  const auto f32 = fx.dir.write("untied.gguf", sink.bytes).string();
+  for (const Method m : {Method::gptq, Method::awq}) {
+    INFO(method_name(m));
+    auto o = fx.opts(std::string("untied-") + method_name(m) + ".gguf", m);
+    o.input = f32;
+    o.seq_len = 32;
+    const auto r = quantize_model(o);
+    const auto out = GgufFile::open(o.output);
+    for (const auto& t : out.tensors()) CHECK(t.type == (t.ne.size() == 1 ? GgmlType::F32 : GgmlType::Q4_0));
+    for (const auto& t : r.tensors) {
+      if (t.name == "token_embd.weight") CHECK(t.mse < 0);  // looked up, not multiplied: not measured
+      if (t.name == "output.weight" || t.name == "blk.1.ffn_down.weight") {
+        INFO(t.name);
+        CHECK(t.mse >= 0);
+        CHECK(t.mse < t.mse_rtn);
+      }
+    }
+    const LlamaModel model = LlamaModel::open(o.output);
+    CpuForward s(model, 16);
+    const auto logits = s.prefill(std::vector<int32_t>{1, 50, 60, 70}, 0);
+    CHECK(std::all_of(logits.begin(), logits.end(), [](float v) { return std::isfinite(v); }));
+  }
 }
