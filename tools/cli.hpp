@@ -19,5 +19,7 @@ void add_convert_command(Cli& cli);
 void add_synth_command(Cli& cli);
 void add_run_command(Cli& cli);
 void add_fit_command(Cli& cli);
+void add_quantize_command(Cli& cli);
+void add_perplexity_command(Cli& cli);
 
 }  // namespace vkq::cli

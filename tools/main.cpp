@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   vkq::cli::add_synth_command(cli);
   vkq::cli::add_run_command(cli);
   vkq::cli::add_fit_command(cli);
+  vkq::cli::add_quantize_command(cli);
+  vkq::cli::add_perplexity_command(cli);
   try {
     cli.app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
