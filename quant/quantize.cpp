@@ -163,6 +163,7 @@ QuantizeReport quantize_model(const QuantizeOptions& o) {
   for (size_t i = 0; i < plan.size(); ++i) w.add_tensor(plan[i].name, plan[i].type, model.file().tensors()[i].ne);
   AtomicOutputFile out(o.output);
   w.begin(out.sink());
+  const double written_from = done.empty() ? 0.0 : 0.95;  // progress: after the calibrated part, if any
   for (size_t i = 0; i < plan.size(); ++i) {
     const auto& p = plan[i];
     const auto& t = model.file().tensors()[i];
@@ -182,8 +183,8 @@ QuantizeReport quantize_model(const QuantizeOptions& o) {
     }
     tr.bytes = w.tensors()[i].bytes;
     report.tensors.push_back(std::move(tr));
-    if (o.progress) o.progress((done.empty() ? 0.0 : 0.95) + (done.empty() ? 1.0 : 0.05) * double(i + 1) / double(plan.size()),
-                               "writing " + o.output);
+    if (o.progress)
+      o.progress(written_from + (1 - written_from) * double(i + 1) / double(plan.size()), "writing " + o.output);
   }
   w.finish();
   out.commit();

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -104,8 +105,7 @@ void run(const Opts& o) {
   if (o.json) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    nlohmann::json t = sj;
-    print_text(o, *session.session, windows.size(), ctx, t);
+    print_text(o, *session.session, windows.size(), ctx, sj);
   }
 }
 

@@ -113,7 +113,9 @@ void add_quantize_command(Cli& cli) {
   sub->add_option("--seq-len", opts->seq_len, "Tokens per calibration window, BOS included (default 256)");
   sub->add_option("--keep", opts->keep,
                   "GLOB=TYPE: tensors whose names match GLOB (fnmatch) get TYPE (f32, f16, bf16, q8_0, q4_0, q4_1); "
-                  "repeatable, the first match wins");
+                  "repeatable, the first match wins")
+      ->expected(1)
+      ->take_all();
   sub->add_option("--device", opts->device, "Where calibration runs: cpu (the CPU reference; default, and for now the only choice)");
   sub->add_option("--seed", opts->seed, "Seed for the calibration windows' offsets (default 0)");
   sub->add_flag("--act-order", opts->act_order, "GPTQ: process columns by decreasing activation energy");

@@ -96,6 +96,21 @@ TEST_CASE("vkq quantize: byte-identical output, --report, progress kept off pipe
   CHECK(saw_down);
 }
 
+TEST_CASE("vkq quantize --keep: repeated, and before the positional arguments", "[cli][quantize]") {
+  VKQ_REQUIRE_STORIES260K();
+  vkq::test::TempDir dir;
+  const auto in = f32_model(dir);
+  const auto out = dir.path("keep.gguf");
+  const auto r = run_cli("quantize --keep 'token_embd.weight=q8_0' --keep 'blk.*.attn_[qk].weight=f16' " + q(in) + " " +
+                         q(out) + " --type q4_1");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto f = vkq::GgufFile::open(out.string());
+  CHECK(f.tensor("token_embd.weight").type == vkq::GgmlType::Q8_0);
+  CHECK(f.tensor("blk.3.attn_k.weight").type == vkq::GgmlType::F16);
+  CHECK(f.tensor("blk.3.attn_v.weight").type == vkq::GgmlType::Q4_1);
+}
+
 TEST_CASE("vkq quantize: bad input is exit 2 with a clear message and no file", "[cli][quantize]") {
   VKQ_REQUIRE_STORIES260K();
   vkq::test::TempDir dir;
