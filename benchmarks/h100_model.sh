@@ -31,8 +31,8 @@ if [ "$mode" = model ] || [ "$mode" = all ]; then
 fi
 if [ "$mode" = fit ] || [ "$mode" = all ]; then
   for cfg in llama-2-7b tinyllama-1.1b; do for ctx in 512 4096; do
-    run --synthetic $cfg --type q4_0 --prompt $ctx --gen 16 --reps 1 --no-breakdown
-    $vkq fit --config $cfg --type q4_0 --ctx $ctx --json > "$out/fit-$cfg-$ctx.json" 2>>"$out/errors.log"
+    run --synthetic $cfg --type q4_0 --prompt $ctx --gen 16 --reps 1 --no-breakdown --force
+    $vkq fit --config $cfg --type q4_0 --ctx $ctx --force --json > "$out/fit-$cfg-$ctx.json" 2>>"$out/errors.log"
   done; done
 fi
 python3 .device/summarize_model.py "$out/model.jsonl" | tee "$out/table.md"

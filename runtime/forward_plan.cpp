@@ -196,6 +196,10 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   add("act.gate_up", "activations", B * gu_w * 4);
   add("act.hidden", "activations", B * ff * 4);
   add("act.logits", "activations", uint64_t(plan.logit_rows) * vocab * 4);
+  // Decode attention's split partials and arrival counts (ops::Attention).
+  const uint32_t splits = ops::attention_splits(hp.head_count, cfg.n_ctx);
+  add("act.att_part", "activations", ops::attention_part_bytes(hp.head_count, hp.head_dim(), splits));
+  add("act.att_count", "activations", ops::attention_count_bytes(hp.head_count));
 
   // Host-visible input/output.
   add("io.step", "io", 16, true);

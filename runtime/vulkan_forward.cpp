@@ -89,17 +89,18 @@ ops::Matmul& VulkanForward::matmul(GgmlType t) {
 void VulkanForward::create_ops(const LlamaGpuLayout& layout) {
   get_rows_ = std::make_unique<ops::GetRows>(device_, layout.token_embd.type);
   rmsnorm_ = std::make_unique<ops::RmsNorm>(device_);
+  const uint32_t splits = ops::attention_splits(hp_.head_count, opts_.n_ctx);
   // The _q8 producers, where some matmul reads 8-bit activations (plan:
   // act.xq / act.xds exist then).
   if (plan_has(plan_, "act.xq")) {
     rmsnorm_q8_ = std::make_unique<ops::RmsNorm>(device_, true);
     attention_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true);
-    attention_rope_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true, true);
+    attention_rope_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true, true, splits);
     swiglu_q8_ = std::make_unique<ops::Swiglu>(device_, true);
   }
   rope_kv_ = std::make_unique<ops::RopeKv>(device_, opts_.kv);
   attention_ = std::make_unique<ops::Attention>(device_, opts_.kv);
-  attention_rope_ = std::make_unique<ops::Attention>(device_, opts_.kv, false, true);
+  attention_rope_ = std::make_unique<ops::Attention>(device_, opts_.kv, false, true, splits);
   swiglu_ = std::make_unique<ops::Swiglu>(device_);
   // One matmul per weight type; its integer-dot scratch (if any) is reserved
   // at the plan's size now, so no buffer is added while streams are recorded.
@@ -195,6 +196,9 @@ void VulkanForward::allocate_activations() {
   gate_up_ = dev("act.gate_up");
   hidden_ = dev("act.hidden");
   logits_ = dev("act.logits");
+  att_part_ = dev("act.att_part");
+  att_count_ = dev("act.att_count");
+  att_count_.fill(0);
   step_ = host("io.step");
   tokens_ = host("io.tokens");
   readback_ = host("io.readback");
@@ -275,7 +279,8 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     if (n == 1) {
       // Decode: RoPE and the KV-cache write happen inside the attention kernel.
       (q_att ? *attention_rope_q8_ : *attention_rope_)
-          .record_rope(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, att_, qkv_width_, n_ctx, rope, att_q);
+          .record_rope(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, att_, att_part_, att_count_, qkv_width_, n_ctx,
+                       rope, att_q);
     } else {
       rope_kv_->record(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, n, qkv_width_, n_ctx, rope);
       done("rope_kv");

@@ -134,7 +134,7 @@ class VulkanForward final : public LlamaSession {
   std::vector<Layer> layers_;
   Buffer output_norm_, rope_freqs_;
   uint32_t n_rope_freqs_ = 0;
-  Buffer x_, xb_, qkv_, att_, gate_up_, hidden_, logits_;
+  Buffer x_, xb_, qkv_, att_, att_part_, att_count_, gate_up_, hidden_, logits_;
   Buffer step_, tokens_, readback_;
   Buffer xq_, xds_;  // activations in 8-bit blocks (act.xq / act.xds), when some matmul uses them
   uint64_t weight_bytes_per_token_ = 0;

@@ -15,7 +15,13 @@
 // the token's k itself (common/rope.glsl), attends to cache rows
 // 0 .. start_pos - 1 and the token's own k, v from shared memory, and the
 // first query head of each group writes that k, v to cache row start_pos:
-// no rope_kv dispatch before it. Quantized outputs then move to 6 and 7.
+// no rope_kv dispatch before it. SPLITS (specialization constant 1) > 1
+// splits the cache rows of each head over SPLITS workgroups (grid (n_heads,
+// SPLITS), flash-decoding): each writes its (m, l, acc) to 6 Part, counts
+// itself in 7 Count[h], and the last of the head's workgroups to arrive
+// combines them (and resets the count for the next dispatch), so decode
+// fills the device at any context without a second dispatch. Quantized
+// outputs then move to 8 and 9.
 // QUANT_OUT (head_dim a multiple of 32): also 5 XQ, 6 DS, the output row
 // (n_heads * head_dim wide) in 8-bit blocks for the integer-dot GEMV
 // (quantize_block.glsl); a head's blocks are its own, so each workgroup
@@ -29,6 +35,7 @@
 #endif
 
 layout(constant_id = 0) const uint WG_SIZE = 64;  // power of two
+layout(constant_id = 1) const uint SPLITS = 1;    // ROPE_FUSED: workgroups per head
 layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 0) readonly buffer Q { vec2 q[]; };
@@ -44,7 +51,9 @@ layout(std430, binding = 4) writeonly buffer Out { vec2 outv[]; };
 #ifdef ROPE_FUSED
 layout(std430, binding = 5) readonly buffer Freq { float freq_factors[]; };
 #include "rope.glsl"
-#define XQ_BINDING 6
+layout(std430, binding = 6) coherent buffer Part { vec2 part[]; };  // [n_heads][SPLITS][1 + head_dim / 2]
+layout(std430, binding = 7) coherent buffer Count { uint count[]; };  // [n_heads], zero between dispatches
+#define XQ_BINDING 8
 #else
 #define XQ_BINDING 5
 #endif
@@ -61,6 +70,9 @@ shared vec2 kcur[HD_PAIRS_MAX], vcur[HD_PAIRS_MAX];  // this token's rotated k a
 #endif
 shared float ps[WG_SIZE];
 shared float red[WG_SIZE];
+#ifdef ROPE_FUSED
+shared bool last_split;
+#endif
 
 const float kNoScore = -1.0e30;
 
@@ -91,12 +103,22 @@ float tree_sum(float v) {
 }
 
 void main() {
-  const uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y;
+#ifdef ROPE_FUSED
+  const uint h = gl_WorkGroupID.x, t = 0u, split = gl_WorkGroupID.y;
+#else
+  const uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, split = 0u;
+#endif
   const uint tid = gl_LocalInvocationID.x;
   const uint hp = pc.head_dim / 2u;                 // pairs per head
   const uint kv_pairs = pc.n_kv_heads * hp;          // pairs per cache row
   const uint kvh = h / (pc.n_heads / pc.n_kv_heads);
   const uint L = min(start_pos + t + 1u, pc.n_ctx);  // attended rows
+#ifdef ROPE_FUSED
+  const uint chunk = (L + SPLITS - 1u) / SPLITS;    // this workgroup's rows: j0 .. j1 - 1
+  const uint j0 = min(L, split * chunk), j1 = min(L, j0 + chunk);
+#else
+  const uint j0 = 0u, j1 = L;
+#endif
 
 #ifdef ROPE_FUSED
   const uint pos = start_pos + t;  // t = 0: one token
@@ -106,7 +128,7 @@ void main() {
     qs[d] = rope_rotate(q[qrow + h * hp + d], d, pos, pc.rope_dims, pc.freq_base, pc.n_freq_factors) * pc.scale;
     kcur[d] = rope_rotate(q[krow + kvh * hp + d], d, pos, pc.rope_dims, pc.freq_base, pc.n_freq_factors);
     vcur[d] = q[vrow + kvh * hp + d];
-    if (h % group == 0u && pos < pc.n_ctx) {
+    if (h % group == 0u && split == 0u && pos < pc.n_ctx) {
       kc[pos * kv_pairs + kvh * hp + d] = kv_pack(kcur[d]);
       vc[pos * kv_pairs + kvh * hp + d] = kv_pack(vcur[d]);
     }
@@ -121,10 +143,10 @@ void main() {
   barrier();
 
   float m = kNoScore, l = 0.0;
-  for (uint c0 = 0; c0 < L; c0 += WG_SIZE) {
+  for (uint c0 = j0; c0 < j1; c0 += WG_SIZE) {
     const uint j = c0 + tid;
     float s = kNoScore;
-    if (j < L) {
+    if (j < j1) {
       const uint base = j * kv_pairs + kvh * hp;
       float dotv = 0.0;
 #ifdef ROPE_FUSED
@@ -136,11 +158,11 @@ void main() {
       s = dotv;
     }
     const float m_new = max(m, tree_max(s));
-    const float p = j < L ? exp(s - m_new) : 0.0;
+    const float p = j < j1 ? exp(s - m_new) : 0.0;
     ps[tid] = p;
     const float alpha = exp(m - m_new);
     l = l * alpha + tree_sum(p);  // tree_sum's barriers also publish ps
-    const uint nj = min(WG_SIZE, L - c0);
+    const uint nj = min(WG_SIZE, j1 - c0);
     for (uint d = tid; d < hp; d += WG_SIZE) {
       vec2 a = acc[d] * alpha;
       for (uint jj = 0; jj < nj; ++jj) {
@@ -157,6 +179,37 @@ void main() {
     m = m_new;
     barrier();
   }
+#ifdef ROPE_FUSED
+  if (SPLITS > 1u) {
+    // Publish this split's (m, l, acc); the head's last workgroup combines:
+    // acc = sum_s e^(m_s - M) acc_s, l = sum_s e^(m_s - M) l_s, M = max_s m_s.
+    const uint stride = 1u + hp, pb = (h * SPLITS + split) * stride;
+    if (tid == 0u) part[pb] = vec2(m, l);
+    for (uint d = tid; d < hp; d += WG_SIZE) part[pb + 1u + d] = acc[d];
+    memoryBarrierBuffer();
+    barrier();
+    if (tid == 0u) last_split = atomicAdd(count[h], 1u) == SPLITS - 1u;
+    barrier();
+    if (!last_split) return;
+    memoryBarrierBuffer();
+    const uint hb0 = h * SPLITS * stride;
+    float mx = kNoScore;
+    for (uint sp = 0; sp < SPLITS; ++sp) mx = max(mx, part[hb0 + sp * stride].x);
+    float lsum = 0.0;
+    for (uint sp = 0; sp < SPLITS; ++sp) {
+      const vec2 ml = part[hb0 + sp * stride];
+      lsum += ml.y * exp(ml.x - mx);
+    }
+    for (uint d = tid; d < hp; d += WG_SIZE) {
+      vec2 a = vec2(0.0);
+      for (uint sp = 0; sp < SPLITS; ++sp) a += part[hb0 + sp * stride + 1u + d] * exp(part[hb0 + sp * stride].x - mx);
+      acc[d] = a;
+    }
+    l = lsum;
+    if (tid == 0u) count[h] = 0u;
+    barrier();
+  }
+#endif
   for (uint d = tid; d < hp; d += WG_SIZE) outv[(t * pc.out_stride) / 2u + h * hp + d] = acc[d] / l;
 #ifdef QUANT_OUT
   // Block b of this head: pairs 16 b .. 16 b + 15 of acc.

@@ -26,14 +26,25 @@ layout(std430, binding = 4) writeonly buffer DS { vec2 ds[]; };
 #endif
 
 shared float partial[WG_SIZE];
+const uint UNROLL = 8;
 
 void main() {
   const uint row = gl_WorkGroupID.x + gl_WorkGroupID.y * 65535u;
   if (row >= pc.rows) return;
   const uint tid = gl_LocalInvocationID.x;
   const uint xi = pc.in_offset + row * pc.in_stride, oi = pc.out_offset + row * pc.out_stride;
+  // Loads in batches of UNROLL per invocation, issued before they are used:
+  // a decode row is one workgroup, so its time is the number of round
+  // trips to memory, not bandwidth.
   float ss = 0.0;
-  for (uint i = tid; i < pc.width; i += WG_SIZE) ss += x[xi + i] * x[xi + i];
+  for (uint base = tid; base < pc.width; base += WG_SIZE * UNROLL) {
+    float v[UNROLL];
+    for (uint u = 0; u < UNROLL; ++u) {
+      const uint i = base + u * WG_SIZE;
+      v[u] = i < pc.width ? x[xi + i] : 0.0;
+    }
+    for (uint u = 0; u < UNROLL; ++u) ss += v[u] * v[u];
+  }
   partial[tid] = ss;
   barrier();
   for (uint s = WG_SIZE / 2; s > 0; s >>= 1) {
@@ -41,7 +52,16 @@ void main() {
     barrier();
   }
   const float scale = inversesqrt(partial[0] / float(pc.width) + pc.eps);
-  for (uint i = tid; i < pc.width; i += WG_SIZE) outv[oi + i] = x[xi + i] * scale * w[i];
+  for (uint base = tid; base < pc.width; base += WG_SIZE * UNROLL) {
+    float v[UNROLL], g[UNROLL];
+    for (uint u = 0; u < UNROLL; ++u) {
+      const uint i = base + u * WG_SIZE;
+      v[u] = i < pc.width ? x[xi + i] : 0.0;
+      g[u] = i < pc.width ? w[i] : 0.0;
+    }
+    for (uint u = 0; u < UNROLL; ++u)
+      if (base + u * WG_SIZE < pc.width) outv[oi + base + u * WG_SIZE] = v[u] * scale * g[u];
+  }
 #ifdef QUANT_OUT
   const uint blocks = pc.width / 32;
   for (uint b = tid; b < blocks; b += WG_SIZE) {

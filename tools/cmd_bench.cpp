@@ -38,7 +38,7 @@ struct ModelOpts {
   uint32_t prompt = 512, gen = 128, batch = 0;
   int reps = 3;
   uint64_t seed = 1, copy_mib = 0;
-  bool json = false, no_breakdown = false;
+  bool json = false, no_breakdown = false, force = false;
 };
 
 void run_bench_model(Cli& cli, const ModelOpts& o) {
@@ -67,9 +67,15 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   std::unique_ptr<VulkanForward> fwd;
   std::string what;
   if (!o.synthetic.empty()) {
-    const auto cfg = load_model_config(o.synthetic);
-    if (fo.n_ctx > cfg.hp.context_length)
-      throw InputError(fmt::format("{}: {} tokens exceed its context of {}", cfg.name, fo.n_ctx, cfg.hp.context_length));
+    auto cfg = load_model_config(o.synthetic);
+    if (fo.n_ctx > cfg.hp.context_length) {
+      if (!o.force)
+        throw InputError(fmt::format("{}: {} tokens exceed its context of {}", cfg.name, fo.n_ctx, cfg.hp.context_length),
+                         "--force runs it anyway (random weights: only the timing and memory mean anything)");
+      fmt::print(stderr, "warning: {}: {} tokens beyond its trained context of {} (--force)\n", cfg.name, fo.n_ctx,
+                 cfg.hp.context_length);
+      cfg.hp.context_length = fo.n_ctx;
+    }
     fwd = std::make_unique<VulkanForward>(*dev, llama_gpu_layout(cfg.hp, *type, cfg.tied_embeddings, cfg.rope_freqs()), fo);
     what = fmt::format("{} (synthetic) {}", cfg.name, ggml_type_name(*type));
   } else {
@@ -144,6 +150,7 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--copy-mib", o->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
   m->add_option("--device", o->device, "Device index or name substring");
   m->add_flag("--no-breakdown", o->no_breakdown, "Skip the per-op timestamp run");
+  m->add_flag("--force", o->force, "--synthetic: allow a context beyond the config's trained one");
   m->add_flag("--json", o->json, "Print one JSON document");
   m->callback([&cli, o] { run_bench_model(cli, *o); });
 }

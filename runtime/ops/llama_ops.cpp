@@ -117,12 +117,24 @@ void RopeKv::record(CommandStream& cs, const Buffer& qkv, const Buffer& step, co
   cs.dispatch(*kernel_, {qkv, step, freq, kc, vc}, p, {stride_groups(pairs, wg_), 1, 1});
 }
 
-Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope)
-    : device_(device), quant_out_(quant_out), fused_rope_(fused_rope) {
+uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx) {
+  const uint32_t for_device = (512 + n_heads - 1) / std::max<uint32_t>(n_heads, 1);
+  const uint32_t for_rows = std::max<uint32_t>(1, n_ctx / 64);
+  return std::clamp<uint32_t>(std::min(for_device, for_rows), 1, 64);
+}
+
+uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t splits) {
+  return uint64_t(n_heads) * splits * (1 + head_dim / 2) * 8;
+}
+
+Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope, uint32_t splits)
+    : device_(device), quant_out_(quant_out), fused_rope_(fused_rope), splits_(fused_rope ? splits : 1) {
+  if (splits_ == 0 || splits_ > device.caps().max_workgroup_count[1])
+    throw InputError(fmt::format("attention: {} splits per head", splits));
   wg_ = pick_workgroup_size(device.caps(), 64, 8);
   const auto v = select_variant(device, fmt::format("attention_{}{}{}", kv_suffix(kv), fused_rope ? "_rope" : "",
                                                     quant_out ? "_q8" : ""));
-  kernel_ = &device.kernel({v, {wg_}, sizeof(pc::Attention)});
+  kernel_ = &device.kernel({v, {wg_, splits_}, sizeof(pc::Attention)});
 }
 
 void Attention::check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,
@@ -154,8 +166,9 @@ void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, c
 }
 
 void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq,
-                            const Buffer& kc, const Buffer& vc, const Buffer& out, uint32_t qkv_stride, uint32_t n_ctx,
-                            const RopeShape& r, QuantizedActivations qa) const {
+                            const Buffer& kc, const Buffer& vc, const Buffer& out, const Buffer& part,
+                            const Buffer& count, uint32_t qkv_stride, uint32_t n_ctx, const RopeShape& r,
+                            QuantizedActivations qa) const {
   if (!fused_rope_) throw InputError("attention: record_rope needs the fused-rope kernel");
   check_shape(1, r.n_heads, r.n_kv_heads, r.head_dim, qkv_stride, 0);
   if (r.rope_dims % 2 || r.rope_dims > r.head_dim) throw InputError("attention: rope_dims must be even and at most head_dim");
@@ -165,12 +178,14 @@ void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& 
   if (r.n_freq_factors) check_size(freq, uint64_t(r.rope_dims / 2) * 4, "attention", "freq factor");
   check_quantized(quant_out_, qa, 1, static_cast<uint32_t>(q_dim), "attention");
   if (qa && r.head_dim % 32) throw InputError("attention: a quantized output needs head_dim a multiple of 32");
+  check_size(part, attention_part_bytes(r.n_heads, r.head_dim, splits_), "attention", "split partials");
+  check_size(count, attention_count_bytes(r.n_heads), "attention", "split count");
   const pc::Attention p{1, r.n_heads, r.n_kv_heads, r.head_dim, qkv_stride, static_cast<uint32_t>(q_dim),
                         1.0f / std::sqrt(float(r.head_dim)), n_ctx, r.rope_dims, r.freq_base, r.n_freq_factors, 0};
   if (qa)
-    cs.dispatch(*kernel_, {qkv, step, kc, vc, out, freq, *qa.xq, *qa.xds}, p, {r.n_heads, 1, 1});
+    cs.dispatch(*kernel_, {qkv, step, kc, vc, out, freq, part, count, *qa.xq, *qa.xds}, p, {r.n_heads, splits_, 1});
   else
-    cs.dispatch(*kernel_, {qkv, step, kc, vc, out, freq}, p, {r.n_heads, 1, 1});
+    cs.dispatch(*kernel_, {qkv, step, kc, vc, out, freq, part, count}, p, {r.n_heads, splits_, 1});
 }
 
 Swiglu::Swiglu(Device& device, bool quant_out) : device_(device), quant_out_(quant_out) {

@@ -93,11 +93,21 @@ class RopeKv {
   uint32_t wg_;
 };
 
+// Decode attention's split of each head's cache rows over workgroups
+// (flash-decoding): enough workgroups to fill a large GPU (about 512), at
+// least 64 cache rows per split at full context, at most 64 splits.
+uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx);
+// The split partials' buffer: per head and split, (m, l) and head_dim floats.
+uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t splits);
+// The per-head arrival counts (uint32, zero-initialised once).
+inline uint64_t attention_count_bytes(uint32_t n_heads) { return uint64_t(n_heads) * 4; }
+
 class Attention {
  public:
   // fused_rope: the decode variant that also does rope_kv's work for its one
-  // token (record_rope).
-  Attention(Device& device, KvType kv, bool quant_out = false, bool fused_rope = false);
+  // token (record_rope), with each head's rows split over `splits`
+  // workgroups (attention_splits).
+  Attention(Device& device, KvType kv, bool quant_out = false, bool fused_rope = false, uint32_t splits = 1);
   // q: token t's heads at t * q_stride; out: at t * out_stride (n_heads * head_dim each).
   void record(CommandStream& cs, const Buffer& q, const Buffer& step, const Buffer& k_cache, const Buffer& v_cache,
               const Buffer& out, uint32_t n_tokens, uint32_t q_stride, uint32_t out_stride, uint32_t n_ctx,
@@ -105,9 +115,12 @@ class Attention {
   // Decode, one token at the step's position: qkv holds its q, k, v
   // (qkv_stride wide, as RopeKv reads it); rotates q and k, writes k and v
   // to cache row start_pos and attends to rows 0 .. start_pos.
+  // part / count: attention_part_bytes / attention_count_bytes, count all
+  // zero (the kernel leaves it so).
   void record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq, const Buffer& k_cache,
-                   const Buffer& v_cache, const Buffer& out, uint32_t qkv_stride, uint32_t n_ctx, const RopeShape& rope,
-                   QuantizedActivations qa = {}) const;
+                   const Buffer& v_cache, const Buffer& out, const Buffer& part, const Buffer& count, uint32_t qkv_stride,
+                   uint32_t n_ctx, const RopeShape& rope, QuantizedActivations qa = {}) const;
+  uint32_t splits() const { return splits_; }
 
  private:
   void check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,
@@ -115,7 +128,7 @@ class Attention {
   Device& device_;
   bool quant_out_, fused_rope_;
   const Kernel* kernel_;
-  uint32_t wg_;
+  uint32_t wg_, splits_;
 };
 
 class Swiglu {

@@ -30,6 +30,12 @@ std::vector<float> download(const Buffer& b, size_t n) {
   return v;
 }
 
+std::vector<uint32_t> download_u32(const Buffer& b, size_t n) {
+  std::vector<uint32_t> v(n);
+  b.download(std::span<uint32_t>(v));
+  return v;
+}
+
 Buffer upload(Device& dev, std::span<const float> v) {
   Buffer b(dev, std::max<size_t>(v.size(), 1) * 4);
   b.upload(v);
@@ -316,6 +322,9 @@ TEST_CASE("attention with fused RoPE and KV write (decode) matches rope_ref + at
   struct Case { uint32_t heads, kv_heads, head_dim, rope_dims; bool factors; };
   const auto c = GENERATE(Case{8, 4, 8, 8, false}, Case{4, 1, 64, 32, true}, Case{2, 2, 128, 128, false});
   const uint32_t start = GENERATE(0u, 1u, 130u);
+  // Split counts: one workgroup per head; more splits than rows (empty
+  // splits); and the split the forward pass would choose at this context.
+  const uint32_t splits = GENERATE(1u, 7u, 64u);
   const uint32_t n_ctx = start + 5, q_dim = c.heads * c.head_dim, kv_dim = c.kv_heads * c.head_dim;
   const uint32_t stride = q_dim + 2 * kv_dim;
   const float base = 10000.0f;
@@ -335,10 +344,24 @@ TEST_CASE("attention with fused RoPE and KV write (decode) matches rope_ref + at
   bk.upload(kb.data(), kb.size());
   bv.upload(vb.data(), vb.size());
   out.fill(test::kPoison);
-  ops::Attention op(dev, kv, false, true);
+  ops::Attention op(dev, kv, false, true, splits);
+  Buffer part(dev, ops::attention_part_bytes(c.heads, c.head_dim, splits)), count(dev, ops::attention_count_bytes(c.heads));
+  part.fill(test::kPoison);
+  count.fill(0);
   CommandStream cs(dev);
-  op.record_rope(cs, bq, step, freq, bk, bv, out, stride, n_ctx, rope);
+  // Twice (the second must find the counts reset by the first), with the
+  // cache restored in between so both see the same rows.
+  op.record_rope(cs, bq, step, freq, bk, bv, out, part, count, stride, n_ctx, rope);
   cs.submit_and_wait();
+  CHECK(download_u32(count, c.heads) == std::vector<uint32_t>(c.heads, 0));
+  const auto first = download(out, q_dim);
+  bk.upload(kb.data(), kb.size());
+  bv.upload(vb.data(), vb.size());
+  out.fill(test::kPoison);
+  CommandStream cs2(dev);
+  op.record_rope(cs2, bq, step, freq, bk, bv, out, part, count, stride, n_ctx, rope);
+  cs2.submit_and_wait();
+  CHECK(download(out, q_dim) == first);
   // Reference: rope on q and k at `start`, the token's k and v into row
   // `start` (unrounded: the kernel attends to them from registers), attention.
   std::vector<float> q(qkv.begin(), qkv.begin() + q_dim), k(qkv.begin() + q_dim, qkv.begin() + q_dim + kv_dim);
@@ -351,7 +374,7 @@ TEST_CASE("attention with fused RoPE and KV write (decode) matches rope_ref + at
   std::vector<float> ref(q_dim);
   ops::attention_ref({c.heads, c.kv_heads, c.head_dim}, q, start, kr, vr, ref);
   INFO("heads " << c.heads << "/" << c.kv_heads << " head_dim " << c.head_dim << " start " << start << " kv "
-                << ops::kv_type_name(kv));
+                << ops::kv_type_name(kv) << " splits " << splits);
   CHECK(rel_err(download(out, q_dim), ref) <= 2e-5);
   // The cache row `start` now holds the rotated k and the v.
   const auto got_k = kv_floats(bk, size_t(n_ctx) * kv_dim, kv), got_v = kv_floats(bv, size_t(n_ctx) * kv_dim, kv);

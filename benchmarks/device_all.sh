@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Several benchmark stages in one device call (device time is short), each
+# under its own time limit, with everything packed into $OUT/all.tgz after
+# every stage (a call returns at most 8 files). Builds nothing: carry .device
+# (benchmarks/bundle.sh, plus stories260K*.gguf and heldout.txt copied in)
+# and .gl (benchmarks/prepare_device.sh).
+# Usage on the device machine, from the repo root:
+#   bash .device/device_all.sh STAGE[:SECONDS] ...
+# Stages: table, tune, tune-k4096, gemm (h100_kernels.sh modes); model, fit,
+# all (h100_model.sh modes); stories (greedy stories260K F32 / Q4_0 on the
+# GPU, and perplexity of Q4_0 against F32 on the GPU).
+set -uo pipefail
+o=/tmp/vkq-out
+mkdir -p "$o"
+pack() { tar czf "${OUT:-.}/all.tgz" -C "$o" .; }
+for arg in "$@"; do
+  stage=${arg%%:*}
+  limit=${arg#*:}
+  [ "$limit" = "$arg" ] && limit=300
+  mkdir -p "$o/$stage"
+  start=$(date +%s)
+  case "$stage" in
+    table | tune | tune-k4096 | gemm | quick)
+      OUT=$o/$stage timeout "$limit" bash .device/h100_kernels.sh "$stage" > "$o/$stage/log.txt" 2>&1 ;;
+    model | fit | all)
+      OUT=$o/$stage timeout "$limit" bash .device/h100_model.sh "$stage" > "$o/$stage/log.txt" 2>&1 ;;
+    stories)
+      (
+        export XDG_RUNTIME_DIR=/tmp VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+        export LD_LIBRARY_PATH=$PWD/.device/lib VKQ_CACHE_DIR=/tmp/vkq-cache
+        for m in stories260K stories260K-q4_0; do
+          timeout 60 .device/vkq run -m .device/$m.gguf -p "Once upon a time" -n 40 --temp 0 --json \
+            > "$o/stories/run-$m.json" 2> "$o/stories/run-$m.err"
+          echo "== $m: $(tail -1 "$o/stories/run-$m.err")"
+          python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['text'])" "$o/stories/run-$m.json"
+        done
+        timeout 120 .device/vkq perplexity -m .device/stories260K-q4_0.gguf -f .device/heldout.txt \
+          --ref .device/stories260K.gguf --json > "$o/stories/ppl.json" 2> "$o/stories/ppl.err"
+        tail -3 "$o/stories/ppl.err"
+      ) > "$o/stories/log.txt" 2>&1 ;;
+    *) echo "unknown stage $stage" ;;
+  esac
+  echo "### $stage: rc $? in $(( $(date +%s) - start )) s"
+  tail -45 "$o/$stage/log.txt"
+  pack
+done
