@@ -174,6 +174,9 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   add("output_norm.weight", "weights", dim * 4);
   add("rope_freqs", "weights", std::max<uint64_t>(layout.rope_freqs.size(), 1) * 4);
   if (!uma) plan.staging_bytes = std::max(plan.staging_bytes, dim * 4);
+  // Synthetic weights and norms are filled on the device; only the rope
+  // frequency factors (if any) are uploaded.
+  if (cfg.synthetic) plan.staging_bytes = uma ? 0 : layout.rope_freqs.size() * 4;
 
   // KV cache.
   const uint64_t kv_bytes = uint64_t(cfg.n_ctx) * kv_dim * ops::kv_bytes_per_element(cfg.kv);

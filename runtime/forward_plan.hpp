@@ -81,6 +81,7 @@ struct ForwardConfig {
   uint32_t max_batch = 0;      // 0: 512, fewer if the logits would pass 64 MiB
   ops::KvType kv = ops::KvType::f16;
   bool force_idot = false;     // VulkanForwardOptions::force_idot (tests)
+  bool synthetic = false;      // weights generated on the device: no upload, no staging buffer
 };
 
 // One planned device allocation.

@@ -57,7 +57,7 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
                                  hp_.context_length));
   if (hp_.head_dim() % 2 || hp_.head_dim() > 256)
     throw InputError(fmt::format("head_dim {} is not supported on Vulkan (even, at most 256)", hp_.head_dim()));
-  plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot});
+  plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic});
   for (const auto& l : layout.layers) {
     qkv_width_ = std::max(qkv_width_, l.qkv.width());
     gate_up_width_ = std::max(gate_up_width_, l.gate_up.width());
