@@ -45,6 +45,7 @@ void CommandStream::begin_if_needed() {
   recording_ = true;
   labels_.clear();
   dispatches_ = 0;
+  since_barrier_ = pending_src_ = 0;
   if (*queries_) {
     cb_.resetQueryPool(*queries_, 0, max_timestamps_);
     labels_.push_back("start");
@@ -108,6 +109,7 @@ void CommandStream::dispatch(const Kernel& k, std::initializer_list<Binding> bin
     writes.push_back(w);
   }
   device_.vk().updateDescriptorSets(writes, {});
+  sync_before(kComputeStage);
   cb_.bindPipeline(vk::PipelineBindPoint::eCompute, *k.pipeline());
   cb_.bindDescriptorSets(vk::PipelineBindPoint::eCompute, *k.layout(), 0, set, {});
   if (pc_bytes) cb_.pushConstants<uint8_t>(*k.layout(), vk::ShaderStageFlagBits::eCompute, 0,
@@ -116,19 +118,40 @@ void CommandStream::dispatch(const Kernel& k, std::initializer_list<Binding> bin
   ++dispatches_;
 }
 
+// A barrier() is recorded lazily, before the next command, with exactly the
+// stages on each side: the stages of the commands since the previous barrier
+// (source) and the next command's (destination). Between two dispatches that
+// is compute -> compute, with no transfer stage for the driver to drain.
 void CommandStream::barrier() {
   begin_if_needed();
-  vk::MemoryBarrier mb{vk::AccessFlagBits::eShaderWrite | vk::AccessFlagBits::eTransferWrite,
-                       vk::AccessFlagBits::eShaderRead | vk::AccessFlagBits::eShaderWrite |
-                           vk::AccessFlagBits::eTransferRead | vk::AccessFlagBits::eTransferWrite};
-  const auto stages = vk::PipelineStageFlagBits::eComputeShader | vk::PipelineStageFlagBits::eTransfer;
-  cb_.pipelineBarrier(stages, stages, {}, mb, {}, {});
+  pending_src_ |= since_barrier_;
+  since_barrier_ = 0;
+}
+
+void CommandStream::sync_before(uint8_t stage) {
+  if (pending_src_) {
+    auto stages = [](uint8_t s) {
+      vk::PipelineStageFlags f;
+      if (s & kComputeStage) f |= vk::PipelineStageFlagBits::eComputeShader;
+      if (s & kTransferStage) f |= vk::PipelineStageFlagBits::eTransfer;
+      return f;
+    };
+    vk::AccessFlags src, dst;
+    if (pending_src_ & kComputeStage) src |= vk::AccessFlagBits::eShaderWrite;
+    if (pending_src_ & kTransferStage) src |= vk::AccessFlagBits::eTransferWrite;
+    if (stage & kComputeStage) dst |= vk::AccessFlagBits::eShaderRead | vk::AccessFlagBits::eShaderWrite;
+    if (stage & kTransferStage) dst |= vk::AccessFlagBits::eTransferRead | vk::AccessFlagBits::eTransferWrite;
+    cb_.pipelineBarrier(stages(pending_src_), stages(stage), {}, vk::MemoryBarrier{src, dst}, {}, {});
+    pending_src_ = 0;
+  }
+  since_barrier_ |= stage;
 }
 
 void CommandStream::copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t so, uint64_t doff) {
   if (so > src.size() || bytes > src.size() - so || doff > dst.size() || bytes > dst.size() - doff)
     throw InputError("copy overruns a buffer");
   begin_if_needed();
+  sync_before(kTransferStage);
   cb_.copyBuffer(src.handle(), dst.handle(), vk::BufferCopy{so, doff, bytes});
 }
 

@@ -50,7 +50,7 @@ class CommandStream {
   void dispatch(const Kernel& k, std::initializer_list<Binding> bindings, const PC& pc, std::array<uint32_t, 3> groups) {
     dispatch(k, bindings, &pc, sizeof(PC), groups);
   }
-  void barrier();  // compute/transfer writes -> compute/transfer reads and writes
+  void barrier();  // earlier compute/transfer writes -> later compute/transfer reads and writes
   void copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t src_offset = 0, uint64_t dst_offset = 0);
   // Writes a GPU timestamp; spans are measured between consecutive marks.
   void mark(const std::string& label);
@@ -65,6 +65,8 @@ class CommandStream {
 
  private:
   void begin_if_needed();
+  enum : uint8_t { kComputeStage = 1, kTransferStage = 2 };
+  void sync_before(uint8_t stage);  // records a pending barrier() before a command of `stage`
   vk::DescriptorSet allocate_set(const Kernel& k);
 
   Device& device_;
@@ -80,6 +82,8 @@ class CommandStream {
   std::vector<std::string> labels_;
   std::vector<TimedSpan> spans_;
   uint32_t dispatches_ = 0;
+  uint8_t since_barrier_ = 0;  // stages of the commands since the last barrier()
+  uint8_t pending_src_ = 0;    // a barrier() not yet recorded: its source stages
 };
 
 }  // namespace vkq
