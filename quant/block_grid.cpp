@@ -7,8 +7,6 @@
 
 namespace vkq::quant {
 
-bool is_block_type(GgmlType t) { return t == GgmlType::Q4_0 || t == GgmlType::Q4_1 || t == GgmlType::Q8_0; }
-
 BlockGrid block_grid(GgmlType t, const float* x) {
   BlockGrid g;
   float d = 0;

@@ -11,11 +11,11 @@
 #include <cstdint>
 
 #include "ggml_types.hpp"
+#include "gpu_weights.hpp"  // is_block_type
 
 namespace vkq::quant {
 
-// The block types the quantizer writes.
-bool is_block_type(GgmlType t);  // Q4_0, Q4_1, Q8_0
+// The block types the quantizer writes: is_block_type (gpu_weights.hpp).
 
 struct BlockGrid {
   float id = 0;               // 1 / d in fp32 (0 when d is 0): quantization multiplies by it, as ggml does

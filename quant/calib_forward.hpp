@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "llama_hparams.hpp"
@@ -20,9 +21,15 @@
 
 namespace vkq::quant {
 
+// The CPU reference implementation; VulkanCalibBatch (calib_vulkan.hpp)
+// runs the same ops on a Vulkan device.
 class CalibBatch {
  public:
   CalibBatch(const LlamaHParams& hp, const std::vector<std::vector<int32_t>>& windows, unsigned threads);
+  virtual ~CalibBatch() = default;
+  CalibBatch(const CalibBatch&) = delete;
+  CalibBatch& operator=(const CalibBatch&) = delete;
+  virtual std::string device_name() const { return "cpu"; }
 
   size_t tokens() const { return tokens_.size(); }
   uint32_t windows() const { return n_windows_; }
@@ -32,17 +39,17 @@ class CalibBatch {
   // [T][dim]: the token embedding rows.
   std::vector<float> embed(const TensorView& table) const;
   // [T][w]: rmsnorm of each row of x with `weight` (w = weight.size()).
-  std::vector<float> rmsnorm(std::span<const float> x, std::span<const float> weight) const;
+  virtual std::vector<float> rmsnorm(std::span<const float> x, std::span<const float> weight) const;
   // [T][w.rows]: x [T][w.cols] times W^T.
-  std::vector<float> linear(const TensorView& w, std::span<const float> x) const;
+  virtual std::vector<float> linear(const TensorView& w, std::span<const float> x) const;
   // Rope on q [T][dim] and k [T][kv_dim] at each token's position, then
   // causal grouped-query attention within each window: [T][dim].
-  std::vector<float> attention(std::vector<float> q, std::vector<float> k, std::span<const float> v,
-                               std::span<const float> rope_freqs) const;
+  virtual std::vector<float> attention(std::vector<float> q, std::vector<float> k, std::span<const float> v,
+                                       std::span<const float> rope_freqs) const;
   // silu(gate) * up, [T][hidden].
-  std::vector<float> swiglu(std::span<const float> gate, std::span<const float> up) const;
+  virtual std::vector<float> swiglu(std::span<const float> gate, std::span<const float> up) const;
 
- private:
+ protected:
   LlamaHParams hp_;
   std::vector<int32_t> tokens_;
   uint32_t n_windows_ = 0, seq_len_ = 0;

@@ -6,6 +6,7 @@
 #include "awq.hpp"
 #include "block_grid.hpp"
 #include "calib_forward.hpp"
+#include "calib_vulkan.hpp"
 #include "gptq.hpp"
 #include "gram.hpp"
 #include "ops/elementwise.hpp"
@@ -30,8 +31,10 @@ class Pipeline {
  public:
   Pipeline(const QuantizeOptions& o, const LlamaModel& m, const std::vector<TensorPlan>& plan,
            const std::vector<std::vector<int32_t>>& windows, std::vector<std::string>& warnings,
-           const CalibratedOptions& co)
-      : o_(o), co_(co), m_(m), hp_(m.hparams()), batch_(hp_, windows, o.threads), warnings_(warnings) {
+           const CalibratedOptions& co, Device* device)
+      : o_(o), co_(co), m_(m), hp_(m.hparams()), warnings_(warnings) {
+    if (device) batch_ = std::make_unique<VulkanCalibBatch>(*device, hp_, windows, o.threads);
+    else batch_ = std::make_unique<CalibBatch>(hp_, windows, o.threads);
     for (const auto& p : plan) plan_[p.name] = &p;
   }
 
@@ -59,7 +62,7 @@ class Pipeline {
   const CalibratedOptions co_;
   const LlamaModel& m_;
   const LlamaHParams& hp_;
-  CalibBatch batch_;
+  std::unique_ptr<CalibBatch> batch_;
   std::vector<std::string>& warnings_;
   std::map<std::string, const TensorPlan*> plan_;
   std::map<std::string, Linear> lin_;
@@ -177,24 +180,24 @@ std::map<std::string, QuantizedTensor> Pipeline::run() {
     t.q = quantize_rtn(co_.awq_fold_only ? GgmlType::F32 : embd.type, embd.w, embd.rows, embd.cols);
     embd.w = t.q.weights;
   }
-  std::vector<float> x = batch_.embed(embd.view());
+  std::vector<float> x = batch_->embed(embd.view());
 
   for (uint32_t layer = 0; layer < hp_.block_count; ++layer) {
     auto name = [layer](const char* t) { return fmt::format("blk.{}.{}.weight", layer, t); };
     progress(layer / steps, fmt::format("block {} of {}: attention", layer + 1, hp_.block_count));
     Linear &q = lin(name("attn_q")), &k = lin(name("attn_k")), &v = lin(name("attn_v")), &o = lin(name("attn_output"));
     auto& attn_norm = norm(name("attn_norm"));
-    std::vector<float> xb = batch_.rmsnorm(x, attn_norm);
+    std::vector<float> xb = batch_->rmsnorm(x, attn_norm);
     if (o_.method == Method::awq) {
       const auto s = awq_scales({&q, &k, &v}, gram(xb, dim));
       if (!s.empty()) {
         for (size_t j = 0; j < dim; ++j) attn_norm[j] /= s[j];
-        xb = batch_.rmsnorm(x, attn_norm);
+        xb = batch_->rmsnorm(x, attn_norm);
       }
       if (hp_.head_count_kv == hp_.head_count && is_block_type(o.type)) {
         // o's scales, on its inputs with the unquantized q, k, v; folded into v's rows.
-        const auto a = batch_.attention(batch_.linear(q.view(), xb), batch_.linear(k.view(), xb),
-                                        batch_.linear(v.view(), xb), rope);
+        const auto a = batch_->attention(batch_->linear(q.view(), xb), batch_->linear(k.view(), xb),
+                                        batch_->linear(v.view(), xb), rope);
         const auto so = awq_scales({&o}, gram(a, dim));
         if (!so.empty()) {
           if (v.row_factor.empty()) v.row_factor.assign(v.rows, 1.0f);
@@ -212,22 +215,22 @@ std::map<std::string, QuantizedTensor> Pipeline::run() {
       quantize(v, g);
     }
     const std::vector<float> a =
-        batch_.attention(batch_.linear(q.view(), xb), batch_.linear(k.view(), xb), batch_.linear(v.view(), xb), rope);
+        batch_->attention(batch_->linear(q.view(), xb), batch_->linear(k.view(), xb), batch_->linear(v.view(), xb), rope);
     quantize(o, gram(a, dim));
-    ops::add_ref(x, batch_.linear(o.view(), a), x);
+    ops::add_ref(x, batch_->linear(o.view(), a), x);
 
     progress((layer + 0.5) / steps, fmt::format("block {} of {}: feed-forward", layer + 1, hp_.block_count));
     Linear &gate = lin(name("ffn_gate")), &up = lin(name("ffn_up")), &down = lin(name("ffn_down"));
     auto& ffn_norm = norm(name("ffn_norm"));
-    xb = batch_.rmsnorm(x, ffn_norm);
+    xb = batch_->rmsnorm(x, ffn_norm);
     if (o_.method == Method::awq) {
       const auto s = awq_scales({&gate, &up}, gram(xb, dim));
       if (!s.empty()) {
         for (size_t j = 0; j < dim; ++j) ffn_norm[j] /= s[j];
-        xb = batch_.rmsnorm(x, ffn_norm);
+        xb = batch_->rmsnorm(x, ffn_norm);
       }
       if (is_block_type(down.type)) {
-        const auto h = batch_.swiglu(batch_.linear(gate.view(), xb), batch_.linear(up.view(), xb));
+        const auto h = batch_->swiglu(batch_->linear(gate.view(), xb), batch_->linear(up.view(), xb));
         const auto sd = awq_scales({&down}, gram(h, ff));
         if (!sd.empty()) {
           if (up.row_factor.empty()) up.row_factor.assign(up.rows, 1.0f);
@@ -243,13 +246,13 @@ std::map<std::string, QuantizedTensor> Pipeline::run() {
       quantize(gate, g);
       quantize(up, g);
     }
-    const std::vector<float> h = batch_.swiglu(batch_.linear(gate.view(), xb), batch_.linear(up.view(), xb));
+    const std::vector<float> h = batch_->swiglu(batch_->linear(gate.view(), xb), batch_->linear(up.view(), xb));
     quantize(down, gram(h, ff));
-    ops::add_ref(x, batch_.linear(down.view(), h), x);
+    ops::add_ref(x, batch_->linear(down.view(), h), x);
   }
 
   progress(hp_.block_count / steps, "classifier");
-  const Gram g = gram(batch_.rmsnorm(x, norm("output_norm.weight")), dim);
+  const Gram g = gram(batch_->rmsnorm(x, norm("output_norm.weight")), dim);
   quantize(m_.tied_output() ? embd : lin("output.weight"), g);
   for (auto& [n, w] : norms_) {
     QuantizedTensor& t = out_[n];
@@ -265,8 +268,8 @@ std::map<std::string, QuantizedTensor> quantize_calibrated(const QuantizeOptions
                                                            const std::vector<TensorPlan>& plan,
                                                            const std::vector<std::vector<int32_t>>& windows,
                                                            std::vector<std::string>& warnings,
-                                                           const CalibratedOptions& co) {
-  return Pipeline(o, model, plan, windows, warnings, co).run();
+                                                           const CalibratedOptions& co, Device* device) {
+  return Pipeline(o, model, plan, windows, warnings, co, device).run();
 }
 
 }  // namespace vkq::quant

@@ -38,6 +38,10 @@
 #include "rtn.hpp"
 #include "tensor_plan.hpp"
 
+namespace vkq {
+class Device;
+}
+
 namespace vkq::quant {
 
 struct QuantizedTensor {
@@ -55,11 +59,13 @@ struct CalibratedOptions {
 
 // Runs the calibrated quantization of every planned tensor that has a
 // calibration role (the linears, token_embd, the norms AWQ folds into).
-// Tensors missing from the result are written by plain conversion.
+// Tensors missing from the result are written by plain conversion. The
+// calibration forward passes run on `device` (VulkanCalibBatch), or on the
+// CPU reference when it is null.
 std::map<std::string, QuantizedTensor> quantize_calibrated(const QuantizeOptions& o, const LlamaModel& model,
                                                            const std::vector<TensorPlan>& plan,
                                                            const std::vector<std::vector<int32_t>>& windows,
                                                            std::vector<std::string>& warnings,
-                                                           const CalibratedOptions& co = {});
+                                                           const CalibratedOptions& co = {}, Device* device = nullptr);
 
 }  // namespace vkq::quant

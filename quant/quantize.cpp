@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,7 +16,9 @@
 #include "atomic_file.hpp"
 #include "block_grid.hpp"
 #include "calibration.hpp"
+#include "device.hpp"
 #include "error.hpp"
+#include "instance.hpp"
 #include "gguf_writer.hpp"
 #include "llama_hparams.hpp"
 #include "llama_model.hpp"
@@ -56,6 +60,7 @@ nlohmann::json QuantizeReport::to_json() const {
                               {"method", method},
                               {"type", ggml_type_name(type)},
                               {"calibration_sha256", calib_sha256},
+                              {"calibration_device", calib_device},
                               {"samples", samples},
                               {"seq_len", seq_len},
                               {"seed", seed},
@@ -83,9 +88,6 @@ void check_options(const QuantizeOptions& o) {
   const auto dir = std::filesystem::absolute(o.output).parent_path();
   if (!std::filesystem::is_directory(dir) || ::access(dir.c_str(), W_OK) != 0)
     throw InputError(fmt::format("{}: cannot write into {}", o.output, dir.string()));
-  if (!o.calib_file.empty() && o.device != "cpu" && !o.device.empty())
-    throw InputError(fmt::format("--device {}: calibration runs on the CPU reference for now", o.device),
-                     "use --device cpu (GPU calibration is planned)");
   if (o.act_order && o.method != Method::gptq) throw InputError("--act-order is a GPTQ option (--method gptq)");
   if (!(o.damp > 0 && o.damp <= 1)) throw InputError(fmt::format("--damp {}: expected a fraction in (0, 1]", o.damp));
 }
@@ -103,6 +105,7 @@ GgufMetadata output_metadata(const QuantizeOptions& o, const GgufFile& in, const
   if (!o.calib_file.empty()) {
     md.set("vkq.quant.calibration_file", GgufValue::string(std::filesystem::path(o.calib_file).filename().string()));
     md.set("vkq.quant.calibration_sha256", GgufValue::string(r.calib_sha256));
+    md.set("vkq.quant.calibration_device", GgufValue::string(r.calib_device));
     md.set("vkq.quant.samples", GgufValue::u32(r.samples));
     md.set("vkq.quant.seq_len", GgufValue::u32(r.seq_len));
     md.set("vkq.quant.seed", GgufValue::u64(r.seed));
@@ -113,6 +116,36 @@ GgufMetadata output_metadata(const QuantizeOptions& o, const GgufFile& in, const
   }
   md.set("vkq.quant.vkq_version", GgufValue::string(VKQ_VERSION));
   return md;
+}
+
+// The device the calibration runs on (QuantizeOptions::device); both null
+// for the CPU reference.
+struct CalibrationDevice {
+  std::unique_ptr<Instance> instance;
+  std::unique_ptr<Device> device;
+};
+
+CalibrationDevice open_calibration_device(const std::string& option) {
+  CalibrationDevice c;
+  std::string spec = option;
+  if (spec.empty())
+    if (const char* env = std::getenv("VKQ_DEVICE")) spec = env;
+  if (spec == "cpu") return c;
+  if (!spec.empty()) {  // named: it must open
+    c.instance = std::make_unique<Instance>();
+    c.device = open_device(*c.instance, spec);
+    return c;
+  }
+  try {  // the default: a GPU if there is one
+    auto inst = std::make_unique<Instance>();
+    const uint32_t i = inst->select("");
+    if (inst->devices()[i].caps.device_type == "cpu") return c;
+    c.device = open_device(*inst, std::to_string(i));
+    c.instance = std::move(inst);
+  } catch (const DeviceError&) {
+    c.device.reset();  // no usable Vulkan device: the CPU reference
+  }
+  return c;
 }
 
 // A tensor of the input converted to its planned type without calibration:
@@ -156,7 +189,9 @@ QuantizeReport quantize_model(const QuantizeOptions& o) {
                                              o.seed, o.calib_file);
     QuantizeOptions oc = o;  // the calibrated part is the first 95% of the progress
     if (o.progress) oc.progress = [&](double f, const std::string& what) { o.progress(0.95 * f, what); };
-    done = quantize_calibrated(oc, model, plan, windows, warnings);
+    const CalibrationDevice cd = open_calibration_device(o.device);
+    report.calib_device = cd.device ? cd.device->caps().name : "cpu";
+    done = quantize_calibrated(oc, model, plan, windows, warnings, {}, cd.device.get());
   }
 
   GgufWriter w(output_metadata(o, model.file(), report));

@@ -31,7 +31,12 @@ struct QuantizeOptions {
   uint32_t seq_len = 256;            // tokens per window
   // Tensor-name globs pinned to a type (`--keep output.weight=q8_0`).
   std::vector<std::pair<std::string, GgmlType>> keep;
-  std::string device = "cpu";        // calibration forward passes: "cpu" or a Vulkan device
+  // Where the calibration forward passes run: "cpu" (the CPU reference), a
+  // Vulkan device (index or name substring), or "" = VKQ_DEVICE if set,
+  // else the best Vulkan GPU if there is one, else the CPU reference (a
+  // CPU Vulkan driver such as lavapipe is not picked by default: the CPU
+  // reference is faster than it).
+  std::string device;
   uint64_t seed = 0;
   bool act_order = false;            // GPTQ
   double damp = 0.01;                // GPTQ: dampening, a fraction of mean(diag H) (raised if H does not factorise)
@@ -54,6 +59,7 @@ struct QuantizeReport {
   std::string method;
   GgmlType type = GgmlType::Q4_0;
   std::string calib_sha256;          // "" without calibration
+  std::string calib_device;          // where calibration ran: "cpu" or the Vulkan device's name
   uint32_t samples = 0, seq_len = 0;
   uint64_t seed = 0;
   uint64_t output_bytes = 0;

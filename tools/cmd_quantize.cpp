@@ -52,7 +52,7 @@ class InterruptGuard {
 };
 
 struct Opts {
-  std::string input, output, type, method = "rtn", calib, device = "cpu", report;
+  std::string input, output, type, method = "rtn", calib, device, report;
   std::vector<std::string> keep;
   uint32_t samples = 128, seq_len = 256;
   uint64_t seed = 0;
@@ -114,9 +114,11 @@ void add_quantize_command(Cli& cli) {
   sub->add_option("--keep", opts->keep,
                   "GLOB=TYPE: tensors whose names match GLOB (fnmatch) get TYPE (f32, f16, bf16, q8_0, q4_0, q4_1); "
                   "repeatable, the first match wins")
-      ->expected(1)
+      ->allow_extra_args(false)  // one GLOB=TYPE per --keep: the positionals may follow
       ->take_all();
-  sub->add_option("--device", opts->device, "Where calibration runs: cpu (the CPU reference; default, and for now the only choice)");
+  sub->add_option("--device", opts->device,
+                  "Where calibration runs: cpu (the CPU reference) or a Vulkan device (index or name substring); "
+                  "default VKQ_DEVICE, else the best Vulkan GPU, else cpu");
   sub->add_option("--seed", opts->seed, "Seed for the calibration windows' offsets (default 0)");
   sub->add_flag("--act-order", opts->act_order, "GPTQ: process columns by decreasing activation energy");
   sub->add_option("--damp", opts->damp, "GPTQ: dampening as a fraction of mean(diag H) (default 0.01; raised if H does not factorise)");
@@ -136,7 +138,8 @@ void add_quantize_command(Cli& cli) {
     if (!opts->report.empty()) write_report(opts->report, r);
     std::string calib;
     if (!q.calib_file.empty())
-      calib = fmt::format(", {} x {} tokens of {}", r.samples, r.seq_len, std::filesystem::path(q.calib_file).filename().string());
+      calib = fmt::format(", {} x {} tokens of {} on {}", r.samples, r.seq_len,
+                          std::filesystem::path(q.calib_file).filename().string(), r.calib_device);
     std::printf("wrote %s: %s %s%s, %llu bytes in %.1f s\n", q.output.c_str(), ggml_type_name(r.type), r.method.c_str(),
                 calib.c_str(), static_cast<unsigned long long>(r.output_bytes), r.seconds);
     cli.result = 0;

@@ -215,8 +215,8 @@ TEST_CASE("quantize refuses bad input with InputError and leaves no file", "[qua
   o.calib_file = fx.dir.write("tiny.txt", {tiny.begin(), tiny.end()}).string();
   refused(o, "windows of --seq-len 64 need at least 63");
   o = fx.opts("out.gguf", Method::gptq);
-  o.device = "0";
-  refused(o, "calibration runs on the CPU reference for now");
+  o.device = "no-such-device";  // a named device must exist (no quiet fallback to the CPU)
+  refused(o, "no-such-device");
   o = fx.opts("out.gguf", Method::gptq);
   o.seq_len = 1000;
   refused(o, "--seq-len 1000 is longer than");
