@@ -8,7 +8,9 @@
 #   bash .device/device_all.sh STAGE[:SECONDS] ...
 # Stages: table, tune, tune-k4096, gemm (h100_kernels.sh modes); model, fit,
 # all (h100_model.sh modes); stories (greedy stories260K F32 / Q4_0 on the
-# GPU, and perplexity of Q4_0 against F32 on the GPU).
+# GPU, and perplexity of Q4_0 against F32 on the GPU); quant (GPTQ and AWQ
+# Q4_0 of stories260K calibrated on the GPU and on the CPU, each file's KLD
+# against F32; needs .device/calibration.txt).
 set -uo pipefail
 o=/tmp/vkq-out
 mkdir -p "$o"
@@ -38,6 +40,18 @@ for arg in "$@"; do
           --ref .device/stories260K.gguf --json > "$o/stories/ppl.json" 2> "$o/stories/ppl.err"
         tail -3 "$o/stories/ppl.err"
       ) > "$o/stories/log.txt" 2>&1 ;;
+    quant)
+      (
+        export XDG_RUNTIME_DIR=/tmp VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+        export LD_LIBRARY_PATH=$PWD/.device/lib VKQ_CACHE_DIR=/tmp/vkq-cache
+        v=.device/vkq
+        for m in gptq awq; do for d in 0 cpu; do
+          f=/tmp/$m-$d.gguf
+          timeout 120 $v quantize .device/stories260K.gguf $f --type q4_0 --method $m --calib .device/calibration.txt \
+            --device $d --report "$o/quant/$m-$d.json" 2>&1 | tail -1
+          timeout 60 $v perplexity -m $f -f .device/heldout.txt --ref .device/stories260K.gguf --device cpu 2>&1 | grep -E "KLD|same top"
+        done; done
+      ) > "$o/quant/log.txt" 2>&1 ;;
     *) echo "unknown stage $stage" ;;
   esac
   echo "### $stage: rc $? in $(( $(date +%s) - start )) s"
