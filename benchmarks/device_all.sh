@@ -12,6 +12,8 @@
 # Q4_0 of stories260K calibrated on the GPU and on the CPU, each file's KLD
 # against F32; needs .device/calibration.txt).
 set -uo pipefail
+for f in .gl/*.deb; do dpkg -x "$f" / >/dev/null 2>&1; done  # the Vulkan loader, for every stage
+ldconfig
 o=/tmp/vkq-out
 mkdir -p "$o"
 pack() { tar czf "${OUT:-.}/all.tgz" -C "$o" .; }
