@@ -18,5 +18,6 @@ void add_inspect_command(Cli& cli);
 void add_convert_command(Cli& cli);
 void add_synth_command(Cli& cli);
 void add_run_command(Cli& cli);
+void add_scorecard_command(Cli& cli);
 
 }  // namespace vkq::cli
