@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <ctime>
 #include <filesystem>
 #include <memory>
@@ -146,38 +150,69 @@ Scorecard run_scorecard(const ScorecardConfig& cfg, const RunnerOptions& o) {
   sc.config = {{"path", cfg.path}, {"devices", cfg.devices}, {"eval_sets", cfg.eval_sets}, {"variants", vj}};
 
   const size_t total = devices.size() * files.size() * sets.size();
-  size_t unit_no = 0, reused = 0, ran = 0;
-  auto progress = [&](const DeviceEntry& d, const std::string& v, const EvalSet& s, size_t item, size_t items) {
-    if (o.progress) o.progress({d.name, v, s.name, unit_no, total, item, items});
-  };
-  auto journaled = [&](const std::string& key, const Unit& u, const SetInfo& info) {
-    journal.append(key, unit_to_json(u, info));
-    ++ran;
-    if (o.unit_done) o.unit_done(journal.size());
-  };
   const VariantFile& ref = files[ref_i];
+  // Devices run side by side, one thread each (a GPU and the CPU reference,
+  // or several GPUs, do not wait for one another). What they share: the
+  // journal, the counters and the callbacks, under one lock; the models,
+  // tokenizer and tokenized sets are read only.
+  std::mutex mu;
+  std::atomic<bool> stop{false};
+  size_t unit_no = 0, reused = 0, ran = 0;
+  std::vector<std::vector<Unit>> per_device(devices.size());
+  std::vector<std::exception_ptr> errors(devices.size());
 
-  for (const auto& d : devices) {
+  auto run_device = [&](size_t di) {
+    const DeviceEntry& d = devices[di];
+    std::vector<Unit>& units = per_device[di];
+    auto begin_unit = [&] {
+      std::lock_guard<std::mutex> lock(mu);
+      ++unit_no;
+    };
+    auto progress = [&](const std::string& v, const EvalSet& s, size_t item, size_t items) {
+      if (!o.progress) return;
+      std::lock_guard<std::mutex> lock(mu);
+      o.progress({d.name, v, s.name, unit_no, total, item, items});
+    };
+    auto from_journal = [&](const nlohmann::json& j, size_t s) {
+      units.push_back(unit_from_json(j, infos[s], journal.path()));
+      std::lock_guard<std::mutex> lock(mu);
+      ++reused;
+    };
+    auto journaled = [&](const std::string& key, Unit u, size_t s) {
+      const auto j = unit_to_json(u, infos[s]);
+      units.push_back(std::move(u));
+      std::lock_guard<std::mutex> lock(mu);
+      journal.append(key, j);
+      ++ran;
+      if (o.unit_done) o.unit_done(journal.size());
+    };
+    auto in_journal = [&](const std::string& key) -> std::optional<nlohmann::json> {
+      std::lock_guard<std::mutex> lock(mu);
+      const nlohmann::json* j = journal.find(key);
+      return j ? std::optional<nlohmann::json>(*j) : std::nullopt;
+    };
+
     std::vector<std::vector<TopK>> ref_topk(sets.size());
     std::unique_ptr<Session> session;
     // The reference first: its units, and its top-k where a variant still needs them.
-    for (size_t s = 0; s < sets.size(); ++s) {
-      ++unit_no;
+    for (size_t s = 0; s < sets.size() && !stop; ++s) {
+      begin_unit();
       const std::string key = unit_key(ref, ref, d, sets[s]);
       bool need_topk = false;
       for (size_t v = 0; v < files.size(); ++v)
-        if (v != ref_i && !journal.find(unit_key(files[v], ref, d, sets[s]))) need_topk = true;
-      const nlohmann::json* in_journal = journal.find(key);
-      if (in_journal && !need_topk) {
-        sc.units.push_back(unit_from_json(*in_journal, infos[s], journal.path()));
-        ++reused;
+        if (v != ref_i && !in_journal(unit_key(files[v], ref, d, sets[s]))) need_topk = true;
+      const auto journal_unit = in_journal(key);
+      if (journal_unit && !need_topk) {
+        from_journal(*journal_unit, s);
         continue;
       }
-      const std::string cache_path = (fs::path(cache_dir) / "reference" / (reference_key(ref, d, sets[s]) + ".bin")).string();
+      const std::string rkey = reference_key(ref, d, sets[s]);
+      const std::string cache_path = (fs::path(cache_dir) / "reference" / (rkey + ".bin")).string();
       std::optional<ReferenceRecord> rec;
       try {
-        rec = read_reference_cache(cache_path, reference_key(ref, d, sets[s]));
+        rec = read_reference_cache(cache_path, rkey);
       } catch (const InputError& e) {
+        std::lock_guard<std::mutex> lock(mu);
         note(fmt::format("{} (running the reference again)", e.what()));
       }
       Unit u;
@@ -191,45 +226,58 @@ Scorecard run_scorecard(const ScorecardConfig& cfg, const RunnerOptions& o) {
         SetRunOptions ro;
         ro.capture_topk = true;
         ro.eos = eos;
-        ro.progress = [&](size_t i, size_t n) { progress(d, ref.name, sets[s], i, n); };
+        ro.progress = [&](size_t i, size_t n) { progress(ref.name, sets[s], i, n); };
         auto run = run_set(*session->opened.session, *tok, sets[s], tokens[s], ro);
         u = Unit{ref.name, d.id, sets[s].name, std::move(run.items), run.timing, session->memory(), session->load_s, false};
         ref_topk[s] = std::move(run.topk);
-        write_reference_cache(cache_path, {reference_key(ref, d, sets[s]), unit_to_json(u, infos[s]), ref_topk[s]});
+        write_reference_cache(cache_path, {rkey, unit_to_json(u, infos[s]), ref_topk[s]});
       }
-      if (in_journal) {
-        sc.units.push_back(unit_from_json(*in_journal, infos[s], journal.path()));
-        ++reused;
+      if (journal_unit) {
+        from_journal(*journal_unit, s);
       } else {
-        journaled(key, u, infos[s]);
-        sc.units.push_back(std::move(u));
+        journaled(key, std::move(u), s);
       }
     }
     session.reset();
-    for (size_t v = 0; v < files.size(); ++v) {
+    for (size_t v = 0; v < files.size() && !stop; ++v) {
       if (v == ref_i) continue;
-      for (size_t s = 0; s < sets.size(); ++s) {
-        ++unit_no;
+      for (size_t s = 0; s < sets.size() && !stop; ++s) {
+        begin_unit();
         const std::string key = unit_key(files[v], ref, d, sets[s]);
-        if (const nlohmann::json* j = journal.find(key)) {
-          sc.units.push_back(unit_from_json(*j, infos[s], journal.path()));
-          ++reused;
+        if (const auto j = in_journal(key)) {
+          from_journal(*j, s);
           continue;
         }
         if (!session) session = open_session(d, *models[v], n_ctx);
         SetRunOptions ro;
         ro.reference = ref_topk[s];
         ro.eos = eos;
-        ro.progress = [&](size_t i, size_t n) { progress(d, files[v].name, sets[s], i, n); };
+        ro.progress = [&](size_t i, size_t n) { progress(files[v].name, sets[s], i, n); };
         auto run = run_set(*session->opened.session, *tok, sets[s], tokens[s], ro);
-        Unit u{files[v].name, d.id, sets[s].name, std::move(run.items), run.timing, session->memory(), session->load_s,
-               false};
-        journaled(key, u, infos[s]);
-        sc.units.push_back(std::move(u));
+        journaled(key,
+                  Unit{files[v].name, d.id, sets[s].name, std::move(run.items), run.timing, session->memory(),
+                       session->load_s, false},
+                  s);
       }
       session.reset();
     }
-  }
+  };
+
+  std::vector<std::thread> threads;
+  for (size_t di = 0; di < devices.size(); ++di)
+    threads.emplace_back([&, di] {
+      try {
+        run_device(di);
+      } catch (...) {
+        errors[di] = std::current_exception();
+        stop = true;  // the other devices stop after their current unit
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  for (auto& units : per_device)
+    for (auto& u : units) sc.units.push_back(std::move(u));
 
   const auto finished = std::chrono::system_clock::now();
   sc.run = {{"vkq_version", VKQ_VERSION},

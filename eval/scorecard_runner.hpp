@@ -1,6 +1,6 @@
 // The scorecard runner: every variant on every device over every eval set.
 //
-// Per device, the reference runs first: its results and per-position top-k
+// Devices run side by side, one thread each. Per device, the reference runs first: its results and per-position top-k
 // come from the reference cache (reference_cache.hpp) when an earlier run
 // on the same device, driver, model and eval set left them, else it runs
 // and fills the cache. Then each other variant runs, its fidelity streamed
@@ -31,6 +31,7 @@ struct RunnerOptions {
   bool resume = false;
   std::string cache_dir;  // "" = scorecard_cache_dir()
   std::string command;    // for the report's metadata
+  // Callbacks, called from the device threads one at a time (under a lock).
   std::function<void(const std::string&)> note;          // one-line status messages
   std::function<void(const RunProgress&)> progress;
   std::function<void(size_t units_in_journal)> unit_done;  // after each unit is journaled

@@ -227,26 +227,22 @@ long_stories = [
     # (story, [(question context suffix, choices, answer)], (generate suffix, match))
     (
         "Once upon a time, there was a little girl named Lily. Lily had a small red bike. Every morning, she rode her bike to the park near her house to give bread to the ducks in the pond. "
-        "One day, Lily rode her bike to the park, but the ducks were not there. She looked near the pond. She looked behind the bench. "
-        "\"Where are the ducks?\" she asked. An old man was sitting on the bench. He smiled and said, \"The ducks went to the other side of the pond to find food.\" "
-        "Lily rode her bike around the pond. There she saw the ducks! They were swimming in the water and eating plants. Lily laughed and gave them her bread. "
-        "When the sun went down, she rode her red bike back home. Her mom asked, \"Did you have a good day?\" "
-        "Lily said, \"Yes, I found the ducks!\" Her mom gave her a big hug.",
+        "One day, Lily rode her bike to the park, but the ducks were not there. She looked behind the bench. "
+        "\"Where are the ducks?\" she asked. An old man on the bench said the ducks went to the other side of the pond. Lily rode her bike around the pond. There she saw the ducks! They were swimming in the water and eating plants. Lily laughed and gave them her bread. "
+        "When the sun went down, she rode her red bike back home. ",
         [
             (" The girl in this story was named", [" Lily.", " Sue."], 0),
             (" Lily rode to the park on her", [" bike.", " horse."], 0),
             (" Lily gave the ducks some", [" bread.", " shoes."], 0),
         ],
-        (" The next day, Lily rode her bike to the", prefix(" park")),
+        (" The next day, Lily rode her bike to the", regex(r"^ (park|pond)\b")),
     ),
     (
         "Once upon a time, there was a boy named Tom. Tom lived in a small house with his mom, his dad and his dog, Max. "
         "Every day after school, Tom and Max played ball in the garden. Tom threw the ball and Max ran to get it. "
         "One day, Tom threw the ball very far. The ball went over the fence and into the garden of the next house. Max ran to the fence, but he could not jump over it. "
-        "Tom was sad. \"My ball is gone,\" he said. His dad came out of the house and asked, \"What is wrong, Tom?\" Tom told his dad about the ball. "
-        "His dad said, \"Let us go and ask our friend next door.\" A kind old woman opened the door. "
-        "\"Hello,\" she said. \"Is this your ball?\" She had the ball in her hand! Tom smiled and said, \"Yes, thank you!\" The woman gave Tom the ball and a cookie. "
-        "Tom and Max went back to the garden and played until it was time for dinner.",
+        "His dad came out of the house and asked, \"What is wrong, Tom?\" His dad said, \"Let us go and ask our friend next door.\" A kind old woman opened the door. "
+        "\"Is this your ball?\" She had the ball in her hand! Tom smiled and said, \"Yes, thank you!\" The woman gave Tom the ball and a cookie. ",
         [
             (" The name of Tom's dog was", [" Max.", " Spot."], 0),
             (" The ball went over the", [" fence.", " moon."], 0),
@@ -256,11 +252,10 @@ long_stories = [
     ),
     (
         "There was once a little bird named Pip. Pip lived in a nest at the top of a tall tree with his mom and his two sisters. Pip was the smallest bird in the nest. "
-        "His sisters could already fly, but Pip was scared. \"What if I fall?\" he asked his mom. His mom said, \"You will not fall. You are strong. Just try.\" "
-        "Every day, Pip watched his sisters fly from the tree to the flowers and back. "
-        "One sunny morning, Pip stood at the edge of the nest. He looked down. The ground was very far away. He closed his eyes and flapped his small wings. "
-        "Pip did not fall! He was flying! He flew to the flowers and then to the pond. \"Look at me!\" he sang. "
-        "His mom and his sisters flew next to him. \"We knew you could do it,\" said his mom. Pip was so proud. From that day on, Pip flew every day, "
+        "His sisters could already fly, but Pip was scared. \"What if I fall?\" he asked his mom. Every day, Pip watched his sisters fly from the tree to the flowers and back. "
+        "One sunny morning, Pip stood at the edge of the nest. He closed his eyes and flapped his small wings. "
+        "Pip did not fall! He was flying! He flew to the flowers and then to the pond. "
+        "Pip was so proud. From that day on, Pip flew every day, "
         "and he was never scared again.",
         [
             (" The little bird in the story was named", [" Pip.", " Tom."], 0),
@@ -271,11 +266,11 @@ long_stories = [
     ),
     (
         "Once upon a time, there were two friends, Ben and Mia. Ben had a blue kite and Mia had a yellow kite. On windy days, they went to the hill to fly their kites. "
-        "One day, the wind was very strong. Ben and Mia ran up the hill with their kites. Ben's blue kite went up high into the sky. Mia's yellow kite went up too. "
+        "Ben and Mia ran up the hill with their kites. Ben's blue kite went up high into the sky. Mia's yellow kite went up too. "
         "But then, the wind pulled very hard, and Mia's string broke! The yellow kite flew away. "
-        "Mia started to cry. \"My kite is gone,\" she said. He had an idea. \"Let us share my kite,\" he said. "
-        "Ben gave the string of the blue kite to Mia. Mia smiled. They took turns flying the blue kite. Later, a farmer came up the hill. He had the yellow kite! "
-        "\"I found this in my field,\" he said. Mia was very happy. She said, \"Thank you!\" Now Ben and Mia had two kites again, and they flew them together until the sun went down.",
+        "\"My kite is gone,\" she said. Ben had an idea. \"Let us share my kite,\" he said. "
+        "Ben gave the string of the blue kite to Mia. Later, a farmer came up the hill. He had the yellow kite! "
+        "\"I found this in my field,\" he said. Now Ben and Mia had two kites again, and they flew them together until the sun went down.",
         [
             (" The color of Ben's kite was", [" blue.", " red."], 0),
             (" The kite that flew away was", [" Mia's yellow kite.", " Ben's green kite."], 0),
@@ -284,13 +279,11 @@ long_stories = [
         (" The next windy day, Ben and Mia went to the", prefix(" hill")),
     ),
     (
-        "Sue loved to help her mom in the kitchen. One day, her mom said, \"Today is Dad's birthday. Let us bake a cake for him.\" Sue was very excited. "
-        "First, they put flour in a big bowl. Then they added sugar, eggs and milk. Sue mixed everything with a big spoon. "
+        "Sue loved to help her mom in the kitchen. One day, her mom said, \"Today is Dad's birthday. Let us bake a cake for him.\" "
+        "First, they put flour in a big bowl. Then they added sugar, eggs and milk. "
         "Her mom put the cake in the oven. While the cake was baking, Sue made a card for her dad. She drew a big sun, a tree and a happy face on the card. "
-        "When the cake was ready, it smelled very good. Sue and her mom put chocolate on the top. Then they put five candles on the cake. "
-        "When Dad came home, Sue and Mom sang, \"Happy birthday to you!\" Dad was surprised. He smiled and said, \"Thank you! This is the best cake!\" "
-        ""
-        "That night, Sue went to bed with a happy heart.",
+        "Sue and her mom put chocolate on the top. Then they put five candles on the cake. "
+        "When Dad came home, Sue and Mom sang, \"Happy birthday to you!\" He smiled and said, \"Thank you! This is the best cake!\" ",
         [
             (" The cake was for the birthday of", [" Sue's dad.", " Sue's dog."], 0),
             (" On the top of the cake they put", [" chocolate.", " shoes."], 0),
@@ -299,12 +292,12 @@ long_stories = [
         (" Dad blew out the", prefix(" candles")),
     ),
     (
-        "In a big green forest, there lived a little bunny named Hop. Hop had long ears and a fluffy white tail. He liked to eat carrots and play with his friend, the squirrel. "
-        "One day, Hop and the squirrel played hide and seek. The squirrel hid behind a big rock. Hop looked and looked, and then he found him. "
+        "In a big green forest, there lived a little bunny named Hop. He liked to eat carrots and play with his friend, the squirrel. "
+        "One day, Hop and the squirrel played hide and seek. The squirrel hid behind a big rock. "
         "Then it was Hop's turn to hide. He ran far into the forest and hid under a bush. "
         "The sky got dark. Hop was scared. \"I do not know the way home,\" he said. Then he heard a soft voice. It was an owl in the tree. "
-        "\"Do not be scared, little bunny,\" said the owl. \"I will help you.\" The owl flew over the trees and Hop followed her. Soon, Hop saw his home. "
-        "His mom and the squirrel were waiting for him. \"We looked for you everywhere!\" said his mom. Hop hugged his mom and said, \"Thank you, owl!\" "
+        "\"Do not be scared, little bunny,\" said the owl. \"I will help you.\" Soon, Hop saw his home. "
+        "Hop hugged his mom and said, \"Thank you, owl!\" "
         "From that day on, Hop never hid too far from home.",
         [
             (" The bunny in this story was named", [" Hop.", " Max."], 0),
