@@ -1,4 +1,4 @@
-// vkq scorecard [CONFIG.toml] [-o DIR] [--resume] [--json]
+// vkq scorecard [CONFIG.toml] [-o DIR] [--devices LIST] [--resume] [--json]
 // vkq scorecard compare OLD.json NEW.json [--json]
 // vkq scorecard merge SHARD.json... -o OUT.json [--json]
 // Runs every variant on every device over every eval set (no config: the
@@ -32,7 +32,7 @@ namespace vkq::cli {
 namespace {
 
 struct ScorecardOpts {
-  std::string config, out = "scorecard-out";
+  std::string config, out = "scorecard-out", devices;
   bool resume = false, json = false;
 };
 
@@ -80,7 +80,21 @@ void print_json(const nlohmann::ordered_json& j) {
 
 int run_scorecard_cmd(const ScorecardOpts& o, const std::string& command) {
   const std::string path = o.config.empty() ? eval::demo_config_path() : o.config;
-  const auto cfg = eval::load_config(path);
+  auto cfg = eval::load_config(path);
+  if (!o.devices.empty()) {
+    // One shard per CI runner: the same config, this runner's devices.
+    cfg.devices.clear();
+    std::string item;
+    for (size_t i = 0; i <= o.devices.size(); ++i) {
+      if (i == o.devices.size() || o.devices[i] == ',') {
+        if (item.empty()) throw InputError(fmt::format("--devices \"{}\": an empty entry", o.devices));
+        cfg.devices.push_back(item);
+        item.clear();
+      } else {
+        item += o.devices[i];
+      }
+    }
+  }
   StatusLine status;
   const long kill_at = kill_after();
   size_t units_here = 0;
@@ -121,6 +135,9 @@ void add_scorecard_command(Cli& cli) {
   auto opts = std::make_shared<ScorecardOpts>();
   sub->add_option("config", opts->config, "Scorecard config (TOML); default: the bundled stories260K demo");
   sub->add_option("-o,--out", opts->out, "Output folder for scorecard.json/.md/.html and the journal (default scorecard-out)");
+  sub->add_option("--devices", opts->devices,
+                  "Devices instead of the config's: comma-separated all, cpu, indices, name substrings (one CI shard "
+                  "per runner)");
   sub->add_flag("--resume", opts->resume, "Continue an interrupted run from the journal in the output folder");
   sub->add_flag("--json", opts->json, "Print scorecard.json instead of the Markdown summary");
   sub->require_subcommand(0, 1);
@@ -170,7 +187,8 @@ void add_scorecard_command(Cli& cli) {
     if (!sub->get_subcommands().empty()) return;  // compare / merge ran
     std::string command = "vkq scorecard";
     if (!opts->config.empty()) command += " " + opts->config;
-    command += " -o " + opts->out + (opts->resume ? " --resume" : "");
+    command += " -o " + opts->out + (opts->devices.empty() ? "" : " --devices " + opts->devices) +
+               (opts->resume ? " --resume" : "");
     cli.result = run_scorecard_cmd(*opts, command);
   });
 }

@@ -186,7 +186,10 @@ TEST_CASE("vkq scorecard merge: two shards equal one run over both devices", "[c
   const auto a = run_cli("scorecard " + q(s.config("m", "\"cpu\"", variants)) + " -o " + q(s.dir.path("a")), s.env("ca"));
   INFO(a.err);
   REQUIRE(a.exit_code == 0);
-  const auto b = run_cli("scorecard " + q(s.config("m", "\"all\"", variants)) + " -o " + q(s.dir.path("b")), s.env("cb"));
+  // The CI way: the same config, this runner's devices on the command line.
+  const auto b = run_cli("scorecard " + q(s.config("m", "\"cpu\", \"all\"", variants)) + " -o " + q(s.dir.path("b")) +
+                             " --devices all",
+                         s.env("cb"));
   INFO(b.err);
   REQUIRE(b.exit_code == 0);
   const auto both =
