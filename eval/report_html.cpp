@@ -74,7 +74,9 @@ std::string heatmap(const Scorecard& s, const std::string& device, const SetInfo
       const double floor = m == Metric::perplexity ? 0.01 * std::fabs(r.reference) : m == Metric::kld ? 0.01 : 0.02;
       scale = std::max(scale, floor);
     }
-  const int cw = 86, ch = 26, left = 120, top = 40;
+  size_t longest = 0;
+  for (const auto& c : cols) longest = std::max(longest, c.size());
+  const int cw = std::max(86, 7 * static_cast<int>(longest) + 14), ch = 26, left = 120, top = 40;
   const int w = left + cw * static_cast<int>(cols.size()) + 10, h = top + ch * static_cast<int>(rows.size()) + 10;
   std::string o = fmt::format(
       "<figure class=\"hm\"><figcaption>{}/{} <span class=\"unit\">(Δ vs reference{})</span></figcaption>"
@@ -145,7 +147,7 @@ std::string accuracy_chart(const Scorecard& s) {
   const double pad = (ymax - ymin) * 0.15;
   ymin -= pad;
   ymax += pad;
-  const int w = 640, h = 360, l = 70, r = 170, t = 20, b = 50;
+  const int w = 720, h = 420, l = 70, r = 170, t = 20, b = 50;
   auto X = [&](double x) { return l + (w - l - r) * (xmax > 0 ? x / (xmax * 1.05) : 0); };
   auto Y = [&](double y) { return t + (h - t - b) * (1 - (y - ymin) / (ymax - ymin)); };
   std::string o = fmt::format(
@@ -163,13 +165,27 @@ std::string accuracy_chart(const Scorecard& s) {
   o += fmt::format("<text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">file bytes</text>", l + (w - l - r) / 2,
                    h - 8);
   size_t k = 0;
+  // Variants of one size (rtn, gptq, awq at one type) and devices that agree
+  // land on one spot: their labels stack downwards instead of overprinting.
+  std::vector<std::pair<double, double>> placed;
   for (const auto& [dev, pts] : series) {
     const std::string& col = kPalette[k % std::size(kPalette)];
-    for (const auto& p : pts)
+    for (const auto& p : pts) {
+      double ly = Y(p.y) - 6;
+      for (bool moved = true; moved;) {
+        moved = false;
+        for (const auto& [px, py] : placed)
+          if (std::fabs(px - X(p.x)) < 60 && std::fabs(py - ly) < 12) {
+            ly = py + 13;
+            moved = true;
+          }
+      }
+      placed.emplace_back(X(p.x), ly);
       o += fmt::format("<g><title>{} on {}: {} at {} bytes</title><circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" "
-                       "fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\" class=\"pt\">{}</text></g>",
-                       esc(p.label), esc(dev), format_value(*metric, p.y), p.x, X(p.x), Y(p.y), col, X(p.x) + 7,
-                       Y(p.y) - 6, esc(p.label));
+                       "fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\" class=\"pt\" style=\"fill:{}\">{}</text></g>",
+                       esc(p.label), esc(dev), format_value(*metric, p.y), p.x, X(p.x), Y(p.y), col, X(p.x) + 7, ly,
+                       col, esc(p.label));
+    }
     o += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" "
                      "class=\"axis\">{}</text>",
                      w - r + 14, t + 18 * int(k), col, w - r + 30, t + 18 * int(k) + 10, esc(dev));

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/scorecard_fixtures.hpp"
+#include "quant_bridge.hpp"
 #include "support/gguf_builder.hpp"
 #include "support/gpu.hpp"
 #include "support/llama_models.hpp"
@@ -134,6 +135,33 @@ TEST_CASE("vkq scorecard: every variant on every device, three reports, exit 0",
   const auto js = run_cli("scorecard " + q(cfg) + " -o " + q(s.dir.path("out2")) + " --json", s.env("cache"));
   REQUIRE(js.exit_code == 0);
   CHECK(json::parse(js.out)["rows"] == doc["rows"]);
+}
+
+TEST_CASE("vkq scorecard with no config runs the bundled demo", "[cli][scorecard][demo]") {
+  VKQ_REQUIRE_STORIES260K();
+  vkq::test::TempDir dir;
+  const auto out = dir.path("demo");
+  // A fresh cache: conversion, quantization and the reference all run, as
+  // on a clean clone. Validation off, as a user runs it (the other tests
+  // here run the same code paths under validation).
+  const std::string env = "VKQ_CACHE_DIR=" + q(dir.path("cache")) + " VKQ_VALIDATION=0 ";
+  const auto r = run_cli("scorecard -o " + q(out), env);
+  if (!vkq::eval::quantizer_available()) {
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, ContainsSubstring("no quantizer"));
+    SKIP("this build has no quantizer (libvkq_quant has no sources yet): the demo's recipes are refused, as checked");
+  }
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, StartsWith("## vkq scorecard — stories260K demo: ✅ PASS"));
+  const auto doc = read_json(out / "scorecard.json");
+  CHECK(doc["variants"].size() == 7);
+  CHECK(vulkan_in(doc));
+  CHECK(doc["units"].size() == 7 * doc["devices"].size());
+  CHECK(doc["eval_sets"][0]["name"] == "stories-v1");
+  CHECK(fs::is_regular_file(out / "scorecard.md"));
+  CHECK(fs::is_regular_file(out / "scorecard.html"));
+  WARN("demo: " << doc["run"]["duration_s"].get<double>() << " s for " << doc["units"].size() << " units");
 }
 
 TEST_CASE("vkq scorecard: a damaged variant trips its gates and exits 1", "[cli][scorecard]") {
