@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "build_identity.hpp"
 #include "device.hpp"
 #include "error.hpp"
 #include "journal.hpp"
@@ -49,13 +50,14 @@ std::string hostname() {
 
 // What a unit's results depend on. The reference's hash is in every key:
 // a variant's fidelity is measured against it.
-std::string unit_key(const VariantFile& v, const VariantFile& ref, const DeviceEntry& d, const EvalSet& s) {
+std::string unit_key(const VariantFile& v, const VariantFile& ref, const DeviceEntry& d, const EvalSet& s,
+                     const std::string& build) {
   return sha256_hex(fmt::format("unit|{}|{}|{}|{}|{}|{}|k{}", v.name, v.sha256, ref.sha256, d.identity(), s.sha256,
-                                VKQ_VERSION, kReferenceTopK));
+                                build, kReferenceTopK));
 }
 
-std::string reference_key(const VariantFile& ref, const DeviceEntry& d, const EvalSet& s) {
-  return sha256_hex(fmt::format("reference|{}|{}|{}|{}|k{}", ref.sha256, d.identity(), s.sha256, VKQ_VERSION,
+std::string reference_key(const VariantFile& ref, const DeviceEntry& d, const EvalSet& s, const std::string& build) {
+  return sha256_hex(fmt::format("reference|{}|{}|{}|{}|k{}", ref.sha256, d.identity(), s.sha256, build,
                                 kReferenceTopK));
 }
 
@@ -112,7 +114,8 @@ Scorecard run_scorecard(const ScorecardConfig& cfg, const RunnerOptions& o) {
   }
   check_gates(cfg.gates, infos);
 
-  const auto files = prepare_variants(cfg, cache_dir, note);
+  const std::string build = build_identity();
+  const auto files = prepare_variants(cfg, cache_dir, build, note);
   std::vector<std::unique_ptr<LlamaModel>> models;
   size_t ref_i = 0;
   uint32_t ctx = UINT32_MAX;
@@ -197,16 +200,16 @@ Scorecard run_scorecard(const ScorecardConfig& cfg, const RunnerOptions& o) {
     // The reference first: its units, and its top-k where a variant still needs them.
     for (size_t s = 0; s < sets.size() && !stop; ++s) {
       begin_unit();
-      const std::string key = unit_key(ref, ref, d, sets[s]);
+      const std::string key = unit_key(ref, ref, d, sets[s], build);
       bool need_topk = false;
       for (size_t v = 0; v < files.size(); ++v)
-        if (v != ref_i && !in_journal(unit_key(files[v], ref, d, sets[s]))) need_topk = true;
+        if (v != ref_i && !in_journal(unit_key(files[v], ref, d, sets[s], build))) need_topk = true;
       const auto journal_unit = in_journal(key);
       if (journal_unit && !need_topk) {
         from_journal(*journal_unit, s);
         continue;
       }
-      const std::string rkey = reference_key(ref, d, sets[s]);
+      const std::string rkey = reference_key(ref, d, sets[s], build);
       const std::string cache_path = (fs::path(cache_dir) / "reference" / (rkey + ".bin")).string();
       std::optional<ReferenceRecord> rec;
       try {
@@ -243,7 +246,7 @@ Scorecard run_scorecard(const ScorecardConfig& cfg, const RunnerOptions& o) {
       if (v == ref_i) continue;
       for (size_t s = 0; s < sets.size() && !stop; ++s) {
         begin_unit();
-        const std::string key = unit_key(files[v], ref, d, sets[s]);
+        const std::string key = unit_key(files[v], ref, d, sets[s], build);
         if (const auto j = in_journal(key)) {
           from_journal(*j, s);
           continue;
@@ -281,6 +284,7 @@ Scorecard run_scorecard(const ScorecardConfig& cfg, const RunnerOptions& o) {
 
   const auto finished = std::chrono::system_clock::now();
   sc.run = {{"vkq_version", VKQ_VERSION},
+            {"vkq_build", build},
             {"started", iso_utc(started)},
             {"finished", iso_utc(finished)},
             {"duration_s", std::chrono::duration<double>(Clock::now() - t0).count()},

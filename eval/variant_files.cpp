@@ -29,12 +29,12 @@ VariantFile from_file(const VariantSpec& v) {
   return f;
 }
 
-VariantFile from_checkpoint(const VariantSpec& v, const std::string& cache_dir) {
+VariantFile from_checkpoint(const VariantSpec& v, const std::string& cache_dir, const std::string& build) {
   need_file(v.path, v.name, "checkpoint");
   need_file(v.tokenizer, v.name, "tokenizer");
   const auto t0 = Clock::now();
   const std::string key = sha256_hex(fmt::format("llama2c->gguf f32|{}|{}|{}", sha256_file(v.path),
-                                                 sha256_file(v.tokenizer), VKQ_VERSION));
+                                                 sha256_file(v.tokenizer), build));
   const std::string out = (fs::path(cache_dir) / "models" / (key + ".gguf")).string();
   VariantFile f{v.name, v.reference, out, "", 0, "llama2.c checkpoint " + fs::path(v.path).filename().string(), true, 0};
   if (!fs::is_regular_file(out)) {
@@ -55,7 +55,7 @@ VariantFile from_checkpoint(const VariantSpec& v, const std::string& cache_dir) 
 }
 
 VariantFile from_recipe(const VariantSpec& v, const VariantFile& from, const std::string& cache_dir,
-                        const std::function<void(const std::string&)>& note) {
+                        const std::string& build, const std::function<void(const std::string&)>& note) {
   if (!v.calib.empty()) need_file(v.calib, v.name, "calibration file");
   const auto t0 = Clock::now();
   const nlohmann::json what = {{"from", from.sha256},
@@ -65,7 +65,7 @@ VariantFile from_recipe(const VariantSpec& v, const VariantFile& from, const std
                                {"samples", v.samples},
                                {"seq_len", v.seq_len},
                                {"seed", v.seed},
-                               {"vkq", VKQ_VERSION}};
+                               {"vkq", build}};
   const std::string key = sha256_hex(what.dump());
   const std::string out = (fs::path(cache_dir) / "models" / (key + ".gguf")).string();
   VariantFile f{v.name, v.reference, out, "", 0,
@@ -97,6 +97,7 @@ VariantFile from_recipe(const VariantSpec& v, const VariantFile& from, const std
 }  // namespace
 
 std::vector<VariantFile> prepare_variants(const ScorecardConfig& cfg, const std::string& cache_dir,
+                                          const std::string& build,
                                           const std::function<void(const std::string&)>& note) {
   std::vector<VariantFile> out(cfg.variants.size());
   // Files first (recipes read them), then recipes.
@@ -105,7 +106,7 @@ std::vector<VariantFile> prepare_variants(const ScorecardConfig& cfg, const std:
     if (v.source == VariantSpec::Source::gguf) out[i] = from_file(v);
     if (v.source == VariantSpec::Source::checkpoint) {
       if (note) note(fmt::format("converting {}", v.name));
-      out[i] = from_checkpoint(v, cache_dir);
+      out[i] = from_checkpoint(v, cache_dir, build);
     }
   }
   for (size_t i = 0; i < cfg.variants.size(); ++i) {
@@ -113,7 +114,7 @@ std::vector<VariantFile> prepare_variants(const ScorecardConfig& cfg, const std:
     if (v.source != VariantSpec::Source::recipe) continue;
     size_t j = 0;
     while (cfg.variants[j].name != v.from) ++j;  // the config checked that it exists
-    out[i] = from_recipe(v, out[j], cache_dir, note);
+    out[i] = from_recipe(v, out[j], cache_dir, build, note);
   }
   return out;
 }

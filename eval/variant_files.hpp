@@ -32,7 +32,9 @@ struct VariantFile {
 
 // Variants in config order. `note` receives one line per conversion or
 // quantization started (for the CLI's progress display).
+// `build` (build_identity.hpp) is part of every cache key.
 std::vector<VariantFile> prepare_variants(const ScorecardConfig& cfg, const std::string& cache_dir,
+                                          const std::string& build,
                                           const std::function<void(const std::string&)>& note = {});
 
 }  // namespace vkq::eval
