@@ -138,6 +138,16 @@ void write_text_file(const std::string& path, const std::string& text) {
   f.commit();
 }
 
+void remove_stale_report_temps(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    for (const char* report : {"scorecard.json.tmp-", "scorecard.md.tmp-", "scorecard.html.tmp-"})
+      if (n.rfind(report, 0) == 0) std::filesystem::remove(e.path(), ec);
+  }
+}
+
 void write_reports(const Scorecard& s, const std::string& dir) {
   std::filesystem::create_directories(dir);
   const auto p = std::filesystem::path(dir);

@@ -23,6 +23,9 @@ std::string render_html(const Scorecard& s);
 void write_reports(const Scorecard& s, const std::string& dir);
 // One file, atomically.
 void write_text_file(const std::string& path, const std::string& text);
+// Removes what a run killed while writing the reports leaves in `dir`
+// (scorecard.{json,md,html}.tmp-XXXXXX); the reports themselves are whole.
+void remove_stale_report_temps(const std::string& dir);
 
 // Formatting shared by the reports: a metric's value ("12.3%", "3.412",
 // "0.0123") and a delta in the same units ("-1.2 pp", "+0.051").

@@ -111,6 +111,7 @@ int run_scorecard_cmd(const ScorecardOpts& o, const std::string& command) {
     ++units_here;
     if (kill_at >= 0 && long(units_here) >= kill_at) std::raise(SIGKILL);
   };
+  eval::remove_stale_report_temps(o.out);
   const auto sc = eval::run_scorecard(cfg, ro);
   status.clear();
   eval::write_reports(sc, o.out);

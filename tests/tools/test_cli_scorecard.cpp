@@ -262,10 +262,33 @@ TEST_CASE("vkq scorecard: a killed run leaves the previous report intact; --resu
   const auto first = run_cli("scorecard " + q(cfg) + " -o " + q(out), s.env("c1"));
   INFO(first.err);
   REQUIRE(first.exit_code == 0);
-  const std::string before_json = slurp(out / "scorecard.json"), before_md = slurp(out / "scorecard.md"),
-                    before_html = slurp(out / "scorecard.html");
+  std::string before_json, before_md, before_html;
+  auto snapshot = [&] {
+    before_json = slurp(out / "scorecard.json");
+    before_md = slurp(out / "scorecard.md");
+    before_html = slurp(out / "scorecard.html");
+  };
+  snapshot();
+  const json first_results = results(json::parse(before_json));
   const auto units = read_json(out / "scorecard.json")["units"].size();
   REQUIRE(units >= 6);
+
+  // Killed from outside at other moments (converting, running, writing): the
+  // previous reports stay whole, or the run finished and wrote the same results.
+  for (const char* after : {"0.3", "1.5", "4"}) {
+    INFO("killed after " << after << " s");
+    const auto killed =
+        run_cli("scorecard " + q(cfg) + " -o " + q(out), s.env("c3") + "timeout -s KILL " + std::string(after) + " ");
+    if (killed.exit_code == 0) {  // it finished in time: the same results, the new previous report
+      CHECK(results(read_json(out / "scorecard.json")) == first_results);
+      snapshot();
+    } else {
+      CHECK(killed.exit_code == 128 + 9);
+      CHECK(slurp(out / "scorecard.json") == before_json);
+      CHECK(slurp(out / "scorecard.md") == before_md);
+      CHECK(slurp(out / "scorecard.html") == before_html);
+    }
+  }
 
   for (const int k : {1, 4}) {
     INFO("killed after " << k << " units");
@@ -282,14 +305,19 @@ TEST_CASE("vkq scorecard: a killed run leaves the previous report intact; --resu
     CHECK(lines == size_t(k) + 1);  // the header and the units done
     for (const auto& f : vkq::test::files_in(out)) CHECK_THAT(f.filename().string(), !ContainsSubstring(".tmp-"));
   }
+  {
+    // A temporary report left by a kill during the write is cleared by the next run.
+    std::ofstream(out / "scorecard.json.tmp-abc123") << "{";
+  }
   const auto resumed = run_cli("scorecard " + q(cfg) + " -o " + q(out) + " --resume", s.env("c2-4"));
+  CHECK_FALSE(fs::exists(out / "scorecard.json.tmp-abc123"));
   INFO(resumed.err);
   REQUIRE(resumed.exit_code == 0);
   const auto doc = read_json(out / "scorecard.json");
   CHECK(doc["run"]["resumed"] == true);
   CHECK(doc["run"]["units_reused"] == 4);
   CHECK(doc["run"]["units_run"] == units - 4);
-  CHECK(results(doc) == results(json::parse(before_json)));
+  CHECK(results(doc) == first_results);
   // --resume on a finished run reuses everything.
   const auto again = run_cli("scorecard " + q(cfg) + " -o " + q(out) + " --resume", s.env("c2-4"));
   REQUIRE(again.exit_code == 0);
