@@ -2,19 +2,23 @@
 // device: under the demo's gates, Q8_0 and Q4_0 (ggml's round-to-nearest)
 // pass and weights with added noise fail; the reference cache serves a
 // second run; a run stopped after K units resumes from its journal to the
-// same rows; recipes need the quantizer.
+// same rows; recipes need the quantizer; the top-32 KLD against the full one.
 #include <stdexcept>
 
+#include <catch2/catch_approx.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <fmt/format.h>
 
+#include "cpu_forward.hpp"
 #include "error.hpp"
 #include "eval/scorecard_fixtures.hpp"
 #include "model_paths.hpp"
 #include "quant_bridge.hpp"
 #include "scorecard_config.hpp"
 #include "scorecard_runner.hpp"
+#include "token_metrics.hpp"
+#include "topk_fidelity.hpp"
 #include "support/gguf_builder.hpp"
 #include "support/llama_models.hpp"
 
@@ -146,4 +150,30 @@ TEST_CASE("scorecard runner: recipes go through the quantizer", "[eval][runner]"
   CHECK(test::files_in(dir.path("cache/models")).size() == 1);
   const auto again = eval::run_scorecard(cfg, o);  // the quantized file comes from the cache
   CHECK(again.run["variant_files"][1]["cached"] == true);
+}
+
+TEST_CASE("top-32 KLD on stories260K: a lower bound within a few percent of the full KLD", "[eval][topk]") {
+  VKQ_REQUIRE_STORIES260K();
+  const auto f32 = test::load_stories260k(GgmlType::F32), q4 = test::load_stories260k(GgmlType::Q4_0);
+  const auto tokens = test::story_tokens(*f32.model, 200);
+  CpuForward ref(*f32.model, 200), var(*q4.model, 200);
+  const auto lr = ref.prefill(tokens, 0, true), lv = var.prefill(tokens, 0, true);
+  const size_t V = ref.n_vocab();
+  double full = 0, topk = 0;
+  size_t agree = 0;
+  for (size_t p = 0; p < tokens.size(); ++p) {
+    const std::span<const float> a(lr.data() + p * V, V), b(lv.data() + p * V, V);
+    const auto f = eval::fidelity(a, b);
+    const auto t = eval::fidelity_topk(eval::top_k(a), b);
+    CHECK(t.kld <= f.kld + 1e-9);
+    CHECK(t.same_top == f.same_top);
+    CHECK(t.delta_p == Catch::Approx(f.delta_p).margin(1e-9));
+    full += f.kld;
+    topk += t.kld;
+    agree += f.same_top;
+  }
+  INFO("mean KLD over 200 positions: full " << full / 200 << ", top-32 " << topk / 200);
+  CHECK(full > 0.01 * 200);
+  CHECK(topk >= 0.95 * full);
+  CHECK(agree < 200);
 }
