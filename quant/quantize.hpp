@@ -34,6 +34,8 @@ struct QuantizeOptions {
   std::string device = "cpu";        // calibration forward passes: "cpu" or a Vulkan device
   uint64_t seed = 0;
   bool act_order = false;            // GPTQ
+  double damp = 0.01;                // GPTQ: dampening, a fraction of mean(diag H) (raised if H does not factorise)
+  unsigned threads = 0;              // CPU threads for calibration and the methods (0: all); the output does not depend on it
   // Called during long work: fraction done in [0, 1] and what is being done.
   std::function<void(double fraction, const std::string& what)> progress;
 };
@@ -57,6 +59,7 @@ struct QuantizeReport {
   uint64_t output_bytes = 0;
   double seconds = 0;
   std::vector<TensorReport> tensors;
+  std::vector<std::string> warnings;  // e.g. a layer whose GPTQ damping had to be raised
   nlohmann::json to_json() const;
 };
 

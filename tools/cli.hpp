@@ -18,6 +18,8 @@ void add_inspect_command(Cli& cli);
 void add_convert_command(Cli& cli);
 void add_synth_command(Cli& cli);
 void add_run_command(Cli& cli);
+void add_quantize_command(Cli& cli);
+void add_perplexity_command(Cli& cli);
 void add_scorecard_command(Cli& cli);
 
 }  // namespace vkq::cli

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   vkq::cli::add_convert_command(cli);
   vkq::cli::add_synth_command(cli);
   vkq::cli::add_run_command(cli);
+  vkq::cli::add_quantize_command(cli);
+  vkq::cli::add_perplexity_command(cli);
   vkq::cli::add_scorecard_command(cli);
   try {
     cli.app.parse(argc, argv);
