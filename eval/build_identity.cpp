@@ -1,7 +1,7 @@
 #include "build_identity.hpp"
 
 #include "error.hpp"
-#include "sha256.hpp"
+#include "file_hash.hpp"
 
 namespace vkq::eval {
 

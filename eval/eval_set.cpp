@@ -236,7 +236,7 @@ EvalSet parse_eval_set(std::string_view manifest, const std::function<std::strin
   if (need_string(m, "schema", mw) != "vkq.evalset/1") fail(mw, "\"schema\" must be \"vkq.evalset/1\"");
   EvalSet set;
   set.path = origin;
-  set.sha256 = sha256_hex(manifest);
+  set.sha256 = quant::sha256_hex(manifest);
   set.name = need_string(m, "name", mw);
   if (!valid_name(set.name)) fail(mw, fmt::format("\"name\" \"{}\" must be letters, digits, '-', '_' or '.'", set.name));
   set.version = need_string(m, "version", mw);
@@ -287,7 +287,7 @@ EvalSet parse_eval_set(std::string_view manifest, const std::function<std::strin
     if (!is_hex64(file.sha256)) fail(mw, fmt::format("\"{}\": sha256 must be 64 lowercase hex digits", file.path));
     if (!paths.insert(file.path).second) fail(mw, fmt::format("file \"{}\" listed twice", file.path));
     const std::string bytes = read(file.path);
-    const std::string actual = sha256_hex(bytes);
+    const std::string actual = quant::sha256_hex(bytes);
     if (actual != file.sha256)
       throw InputError(fmt::format("{}: sha256 is {}, but {} says {}", origin.empty() ? file.path : origin + "/" + file.path,
                                    actual, mw.file, file.sha256),

@@ -52,12 +52,12 @@ std::string hostname() {
 // a variant's fidelity is measured against it.
 std::string unit_key(const VariantFile& v, const VariantFile& ref, const DeviceEntry& d, const EvalSet& s,
                      const std::string& build) {
-  return sha256_hex(fmt::format("unit|{}|{}|{}|{}|{}|{}|k{}", v.name, v.sha256, ref.sha256, d.identity(), s.sha256,
+  return quant::sha256_hex(fmt::format("unit|{}|{}|{}|{}|{}|{}|k{}", v.name, v.sha256, ref.sha256, d.identity(), s.sha256,
                                 build, kReferenceTopK));
 }
 
 std::string reference_key(const VariantFile& ref, const DeviceEntry& d, const EvalSet& s, const std::string& build) {
-  return sha256_hex(fmt::format("reference|{}|{}|{}|{}|k{}", ref.sha256, d.identity(), s.sha256, build,
+  return quant::sha256_hex(fmt::format("reference|{}|{}|{}|{}|k{}", ref.sha256, d.identity(), s.sha256, build,
                                 kReferenceTopK));
 }
 

@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "llama2c.hpp"
 #include "quant_bridge.hpp"
+#include "file_hash.hpp"
 #include "sha256.hpp"
 
 namespace vkq::eval {
@@ -33,7 +34,7 @@ VariantFile from_checkpoint(const VariantSpec& v, const std::string& cache_dir, 
   need_file(v.path, v.name, "checkpoint");
   need_file(v.tokenizer, v.name, "tokenizer");
   const auto t0 = Clock::now();
-  const std::string key = sha256_hex(fmt::format("llama2c->gguf f32|{}|{}|{}", sha256_file(v.path),
+  const std::string key = quant::sha256_hex(fmt::format("llama2c->gguf f32|{}|{}|{}", sha256_file(v.path),
                                                  sha256_file(v.tokenizer), build));
   const std::string out = (fs::path(cache_dir) / "models" / (key + ".gguf")).string();
   VariantFile f{v.name, v.reference, out, "", 0, "llama2.c checkpoint " + fs::path(v.path).filename().string(), true, 0};
@@ -66,7 +67,7 @@ VariantFile from_recipe(const VariantSpec& v, const VariantFile& from, const std
                                {"seq_len", v.seq_len},
                                {"seed", v.seed},
                                {"vkq", build}};
-  const std::string key = sha256_hex(what.dump());
+  const std::string key = quant::sha256_hex(what.dump());
   const std::string out = (fs::path(cache_dir) / "models" / (key + ".gguf")).string();
   VariantFile f{v.name, v.reference, out, "", 0,
                 fmt::format("{} {} from {}", recipe_method_name(v.method), ggml_type_name(v.type), v.from), true, 0};

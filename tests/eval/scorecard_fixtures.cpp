@@ -47,7 +47,7 @@ std::filesystem::path write_eval_set(const std::filesystem::path& dir, const std
   std::string lines;
   for (const auto& it : items) lines += it.dump() + "\n";
   spit(dir / "items.jsonl", lines);
-  manifest["files"] = {{{"path", "items.jsonl"}, {"sha256", eval::sha256_hex(lines)}}};
+  manifest["files"] = {{{"path", "items.jsonl"}, {"sha256", quant::sha256_hex(lines)}}};
   spit(dir / "manifest.json", manifest.dump(2));
   return dir;
 }
