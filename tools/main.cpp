@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   vkq::cli::add_fit_command(cli);
   vkq::cli::add_quantize_command(cli);
   vkq::cli::add_perplexity_command(cli);
+  vkq::cli::add_scorecard_command(cli);
   try {
     cli.app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
