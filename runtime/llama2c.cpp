@@ -62,6 +62,9 @@ Llama2cCheckpoint::Llama2cCheckpoint(std::optional<MappedFile> map, const uint8_
       config_(read_header(data_, size_, path_)) {
   const auto& c = config_;
   const std::string& p = path_;
+  // What the llama loader will require of the converted file (at most 4096
+  // blocks, ...): refused here, not after a GGUF nobody can load is written.
+  validate_llama_hparams(hparams(), p);
   const uint64_t dim = c.dim, hidden = c.hidden_dim, layers = c.n_layers, vocab = c.vocab_size;
   const uint64_t kv_dim = dim / c.n_heads * c.n_kv_heads, head = dim / c.n_heads;
 

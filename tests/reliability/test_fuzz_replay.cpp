@@ -172,6 +172,22 @@ TEST_CASE("fuzz targets: the repository holds the generated seeds, and every tar
   }
 }
 
+// Findings too large for the fuzzers' 64 KiB inputs, made here instead.
+TEST_CASE("fuzz targets: a llama2.c checkpoint of 4097 blocks is refused before conversion", "[fuzz][llama2c]") {
+  // dim 2, one head: 104 bytes per block, 426 KB in all. The loader refuses
+  // more than 4096 blocks, so convert must not write such a file.
+  const Bytes b = checkpoint(2, 1, 4097, 1, 1, 1, 1);
+  try {
+    vkq::fuzz::check_llama2c_checkpoint(b.data(), b.size());  // refused: returns
+    (void)vkq::Llama2cCheckpoint::from_memory(b.data(), b.size(), "deep.bin");
+    FAIL("a checkpoint of 4097 blocks was accepted");
+  } catch (const vkq::InputError& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Matchers::ContainsSubstring("deep.bin: block_count 4097 is more than 4096"));
+  }
+  const Bytes ok = checkpoint(2, 1, 16, 1, 1, 1, 1);
+  CHECK_NOTHROW(vkq::fuzz::check_llama2c_checkpoint(ok.data(), ok.size()));
+}
+
 TEST_CASE("write the fuzz seed corpora", "[.fuzz-corpora]") {
   const char* out = std::getenv("VKQ_FUZZ_CORPUS_OUT");
   REQUIRE(out);
