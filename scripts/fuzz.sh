@@ -24,7 +24,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   mkdir -p "$BUILD"
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-    -DVKQ_FUZZ=ON -DVKQ_SANITIZE=address,undefined -DVKQ_WERROR=OFF -DVKQ_BUILD_BENCHMARKS=OFF \
+    -DVKQ_FUZZ=ON -DVKQ_SANITIZE=address,undefined -DVKQ_WERROR=OFF -DVKQ_BUILD_BENCHMARKS=OFF -DVKQ_QUANT_AVX2=OFF \
     >"$BUILD/configure.log" 2>&1 || { cat "$BUILD/configure.log" >&2; exit 1; }
 fi
 cmake --build "$BUILD" -j "${VKQ_JOBS:-$(nproc)}" --target "${TARGETS[@]}"
@@ -36,7 +36,7 @@ for t in "${TARGETS[@]}"; do
   name=${t#fuzz_}
   case $name in gguf_reader) seeds=tests/fuzz/corpus/gguf ;; *) seeds=tests/fuzz/corpus/$name ;; esac
   # Inputs up to a few times the largest seed: longer ones add time, not paths.
-  case $name in gguf_reader) max_len=65536 ;; llama2c_*) max_len=16384 ;; *) max_len=4096 ;; esac
+  case $name in gguf_reader) max_len=65536 ;; llama2c_* | eval_set) max_len=16384 ;; scorecard_json) max_len=32768 ;; *) max_len=4096 ;; esac
   mkdir -p "$BUILD/corpus/$name" "$BUILD/artifacts/$name"
   if [ -n "${VKQ_FUZZ_RUNS:-}" ]; then limit=(-runs="$VKQ_FUZZ_RUNS"); what="$VKQ_FUZZ_RUNS executions"
   else limit=(-max_total_time="$SECONDS_PER_TARGET"); what="${SECONDS_PER_TARGET}s"; fi

@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include "eval/stories_dimensions.hpp"
 #include "sha256.hpp"
 #include "support/gguf_builder.hpp"
 #include "support/llama_models.hpp"
@@ -31,13 +32,7 @@ nlohmann::json test_manifest(const std::string& name, const std::vector<std::str
   nlohmann::json m = {{"schema", "vkq.evalset/1"}, {"name", name}, {"version", "0.1"}, {"description", "test set"}};
   m["slices"] = nlohmann::json::array();
   for (const auto& s : slices) m["slices"].push_back({{"name", s}, {"description", ""}});
-  m["dimensions"] = {
-      {{"name", "fidelity"}, {"description", ""}, {"metrics", {"kld", "top1", "delta_p"}}},
-      {{"name", "fluency"}, {"description", ""}, {"metrics", {"perplexity"}}},
-      {{"name", "grammar"}, {"description", ""}, {"metrics", {"acc_norm", "acc"}}},
-      {{"name", "recall"}, {"description", ""}, {"metrics", {"acc_norm", "acc", "match"}}},
-      {{"name", "generation"}, {"description", ""}, {"metrics", {"match"}}},
-  };
+  m["dimensions"] = stories_v1_dimensions();
   return m;
 }
 

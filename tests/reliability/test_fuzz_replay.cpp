@@ -18,6 +18,7 @@
 #include "error.hpp"
 #include "llama2c.hpp"
 
+#include "reliability/eval_fuzz_seeds.hpp"
 #include "support/gguf_builder.hpp"
 
 namespace vkq::fuzz {
@@ -25,6 +26,9 @@ void check_llama2c_checkpoint(const uint8_t* data, size_t size);
 void check_llama2c_tokenizer(const uint8_t* data, size_t size);
 void check_tokenizer_encode(const uint8_t* data, size_t size);
 void check_hf_config(const uint8_t* data, size_t size);
+void check_eval_set(const uint8_t* data, size_t size);
+void check_scorecard_config(const uint8_t* data, size_t size);
+void check_scorecard_json(const uint8_t* data, size_t size);
 }  // namespace vkq::fuzz
 
 namespace {
@@ -41,6 +45,9 @@ constexpr Target kTargets[] = {
     {"llama2c_tokenizer", vkq::fuzz::check_llama2c_tokenizer},
     {"tokenizer_encode", vkq::fuzz::check_tokenizer_encode},
     {"hf_config", vkq::fuzz::check_hf_config},
+    {"eval_set", vkq::fuzz::check_eval_set},
+    {"scorecard_config", vkq::fuzz::check_scorecard_config},
+    {"scorecard_json", vkq::fuzz::check_scorecard_json},
 };
 constexpr const char* kReplayedElsewhere[] = {"gguf_reader"};
 
@@ -133,6 +140,7 @@ std::map<std::string, std::map<std::string, Bytes>> generated_seeds() {
   hf["tiny_tied.json"] = json(R"({"hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 5,
   "num_attention_heads": 8, "num_key_value_heads": 4, "vocab_size": 512, "max_position_embeddings": 512,
   "tie_word_embeddings": true, "rope_scaling": null})");
+  vkq::test::add_eval_fuzz_seeds(s);
   return s;
 }
 
