@@ -4,12 +4,15 @@
 # its seed corpus for a bounded time or a number of executions.
 #   scripts/fuzz.sh [SECONDS per target, default 60] [TARGET...]   (default: every target)
 #   VKQ_FUZZ_RUNS=N scripts/fuzz.sh 0 TARGET    N executions instead of a time
+#   scripts/fuzz.sh --configure-only            configure build-fuzz/ and stop (scripts/sanitize.sh)
 # New inputs that raise coverage go to build-fuzz/corpus/<name>/ (the seeds in
 # tests/fuzz/corpus/<name>/ are read, never written); crashes, leaks and
 # timeouts are saved in build-fuzz/artifacts/<name>/ and fail the script.
 # Each run ends with a line "fuzz: TARGET: N executions in S s, ...".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+CONFIGURE_ONLY=0
+if [ "${1:-}" = --configure-only ]; then CONFIGURE_ONLY=1; shift; fi  # scripts/sanitize.sh shares the build
 SECONDS_PER_TARGET=${1:-60}
 shift || true
 TARGETS=("$@")
@@ -27,6 +30,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DVKQ_FUZZ=ON -DVKQ_SANITIZE=address,undefined -DVKQ_WERROR=OFF -DVKQ_BUILD_BENCHMARKS=OFF -DVKQ_QUANT_AVX2=OFF \
     >"$BUILD/configure.log" 2>&1 || { cat "$BUILD/configure.log" >&2; exit 1; }
 fi
+[ "$CONFIGURE_ONLY" = 0 ] || exit 0
 cmake --build "$BUILD" -j "${VKQ_JOBS:-$(nproc)}" --target "${TARGETS[@]}"
 
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -4,12 +4,16 @@
 // forward plan where the command builds one) and a suggestion; a device lost
 // mid-generation stops the run with exit 3; --json prints no partial
 // document; the validation layer stays silent on every error path; a bad
-// VKQ_FAULT is exit 2.
+// VKQ_FAULT is exit 2. `vkq scorecard` exits 3 the same way and leaves the
+// previous reports as they were.
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include "eval/scorecard_fixtures.hpp"
 #include "support/gguf_builder.hpp"
 #include "support/gpu.hpp"
 #include "support/llama_models.hpp"
@@ -108,4 +112,43 @@ TEST_CASE("vkq bench copy|matmul|model: device failures are exit 3 with the devi
   check_out_of_memory(run_cli(bench, small + fault("alloc:30")), true);
   check_device_failure(run_cli(bench, small + fault("submit:1")), "vkQueueSubmit");
   check_device_failure(run_cli(bench, small + fault("submit:30")), "vkQueueSubmit");
+}
+
+// A device failure in the middle of a scorecard: exit 3 naming the device
+// and the call (the fit table for memory), and the previous reports stay
+// as they were: no report is written for a run that failed.
+TEST_CASE("vkq scorecard: device failures are exit 3 and leave the previous reports intact", "[cli][fault][scorecard]") {
+  VKQ_REQUIRE_STORIES260K();
+  vkq::test::TempDir dir;
+  vkq::test::write_bundled_subset(dir.path("set"), 1);
+  vkq::test::write_stories(dir.path("q8_0.gguf"), vkq::GgmlType::Q8_0);
+  const auto cfg = dir.path("fault.toml");
+  std::ofstream(cfg) << "eval_sets = [\"set\"]\ndevices = [\"all\"]\n[bootstrap]\nresamples = 100\n"
+                        "[[variant]]\nname = \"f32\"\nreference = true\n"
+                        "checkpoint = \"models:stories260K.bin\"\ntokenizer = \"models:tok512.bin\"\n"
+                        "[[variant]]\nname = \"q8_0\"\npath = \"q8_0.gguf\"\n";
+  const auto out = dir.path("out");
+  const std::string args = "scorecard " + q(cfg) + " -o " + q(out);
+  // Each run gets a cache of its own: a reference taken from the cache would
+  // make fewer device calls.
+  auto cache = [&](const std::string& n) { return "VKQ_CACHE_DIR=" + q(dir.path(n)) + " "; };
+  const auto ok = run_cli(args, cache("c0"));
+  REQUIRE(ok.exit_code == 0);
+  const auto before = vkq::test::read_file(out / "scorecard.json");
+
+  for (const char* n : {"1", "6"}) {
+    INFO("alloc:" << n);
+    const auto r = run_cli(args + " --json", cache(std::string("a") + n) + fault(std::string("alloc:") + n));
+    check_out_of_memory(r, false);
+    CHECK(vkq::test::read_file(out / "scorecard.json") == before);
+  }
+  for (const char* n : {"1", "5"}) {
+    INFO("submit:" << n);
+    const auto r = run_cli(args + " --json", cache(std::string("s") + n) + fault(std::string("submit:") + n));
+    check_device_failure(r, "vkQueueSubmit");
+    CHECK_THAT(r.err, ContainsSubstring("ErrorDeviceLost"));
+    CHECK(vkq::test::read_file(out / "scorecard.json") == before);
+  }
+  for (const auto& e : std::filesystem::directory_iterator(out))
+    CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
 }

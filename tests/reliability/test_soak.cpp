@@ -96,8 +96,12 @@ TEST_CASE("soak: 2,000 decode steps on stories260K leave host and device memory 
   // driver and the validation layer), but a leak of 8 bytes per step would
   // add 16 KiB over the 2,000 steps.
   CHECK(growth(warm.host.malloc_used, end.host.malloc_used) < 16 * 1024);
-  // RSS moves in whole pages and sees every mapping: flat within 1 MiB (a
-  // leak of 512 bytes per step would pass it).
-  CHECK(growth(warm.host.rss, end.host.rss) <= 1024 * 1024);
+  // RSS moves in whole pages and sees every mapping: flat within 2 MiB (a
+  // leak of 1 KiB per step would pass it; the malloc check above catches
+  // far less). Not 1 MiB: on the shared 2-core machine under load, the
+  // driver arena's one-time growth (above) once came after the warm-up, at
+  // +1,028 KiB between steps 2,500 and 3,000 with malloc's bytes in use
+  // +4 KiB (docs/reliability.md).
+  CHECK(growth(warm.host.rss, end.host.rss) <= 2 * 1024 * 1024);
   CHECK(end.validation_messages == warm.validation_messages);
 }
