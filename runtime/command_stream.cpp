@@ -178,11 +178,7 @@ void CommandStream::submit_and_wait() {
   si.commandBufferCount = 1;
   si.pCommandBuffers = &raw;
   device_.vk().resetFences({*fence_});
-  try {
-    device_.queue().submit(si, *fence_);
-  } catch (const vk::SystemError& e) {
-    throw DeviceError(fmt::format("device '{}': vkQueueSubmit failed: {}", device_.caps().name, e.what()));
-  }
+  device_.submit(si, fence_, "command stream");
   device_.wait(fence_, "command stream");
   if (*queries_ && labels_.size() > 1) {
     const auto n = static_cast<uint32_t>(labels_.size());

@@ -10,6 +10,7 @@
 
 #include "error.hpp"
 #include "kernel.hpp"
+#include "oom_report.hpp"
 
 namespace vkq {
 namespace fs = std::filesystem;
@@ -20,6 +21,10 @@ std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
 }
+
+constexpr const char* kDeviceLostHint =
+    "the driver lost the device (a crash, a reset or a timeout in the driver); check the kernel log (dmesg), "
+    "update the driver, or try another device (--device)";
 
 constexpr uint64_t kFenceTimeoutNs = 600ull * 1000 * 1000 * 1000;  // 10 minutes: lavapipe is slow on big models
 
@@ -39,6 +44,7 @@ DeviceOptions DeviceOptions::from_env() {
   DeviceOptions o;
   o.profile = env("VKQ_DEVICE_PROFILE");
   o.cache_dir = env("VKQ_CACHE_DIR");
+  o.faults = FaultSpec::parse(env("VKQ_FAULT"));
   if (o.cache_dir.empty()) {
     const std::string xdg = env("XDG_CACHE_HOME"), home = env("HOME");
     if (!xdg.empty()) o.cache_dir = xdg + "/vkq";
@@ -51,7 +57,8 @@ Device::Device(const Instance& instance, uint32_t index, DeviceOptions options)
     : instance_(instance),
       physical_(instance.physical_device(index)),
       driver_caps_(instance.devices().at(index).caps),
-      caps_(apply_device_profile(driver_caps_, parse_device_profile(options.profile))) {
+      caps_(apply_device_profile(driver_caps_, parse_device_profile(options.profile))),
+      faults_(options.faults) {
   const auto& d = *physical_.getDispatcher();
   VkPhysicalDevice pd = static_cast<VkPhysicalDevice>(*physical_);
 
@@ -223,11 +230,13 @@ vk::raii::DeviceMemory Device::allocate(const vk::MemoryRequirements& req, vk::M
   if (req.size > caps_.max_memory_allocation_size)
     throw DeviceError(fmt::format("device '{}': allocation of {} exceeds maxMemoryAllocationSize {}", caps_.name,
                                   format_bytes(req.size), format_bytes(caps_.max_memory_allocation_size)),
-                      "split the buffer, or use a smaller model/context");
+                      "split the buffer, or use a smaller model/context",
+                      oom_report(req.size, mp.memoryTypes[best].heapIndex));
   vk::MemoryAllocateInfo ai{};
   ai.allocationSize = req.size;
   ai.memoryTypeIndex = static_cast<uint32_t>(best);
   try {
+    faults_.before_allocate();
     vk::raii::DeviceMemory mem(device_, ai);
     mem_.current += req.size;
     mem_.peak = std::max(mem_.peak, mem_.current);
@@ -237,10 +246,36 @@ vk::raii::DeviceMemory Device::allocate(const vk::MemoryRequirements& req, vk::M
     if (host_visible) *host_visible = (mp.memoryTypes[best].propertyFlags & hvc) == hvc;
     return mem;
   } catch (const vk::SystemError& e) {
+    const bool oom = e.code() == vk::Result::eErrorOutOfDeviceMemory || e.code() == vk::Result::eErrorOutOfHostMemory;
     throw DeviceError(fmt::format("device '{}': vkAllocateMemory of {} (heap {}) failed: {}", caps_.name,
                                   format_bytes(req.size), mp.memoryTypes[best].heapIndex, e.what()),
-                      "use a smaller context, another weight type, or another device (see `vkq fit`)");
+                      "use a smaller context, another weight type, or another device (see `vkq fit`)",
+                      oom ? oom_report(req.size, mp.memoryTypes[best].heapIndex) : nullptr);
   }
+}
+
+std::shared_ptr<OomReport> Device::oom_report(uint64_t requested, uint32_t heap) const {
+  auto r = std::make_shared<OomReport>();
+  r->device = caps_.name;
+  r->requested = requested;
+  r->heap = heap;
+  r->max_allocation = caps_.max_memory_allocation_size;
+  r->allocated = mem_.current;
+  r->heaps = caps_.heaps;
+  if (caps_.memory_budget_ext) {  // the budget now, not at startup (other programs come and go)
+    try {
+      const auto p = physical_.getMemoryProperties2<vk::PhysicalDeviceMemoryProperties2,
+                                                    vk::PhysicalDeviceMemoryBudgetPropertiesEXT>();
+      const auto& b = p.get<vk::PhysicalDeviceMemoryBudgetPropertiesEXT>();
+      for (size_t i = 0; i < r->heaps.size() && i < VK_MAX_MEMORY_HEAPS; ++i) {
+        r->heaps[i].budget = b.heapBudget[i];
+        r->heaps[i].usage = b.heapUsage[i];
+      }
+    } catch (const vk::SystemError&) {
+      // Keep the startup figures.
+    }
+  }
+  return r;
 }
 
 void Device::release(uint64_t bytes) { mem_.current -= std::min(bytes, mem_.current); }
@@ -250,7 +285,8 @@ void Device::wait(const vk::raii::Fence& fence, const char* what) const {
   try {
     r = device_.waitForFences({*fence}, VK_TRUE, kFenceTimeoutNs);
   } catch (const vk::SystemError& e) {
-    throw DeviceError(fmt::format("device '{}': vkWaitForFences ({}) failed: {}", caps_.name, what, e.what()));
+    throw DeviceError(fmt::format("device '{}': vkWaitForFences ({}) failed: {}", caps_.name, what, e.what()),
+                      e.code() == vk::Result::eErrorDeviceLost ? kDeviceLostHint : "");
   }
   if (r == vk::Result::eTimeout)
     throw DeviceError(fmt::format("device '{}': vkWaitForFences ({}) timed out", caps_.name, what));
@@ -276,12 +312,18 @@ void Device::run_once(const std::function<void(const vk::raii::CommandBuffer&)>&
   si.commandBufferCount = 1;
   vk::CommandBuffer raw = *cb;
   si.pCommandBuffers = &raw;
-  try {
-    queue_.submit(si, *fence);
-  } catch (const vk::SystemError& e) {
-    throw DeviceError(fmt::format("device '{}': vkQueueSubmit failed: {}", caps_.name, e.what()));
-  }
+  submit(si, fence, "transfer");
   wait(fence, "transfer");
+}
+
+void Device::submit(const vk::SubmitInfo& info, const vk::raii::Fence& fence, const char* what) {
+  try {
+    faults_.before_submit();
+    queue_.submit(info, *fence);
+  } catch (const vk::SystemError& e) {
+    throw DeviceError(fmt::format("device '{}': vkQueueSubmit ({}) failed: {}", caps_.name, what, e.what()),
+                      e.code() == vk::Result::eErrorDeviceLost ? kDeviceLostHint : "");
+  }
 }
 
 std::unique_ptr<Device> open_device(const Instance& instance, const std::string& spec, DeviceOptions options) {

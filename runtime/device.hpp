@@ -12,6 +12,7 @@
 
 #include "device_caps.hpp"
 #include "device_profile.hpp"
+#include "fault_injection.hpp"
 #include "instance.hpp"
 #include "shader_registry.hpp"
 #include "vulkan.hpp"
@@ -19,11 +20,14 @@
 namespace vkq {
 
 class Kernel;
+struct OomReport;
 
 struct DeviceOptions {
   std::string profile;    // VKQ_DEVICE_PROFILE syntax; "" = none
   std::string cache_dir;  // pipeline cache folder; "" = no on-disk cache
-  // VKQ_DEVICE_PROFILE, VKQ_CACHE_DIR (default $XDG_CACHE_HOME/vkq or ~/.cache/vkq).
+  FaultSpec faults;       // test hook: Vulkan calls made to fail (fault_injection.hpp)
+  // VKQ_DEVICE_PROFILE, VKQ_CACHE_DIR (default $XDG_CACHE_HOME/vkq or
+  // ~/.cache/vkq), VKQ_FAULT.
   static DeviceOptions from_env();
 };
 
@@ -67,16 +71,23 @@ class Device {
   const Kernel& kernel(const KernelSpec& spec);
 
   // Memory: finds a type and allocates, recording the bytes. Throws
-  // DeviceError naming the device, the call and the size.
+  // DeviceError naming the device, the call and the size, with an OomReport
+  // (the device side of the fit table) when the memory is not there.
   vk::raii::DeviceMemory allocate(const vk::MemoryRequirements& req, vk::MemoryPropertyFlags want,
                                   vk::MemoryPropertyFlags prefer, bool* host_visible);
   void release(uint64_t bytes);
   const MemoryStats& memory_stats() const { return mem_; }
+  // The test hook's counters: allocations and submits made so far.
+  const FaultInjector& faults() const { return faults_; }
   // Starts a new peak from what is allocated now (to measure one model's load).
   void reset_peak() { mem_.peak = mem_.current; }
 
   // Records commands with `record`, submits, and waits (for uploads etc.).
   void run_once(const std::function<void(const vk::raii::CommandBuffer&)>& record);
+
+  // vkQueueSubmit on the compute queue (every submit of vkq goes through
+  // here); DeviceError naming the device and `what` on failure.
+  void submit(const vk::SubmitInfo& info, const vk::raii::Fence& fence, const char* what);
 
   // Waits on a fence with vkq's timeout; DeviceError on loss or timeout.
   void wait(const vk::raii::Fence& fence, const char* what) const;
@@ -86,6 +97,7 @@ class Device {
 
  private:
   void save_pipeline_cache();
+  std::shared_ptr<OomReport> oom_report(uint64_t requested, uint32_t heap) const;
 
   const Instance& instance_;
   const vk::raii::PhysicalDevice& physical_;
@@ -100,6 +112,7 @@ class Device {
   vk::raii::CommandPool pool_{nullptr};
   std::map<KernelSpec, std::unique_ptr<Kernel>> kernels_;
   MemoryStats mem_;
+  FaultInjector faults_;
 };
 
 // Opens the device that `spec` names (see Instance::select).

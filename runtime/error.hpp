@@ -2,10 +2,13 @@
 // each error kind to the exit code in DESIGN.md and prints one line + hint.
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
 namespace vkq {
+
+struct OomReport;  // oom_report.hpp
 
 // Exit codes shared by every CLI subcommand (DESIGN.md, "Exit codes").
 enum class ExitCode : int {
@@ -35,11 +38,19 @@ class InputError : public Error {
       : Error(ExitCode::bad_input, std::move(what), std::move(hint)) {}
 };
 
-// Device or driver failure: names the device and the Vulkan call.
+// Device or driver failure: names the device and the Vulkan call. A memory
+// failure also carries the fit table (what was planned, what the device has);
+// the CLI prints it and its suggestion in place of the hint. Code that knows
+// the plan adds it while the error passes: catch (DeviceError& e), fill
+// e.oom(), rethrow.
 class DeviceError : public Error {
  public:
-  explicit DeviceError(std::string what, std::string hint = {})
-      : Error(ExitCode::device, std::move(what), std::move(hint)) {}
+  explicit DeviceError(std::string what, std::string hint = {}, std::shared_ptr<OomReport> oom = nullptr)
+      : Error(ExitCode::device, std::move(what), std::move(hint)), oom_(std::move(oom)) {}
+  OomReport* oom() const noexcept { return oom_.get(); }
+
+ private:
+  std::shared_ptr<OomReport> oom_;  // shared: exceptions are copied
 };
 
 }  // namespace vkq

@@ -154,7 +154,10 @@ Instance::Instance(InstanceOptions options)
   } catch (const vk::SystemError& e) {
     throw DeviceError(fmt::format("vkCreateInstance failed: {}", e.what()), kNoVulkanHint);
   }
-  if (options_.validation) messenger_ = vk::raii::DebugUtilsMessengerEXT(instance_, dbg);
+  if (options_.validation) {
+    dbg.pNext = nullptr;  // the validation features belong to vkCreateInstance's chain only
+    messenger_ = vk::raii::DebugUtilsMessengerEXT(instance_, dbg);
+  }
 
   try {
     physical_ = instance_.enumeratePhysicalDevices();

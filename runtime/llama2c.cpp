@@ -22,8 +22,8 @@ uint64_t checked_mul(uint64_t a, uint64_t b, const std::string& file) {
   return r;
 }
 
-Llama2cConfig read_header(const MappedFile& f) {
-  ByteCursor c(f.data(), f.size(), f.path());
+Llama2cConfig read_header(const uint8_t* data, size_t size, const std::string& path) {
+  ByteCursor c(data, size, path);
   int32_t h[7];
   for (auto& v : h) v = c.read<int32_t>("llama2.c header");
   if (h[0] == kLlama2cMagic)
@@ -47,9 +47,24 @@ Llama2cConfig read_header(const MappedFile& f) {
 
 }  // namespace
 
-Llama2cCheckpoint::Llama2cCheckpoint(const std::string& path) : file_(path), config_(read_header(file_)) {
+Llama2cCheckpoint::Llama2cCheckpoint(const std::string& path) : Llama2cCheckpoint(MappedFile(path), nullptr, 0, path) {}
+
+Llama2cCheckpoint Llama2cCheckpoint::from_memory(const uint8_t* data, size_t size, std::string name) {
+  return Llama2cCheckpoint(std::nullopt, data, size, std::move(name));
+}
+
+// `map` set: the data is the map's (moved in first, so its pointer is used).
+Llama2cCheckpoint::Llama2cCheckpoint(std::optional<MappedFile> map, const uint8_t* data, size_t size, std::string name)
+    : map_(std::move(map)),
+      path_(std::move(name)),
+      data_(map_ ? map_->data() : data),
+      size_(map_ ? map_->size() : size),
+      config_(read_header(data_, size_, path_)) {
   const auto& c = config_;
-  const std::string& p = file_.path();
+  const std::string& p = path_;
+  // What the llama loader will require of the converted file (at most 4096
+  // blocks, ...): refused here, not after a GGUF nobody can load is written.
+  validate_llama_hparams(hparams(), p);
   const uint64_t dim = c.dim, hidden = c.hidden_dim, layers = c.n_layers, vocab = c.vocab_size;
   const uint64_t kv_dim = dim / c.n_heads * c.n_kv_heads, head = dim / c.n_heads;
 
@@ -76,15 +91,15 @@ Llama2cCheckpoint::Llama2cCheckpoint(const std::string& path) : file_(path), con
   };
   uint64_t expected = 28;
   for (auto& a : arrays) {
-    a.at = reinterpret_cast<const float*>(file_.data() + std::min<uint64_t>(expected, file_.size()));
+    a.at = reinterpret_cast<const float*>(data_ + std::min<uint64_t>(expected, size_));
     if (__builtin_add_overflow(expected, checked_mul(a.count, 4, p), &expected))
       throw InputError(fmt::format("{}: header sizes overflow", p));
   }
-  if (expected != file_.size())
+  if (expected != size_)
     throw InputError(fmt::format("{}: the header ({} dim, {} hidden, {} layers, {} heads, {} kv heads, vocab {}, seq_len {}) "
                                  "implies {} bytes, the file has {}{}",
                                  p, c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len,
-                                 expected, file_.size(), expected > file_.size() ? " (truncated)" : ""));
+                                 expected, size_, expected > size_ ? " (truncated)" : ""));
   auto find = [&](const char* what) -> const Array& {
     for (const auto& a : arrays)
       if (std::string_view(a.what) == what) return a;
@@ -133,7 +148,11 @@ std::span<const float> Llama2cCheckpoint::tensor(const std::string& gguf_name) c
 
 Vocab read_llama2c_tokenizer(const std::string& path, uint32_t n_vocab) {
   const MappedFile f(path);
-  ByteCursor c(f.data(), f.size(), path);
+  return read_llama2c_tokenizer(f.data(), f.size(), path, n_vocab);
+}
+
+Vocab read_llama2c_tokenizer(const uint8_t* data, size_t size, const std::string& path, uint32_t n_vocab) {
+  ByteCursor c(data, size, path);
   const auto max_len = c.read<int32_t>("max_token_length");
   if (max_len < 0) c.fail(fmt::format("max_token_length = {} is negative (is this a llama2.c tokenizer?)", max_len));
   if (n_vocab > c.left() / 8)

@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -53,8 +54,11 @@ class Llama2cCheckpoint {
   // Maps and validates: header values positive and consistent, file size
   // exactly what the header implies. InputError naming the file otherwise.
   explicit Llama2cCheckpoint(const std::string& path);
+  // The same checks on `size` bytes at `data` (not copied: the caller keeps
+  // them alive while this object is used); `name` appears in messages.
+  static Llama2cCheckpoint from_memory(const uint8_t* data, size_t size, std::string name = "<memory>");
 
-  const std::string& path() const { return file_.path(); }
+  const std::string& path() const { return path_; }
   const Llama2cConfig& config() const { return config_; }
   // llama.cpp's hyperparameters for it: context = seq_len, rms eps 1e-5 and
   // rope base 10000 (llama2.c's constants), rope over the whole head.
@@ -64,7 +68,12 @@ class Llama2cCheckpoint {
   std::span<const float> tensor(const std::string& gguf_name) const;
 
  private:
-  MappedFile file_;
+  Llama2cCheckpoint(std::optional<MappedFile> map, const uint8_t* data, size_t size, std::string name);
+
+  std::optional<MappedFile> map_;  // empty for from_memory
+  std::string path_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
   Llama2cConfig config_;
   std::unordered_map<std::string, std::span<const float>> tensors_;
 };
@@ -75,6 +84,8 @@ class Llama2cCheckpoint {
 // texts become U+2581. InputError for a truncated file, a negative length or
 // bytes left over after the last token (a tokenizer for another vocabulary).
 Vocab read_llama2c_tokenizer(const std::string& path, uint32_t n_vocab);
+// The same from `size` bytes at `data`; `name` appears in messages.
+Vocab read_llama2c_tokenizer(const uint8_t* data, size_t size, const std::string& name, uint32_t n_vocab);
 
 struct Llama2cConvertOptions {
   GgmlType type = GgmlType::F32;  // F32 or F16 for weights; norms stay F32

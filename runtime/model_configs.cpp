@@ -94,7 +94,7 @@ ModelConfig parse_hf_config(const std::string& json_text, const std::string& sou
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e1111
     throw InputError(fmt::format("{}: not valid JSON: {}", source, e.what()));
   }
   if (!j.is_object()) throw InputError(fmt::format("{}: expected a JSON object (a Hugging Face config.json)", source));
@@ -115,6 +115,8 @@ ModelConfig parse_hf_config(const std::string& json_text, const std::string& sou
     return obj[key].get<double>();
   };
 
+  if (j.contains("model_type") && !j["model_type"].is_string())  // j.value() would throw json's type_error
+    fail(fmt::format("key 'model_type' = {}, expected a string", j["model_type"].dump()));
   const std::string model_type = j.value("model_type", std::string("llama"));
   if (model_type != "llama" && model_type != "mistral")
     fail(fmt::format("model_type '{}' is not a llama-architecture model (expected llama or mistral)", model_type));

@@ -9,6 +9,7 @@
 
 #include "error.hpp"
 #include "llama_model.hpp"
+#include "oom_report.hpp"
 
 namespace vkq {
 namespace {
@@ -63,9 +64,14 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
     gate_up_width_ = std::max(gate_up_width_, l.gate_up.width());
   }
   up_offset_ = hp_.feed_forward_length;
-  create_ops(layout);
-  build_weights(layout, synthetic);
-  allocate_activations();
+  try {
+    create_ops(layout);
+    build_weights(layout, synthetic);
+    allocate_activations();
+  } catch (DeviceError& e) {
+    if (e.oom()) add_forward_plan(*e.oom(), plan_);  // the fit table shows what was planned
+    throw;
+  }
 }
 
 VulkanForward::~VulkanForward() = default;

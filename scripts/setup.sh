@@ -6,7 +6,8 @@
 #     compiler, CMake, Ninja, the Vulkan loader, Mesa's lavapipe (from
 #     bookworm-backports on Debian 12: Mesa 25, Vulkan 1.4 on the CPU), the
 #     Khronos validation layer, Catch2 3 (bookworm-backports), nlohmann-json,
-#     CLI11, fmt, Eigen, tomlplusplus.
+#     CLI11, fmt, Eigen, tomlplusplus, and Chromium (headless, for the
+#     scorecard HTML test).
 #  2. If the system's glslang / SPIRV-Tools / Vulkan headers are too old for
 #     GL_EXT_integer_dot_product, GL_KHR_cooperative_matrix and
 #     VK_KHR_cooperative_matrix (Debian 12: glslang 12, SPIRV-Tools 2022.4,
@@ -40,7 +41,7 @@ codename=${VERSION_CODENAME:-unknown}
 pkgs_main=(build-essential cmake ninja-build pkg-config python3 git ca-certificates
   dpkg-dev libvulkan-dev libvulkan1 vulkan-tools vulkan-validationlayers
   nlohmann-json3-dev libcli11-dev libfmt-dev libeigen3-dev libtomlplusplus-dev
-  clang libclang-rt-dev)
+  clang libclang-rt-dev chromium)
 pkgs_new=(mesa-vulkan-drivers catch2)   # from bookworm-backports on Debian 12
 
 missing() {

@@ -21,5 +21,6 @@ void add_run_command(Cli& cli);
 void add_fit_command(Cli& cli);
 void add_quantize_command(Cli& cli);
 void add_perplexity_command(Cli& cli);
+void add_scorecard_command(Cli& cli);
 
 }  // namespace vkq::cli

@@ -4,6 +4,7 @@
 
 #include "cli.hpp"
 #include "error.hpp"
+#include "oom_report.hpp"
 #include "vulkan.hpp"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   vkq::cli::add_fit_command(cli);
   vkq::cli::add_quantize_command(cli);
   vkq::cli::add_perplexity_command(cli);
+  vkq::cli::add_scorecard_command(cli);
   try {
     cli.app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -26,7 +28,14 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : static_cast<int>(vkq::ExitCode::bad_input);
   } catch (const vkq::Error& e) {
     std::fprintf(stderr, "vkq: error: %s\n", e.what());
-    if (!e.hint().empty()) std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());
+    // A memory failure: the fit table, and a suggestion drawn from it.
+    const auto* de = dynamic_cast<const vkq::DeviceError*>(&e);
+    if (const vkq::OomReport* oom = de ? de->oom() : nullptr) {
+      for (const auto& line : oom->table()) std::fprintf(stderr, "  %s\n", line.c_str());
+      std::fprintf(stderr, "  hint: %s\n", oom->suggestion().c_str());
+    } else if (!e.hint().empty()) {
+      std::fprintf(stderr, "  hint: %s\n", e.hint().c_str());
+    }
     return static_cast<int>(e.code());
   } catch (const vk::SystemError& e) {
     std::fprintf(stderr, "vkq: error: Vulkan call failed: %s\n", e.what());

@@ -1,14 +1,8 @@
-// libFuzzer target for the GGUF reader (tests/fuzz/CMakeLists.txt, built with
-// -DVKQ_FUZZ=ON and clang; scripts/fuzz.sh runs it). The properties checked
-// are in gguf_reader_checks.hpp; a crash, sanitizer report, uncaught
-// exception, hang or large allocation is a finding. Findings are kept in
-// tests/fuzz/regressions/gguf/ and replayed by the unit tests.
-#include <cstddef>
-#include <cstdint>
+// libFuzzer target for the GGUF reader. The properties checked are in
+// gguf_reader_checks.hpp (shared with tests/runtime/test_gguf_reader.cpp,
+// which replays tests/fuzz/regressions/gguf/); the seeds are in
+// tests/fuzz/corpus/gguf/.
+#include "fuzz/fuzz_target.hpp"
+#include "fuzz/gguf_reader_checks.hpp"
 
-#include "gguf_reader_checks.hpp"
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  vkq::fuzz::check_gguf_input(data, size);
-  return 0;
-}
+VKQ_FUZZ_TARGET(gguf_reader) { check_gguf_input(data, size); }

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "byte_sink.hpp"
+#include "fuzz/fuzz_target.hpp"
 #include "error.hpp"
 #include "gguf_reader.hpp"
 #include "gguf_writer.hpp"
@@ -26,10 +27,6 @@
 #include "tokenizer.hpp"
 
 namespace vkq::fuzz {
-
-inline void expect(bool ok, const char* what) {
-  if (!ok) throw std::logic_error(std::string("gguf reader property violated: ") + what);
-}
 
 inline void check_accepted_gguf(const GgufFile& f, const uint8_t* data, size_t size) {
   for (const auto& [key, value] : f.metadata().entries()) (void)value.summary();
