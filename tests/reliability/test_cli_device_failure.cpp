@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -151,4 +152,29 @@ TEST_CASE("vkq scorecard: device failures are exit 3 and leave the previous repo
   }
   for (const auto& e : std::filesystem::directory_iterator(out))
     CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+}
+
+// Calibration on a Vulkan device: a failure there is exit 3 naming the
+// device and the call, and no output file (written under a temporary name,
+// renamed only at the end).
+TEST_CASE("vkq quantize --device D: device failures during calibration are exit 3 and leave no file",
+          "[cli][fault][quantize]") {
+  VKQ_REQUIRE_STORIES260K();
+  vkq::test::TempDir dir;
+  vkq::test::write_stories(dir.path("f32.gguf"), vkq::GgmlType::F32);
+  const std::string calib = std::string(VKQ_SOURCE_DIR) + "/quant/data/calibration.txt";
+  const std::string args = "quantize " + q(dir.path("f32.gguf")) + " " + q(dir.path("out.gguf")) +
+                           " --type q4_0 --method gptq --samples 4 --seq-len 64 --calib " + q(calib) + " --device " +
+                           q(vkq::test::device().caps().name);
+  REQUIRE(run_cli(args).exit_code == 0);  // it runs on the device without faults
+  std::filesystem::remove(dir.path("out.gguf"));
+  for (const char* n : {"1", "7"}) {
+    INFO("submit:" << n);
+    check_device_failure(run_cli(args, fault(std::string("submit:") + n)), "vkQueueSubmit");
+  }
+  for (const char* n : {"1", "5"}) {
+    INFO("alloc:" << n);
+    check_device_failure(run_cli(args, fault(std::string("alloc:") + n)), "vkAllocateMemory");
+  }
+  CHECK(dir.list() == std::vector<std::string>{"f32.gguf"});
 }
