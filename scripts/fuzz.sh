@@ -42,6 +42,17 @@ for t in "${TARGETS[@]}"; do
   # Inputs up to a few times the largest seed: longer ones add time, not paths.
   case $name in gguf_reader) max_len=65536 ;; llama2c_* | eval_set) max_len=16384 ;; scorecard_json) max_len=32768 ;; *) max_len=4096 ;; esac
   mkdir -p "$BUILD/corpus/$name" "$BUILD/artifacts/$name"
+  extra=()
+  if [ "$name" = llama2c_tokenizer ]; then
+    # stories260K's real vocabulary as one more seed, from VKQ_MODELS_DIR (not
+    # in the repository): its token count (u16 LE) and then the file.
+    tok="${VKQ_MODELS_DIR:-../shared/models}/tok512.bin"
+    if [ -f "$tok" ]; then
+      mkdir -p "$BUILD/model-seeds/$name"
+      { printf '\x00\x02'; cat "$tok"; } > "$BUILD/model-seeds/$name/tok512.seed"
+      extra=("$BUILD/model-seeds/$name")
+    fi
+  fi
   if [ -n "${VKQ_FUZZ_RUNS:-}" ]; then limit=(-runs="$VKQ_FUZZ_RUNS"); what="$VKQ_FUZZ_RUNS executions"
   else limit=(-max_total_time="$SECONDS_PER_TARGET"); what="${SECONDS_PER_TARGET}s"; fi
   echo "== $t: $what on $seeds"
@@ -49,7 +60,7 @@ for t in "${TARGETS[@]}"; do
   start=$(date +%s)
   # -rss_limit_mb / -malloc_limit_mb: an allocation sized by an unchecked field is a finding.
   rc=0
-  "$BUILD/fuzz/$t" "$BUILD/corpus/$name" "$seeds" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
+  "$BUILD/fuzz/$t" "$BUILD/corpus/$name" "$seeds" ${extra[@]+"${extra[@]}"} "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
     -malloc_limit_mb=512 -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$name/" \
     >"$log" 2>&1 || rc=$?
   # The report without libFuzzer's progress lines and recommended dictionary.

@@ -9,8 +9,10 @@
 //   - makes a tokenizer that encodes text to ids inside the vocabulary and
 //     decodes them (whether the round trip is exact depends on the
 //     vocabulary; fuzz_tokenizer_encode checks it on real ones).
-// Seeds: tests/fuzz/corpus/llama2c_tokenizer/ (stories260K's tok512 and
-// small ones written by tests/reliability/test_fuzz_replay.cpp).
+// Seeds: tests/fuzz/corpus/llama2c_tokenizer/ (small ones written by
+// tests/reliability/test_fuzz_replay.cpp), and stories260K's tok512 from
+// VKQ_MODELS_DIR, which scripts/fuzz.sh prefixes with its count at run time
+// (the models come from elsewhere and are not in the repository).
 #include <string>
 
 #include "byte_sink.hpp"

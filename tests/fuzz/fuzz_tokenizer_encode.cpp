@@ -1,6 +1,6 @@
 // libFuzzer target for the tokenizer's encode on arbitrary bytes
 // (runtime/tokenizer_spm.hpp). Input: one byte of settings, then the text.
-//   bits 0-1: the vocabulary: stories260K's tok512 (tests/fuzz/data/), the
+//   bits 0-1: the vocabulary: stories260K's tok512 (from VKQ_MODELS_DIR), the
 //             same without add_space_prefix, the same with its byte tokens
 //             gone (byte fallback goes to single characters or <unk>), or
 //             a tiny one with tied scores and overlapping merges
@@ -23,14 +23,14 @@
 #include <string_view>
 #include <vector>
 
+#include <cstdio>
+
 #include "error.hpp"
 #include "fuzz/fuzz_target.hpp"
 #include "llama2c.hpp"
+#include "support/models_dir.hpp"
 #include "tokenizer_spm.hpp"
 
-#ifndef VKQ_FUZZ_DATA_DIR
-#define VKQ_FUZZ_DATA_DIR VKQ_SOURCE_DIR "/tests/fuzz/data"
-#endif
 
 namespace {
 
@@ -39,7 +39,19 @@ using vkq::Vocab;
 
 constexpr std::string_view kSpace = "\xe2\x96\x81";
 
-Vocab tok512() { return vkq::read_llama2c_tokenizer(VKQ_FUZZ_DATA_DIR "/tok512.bin", 512); }
+// stories260K's real vocabulary, read from VKQ_MODELS_DIR (the models come
+// from elsewhere and are not in the repository); without it the cases that
+// use it fall back to tiny(), with a note.
+Vocab tiny();
+Vocab tok512() {
+  const std::string path = vkq::test::models_dir() + "/tok512.bin";
+  try {
+    return vkq::read_llama2c_tokenizer(path, 512);
+  } catch (const vkq::InputError& e) {
+    std::fprintf(stderr, "fuzz_tokenizer_encode: %s: using the small vocabulary instead (set VKQ_MODELS_DIR)\n", e.what());
+    return tiny();
+  }
+}
 
 Vocab without_byte_tokens(Vocab v) {
   for (size_t i = 0; i < v.size(); ++i)

@@ -20,6 +20,7 @@
 
 #include "reliability/eval_fuzz_seeds.hpp"
 #include "support/gguf_builder.hpp"
+#include "support/llama_models.hpp"
 
 namespace vkq::fuzz {
 void check_llama2c_checkpoint(const uint8_t* data, size_t size);
@@ -104,12 +105,6 @@ std::map<std::string, std::map<std::string, Bytes>> generated_seeds() {
   ck["v1_export.bin"] = Writer().i32(0x616b3432).i32(1).i32(8).i32(12).i32(2).i32(2).i32(1).b;
 
   auto& tk = s["llama2c_tokenizer"];
-  {
-    Bytes real = vkq::test::read_file(kFuzzDir / "data/tok512.bin");
-    Bytes b = Writer().u16(512).b;
-    b.insert(b.end(), real.begin(), real.end());
-    tk["tok512.seed"] = std::move(b);
-  }
   tk["tiny.seed"] = tokenizer_input({"<unk>", "\n<s>\n", "\n</s>\n", "<0x41>", " a", "", "a b", "\xc3\xa9"});
 
   auto& en = s["tokenizer_encode"];
@@ -178,6 +173,16 @@ TEST_CASE("fuzz targets: the repository holds the generated seeds, and every tar
     INFO(e.path().string() << " is not in kTargets of " << __FILE__);
     CHECK(listed);
   }
+}
+
+// The real vocabulary as a seed, from VKQ_MODELS_DIR (scripts/fuzz.sh makes
+// the same input at run time; the models are not in the repository).
+TEST_CASE("fuzz targets: stories260K's tokenizer as a llama2c_tokenizer input", "[fuzz][llama2c]") {
+  VKQ_REQUIRE_STORIES260K();
+  const Bytes real = vkq::test::read_file(vkq::test::models_dir() + "/tok512.bin");
+  Bytes b = Writer().u16(512).b;
+  b.insert(b.end(), real.begin(), real.end());
+  CHECK_NOTHROW(vkq::fuzz::check_llama2c_tokenizer(b.data(), b.size()));
 }
 
 // Findings too large for the fuzzers' 64 KiB inputs, made here instead.

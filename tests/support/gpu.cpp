@@ -78,9 +78,4 @@ CliResult run_cli(const std::string& args, const std::string& env_prefix) {
   return r;
 }
 
-std::string models_dir() {
-  const std::string e = env("VKQ_MODELS_DIR");
-  return e.empty() ? std::string(VKQ_SOURCE_DIR) + "/../shared/models" : e;
-}
-
 }  // namespace vkq::test

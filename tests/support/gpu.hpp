@@ -2,6 +2,8 @@
 // random data, the CLI runner and the models folder.
 #pragma once
 
+#include "support/models_dir.hpp"  // models_dir(): VKQ_MODELS_DIR
+
 #include <cstdint>
 #include <random>
 #include <string>
@@ -31,7 +33,6 @@ struct CliResult {
 CliResult run_cli(const std::string& args, const std::string& env_prefix = "");
 
 // VKQ_MODELS_DIR, default ../shared/models beside the source tree.
-std::string models_dir();
 
 // Quiet NaN bit pattern used to poison outputs before a dispatch.
 constexpr uint32_t kPoison = 0x7fc00bad;
