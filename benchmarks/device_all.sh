@@ -12,11 +12,11 @@
 # Q4_0 of stories260K calibrated on the GPU and on the CPU, each file's KLD
 # against F32; needs .device/calibration.txt).
 set -uo pipefail
-for f in .gl/*.deb; do dpkg -x "$f" / >/dev/null 2>&1; done  # the Vulkan loader, for every stage
-ldconfig
 o=/tmp/vkq-out
-mkdir -p "$o"
-pack() { tar czf "${OUT:-.}/all.tgz" -C "$o" .; }
+back=${OUT:-.}  # what the call returns: all.tgz
+OUT=$o
+. .device/device_env.sh  # the loader, the environment and $vkq, for every stage
+pack() { tar czf "$back/all.tgz" -C "$o" .; }
 for arg in "$@"; do
   stage=${arg%%:*}
   limit=${arg#*:}
@@ -30,28 +30,23 @@ for arg in "$@"; do
       OUT=$o/$stage timeout "$limit" bash .device/h100_model.sh "$stage" > "$o/$stage/log.txt" 2>&1 ;;
     stories)
       (
-        export XDG_RUNTIME_DIR=/tmp VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
-        export LD_LIBRARY_PATH=$PWD/.device/lib VKQ_CACHE_DIR=/tmp/vkq-cache
         for m in stories260K stories260K-q4_0; do
-          timeout 60 .device/vkq run -m .device/$m.gguf -p "Once upon a time" -n 40 --temp 0 --json \
+          timeout 60 $vkq run -m .device/$m.gguf -p "Once upon a time" -n 40 --temp 0 --json \
             > "$o/stories/run-$m.json" 2> "$o/stories/run-$m.err"
           echo "== $m: $(tail -1 "$o/stories/run-$m.err")"
           python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['text'])" "$o/stories/run-$m.json"
         done
-        timeout 120 .device/vkq perplexity -m .device/stories260K-q4_0.gguf -f .device/heldout.txt \
+        timeout 120 $vkq perplexity -m .device/stories260K-q4_0.gguf -f .device/heldout.txt \
           --ref .device/stories260K.gguf --json > "$o/stories/ppl.json" 2> "$o/stories/ppl.err"
         tail -3 "$o/stories/ppl.err"
       ) > "$o/stories/log.txt" 2>&1 ;;
     quant)
       (
-        export XDG_RUNTIME_DIR=/tmp VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
-        export LD_LIBRARY_PATH=$PWD/.device/lib VKQ_CACHE_DIR=/tmp/vkq-cache
-        v=.device/vkq
         for m in gptq awq; do for d in 0 cpu; do
           f=/tmp/$m-$d.gguf
-          timeout 120 $v quantize .device/stories260K.gguf $f --type q4_0 --method $m --calib .device/calibration.txt \
+          timeout 120 $vkq quantize .device/stories260K.gguf $f --type q4_0 --method $m --calib .device/calibration.txt \
             --device $d --report "$o/quant/$m-$d.json" 2>&1 | tail -1
-          timeout 60 $v perplexity -m $f -f .device/heldout.txt --ref .device/stories260K.gguf --device cpu 2>&1 | grep -E "KLD|same top"
+          timeout 60 $vkq perplexity -m $f -f .device/heldout.txt --ref .device/stories260K.gguf --device cpu 2>&1 | grep -E "KLD|same top"
         done; done
       ) > "$o/quant/log.txt" 2>&1 ;;
     *) echo "unknown stage $stage" ;;

@@ -8,15 +8,7 @@
 set -uo pipefail
 mode=${1:-table}
 shift || true
-for f in .gl/*.deb; do dpkg -x "$f" / >/dev/null 2>&1; done
-ldconfig
-export XDG_RUNTIME_DIR=/tmp VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
-export LD_LIBRARY_PATH=$PWD/.device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export VKQ_CACHE_DIR=/tmp/vkq-cache
-out=${OUT:-./bench-out}
-mkdir -p "$out"
-vkq=.device/vkq
-nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv > "$out/nvidia-smi.txt" 2>&1
+. .device/device_env.sh
 $vkq devices > "$out/devices.txt" 2>&1
 $vkq devices --json > "$out/devices.json" 2>&1
 cat "$out/devices.txt"

@@ -1,19 +1,9 @@
 #!/usr/bin/env python3
 """Prints the markdown table of `vkq bench matmul --json` documents
 (concatenated in one file, as benchmarks/h100_kernels.sh writes them)."""
-import json
 import sys
 
-
-def documents(text):
-    dec, i = json.JSONDecoder(), 0
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return
-        doc, i = dec.raw_decode(text, i)
-        yield doc
+from json_documents import documents
 
 
 print("| type | m | k | n | act | variant | config | µs (median) | GB/s | % of copy | TFLOP/s | max_rel_err |")

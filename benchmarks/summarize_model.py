@@ -2,19 +2,9 @@
 """Markdown tables of `vkq bench model --json` documents (concatenated in
 one file, as benchmarks/h100_model.sh writes them): throughput and roofline,
 memory planned against measured, and each run's decode breakdown."""
-import json
 import sys
 
-
-def documents(text):
-    dec, i = json.JSONDecoder(), 0
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return
-        doc, i = dec.raw_decode(text, i)
-        yield doc
+from json_documents import documents
 
 
 docs = list(documents(open(sys.argv[1]).read()))

@@ -87,6 +87,17 @@ std::vector<float>& Pipeline::norm(const std::string& name) {
       .first->second;
 }
 
+// AWQ: 1/s folded into the rows of the linear whose outputs are the next
+// one's inputs (v before o, up before down); nothing when s is empty.
+void fold_rows(Linear& l, std::span<const float> s) {
+  if (s.empty()) return;
+  if (l.row_factor.empty()) l.row_factor.assign(l.rows, 1.0f);
+  for (uint64_t r = 0; r < l.rows; ++r) {
+    for (uint64_t j = 0; j < l.cols; ++j) l.w[r * l.cols + j] /= s[r];
+    l.row_factor[r] /= s[r];
+  }
+}
+
 void Pipeline::fold(const std::vector<Linear*>& group, std::span<const float> s, double alpha) {
   const uint64_t cols = group[0]->cols;
   for (Linear* l : group) {
@@ -199,13 +210,7 @@ std::map<std::string, QuantizedTensor> Pipeline::run() {
         const auto a = batch_->attention(batch_->linear(q.view(), xb), batch_->linear(k.view(), xb),
                                         batch_->linear(v.view(), xb), rope);
         const auto so = awq_scales({&o}, gram(a, dim));
-        if (!so.empty()) {
-          if (v.row_factor.empty()) v.row_factor.assign(v.rows, 1.0f);
-          for (uint64_t r = 0; r < v.rows; ++r) {
-            for (uint64_t j = 0; j < v.cols; ++j) v.w[r * v.cols + j] /= so[r];
-            v.row_factor[r] /= so[r];
-          }
-        }
+        fold_rows(v, so);
       }
     }
     {
@@ -232,13 +237,7 @@ std::map<std::string, QuantizedTensor> Pipeline::run() {
       if (is_block_type(down.type)) {
         const auto h = batch_->swiglu(batch_->linear(gate.view(), xb), batch_->linear(up.view(), xb));
         const auto sd = awq_scales({&down}, gram(h, ff));
-        if (!sd.empty()) {
-          if (up.row_factor.empty()) up.row_factor.assign(up.rows, 1.0f);
-          for (uint64_t r = 0; r < up.rows; ++r) {
-            for (uint64_t j = 0; j < up.cols; ++j) up.w[r * up.cols + j] /= sd[r];
-            up.row_factor[r] /= sd[r];
-          }
-        }
+        fold_rows(up, sd);
       }
     }
     {
