@@ -10,7 +10,11 @@
 # all (h100_model.sh modes); stories (greedy stories260K F32 / Q4_0 on the
 # GPU, and perplexity of Q4_0 against F32 on the GPU); quant (GPTQ and AWQ
 # Q4_0 of stories260K calibrated on the GPU and on the CPU, each file's KLD
-# against F32; needs .device/calibration.txt).
+# against F32; needs .device/calibration.txt); fuzz (the libFuzzer targets
+# carried in .device/fuzz by `VKQ_BUNDLE_FUZZ=1 benchmarks/bundle.sh`, one
+# after another, SECONDS shared among them, VKQ_FUZZ_PROCS processes each,
+# default every core); fuzzbg (the same, niced, beside the stages after it,
+# with two cores left to them; waited for at the end).
 set -uo pipefail
 o=/tmp/vkq-out
 back=${OUT:-.}  # what the call returns: all.tgz
@@ -49,9 +53,27 @@ for arg in "$@"; do
           timeout 60 $vkq perplexity -m $f -f .device/heldout.txt --ref .device/stories260K.gguf --device cpu 2>&1 | grep -E "KLD|same top"
         done; done
       ) > "$o/quant/log.txt" 2>&1 ;;
+    fuzz | fuzzbg)
+      targets=$(ls .device/fuzz 2>/dev/null | grep '^fuzz_' || true)
+      if [ -z "$targets" ]; then echo "no fuzz targets in .device/fuzz" > "$o/$stage/log.txt"; continue; fi
+      each=$(( limit / $(echo "$targets" | wc -w) ))
+      procs=${VKQ_FUZZ_PROCS:-$(nproc)}
+      nice_=0
+      if [ "$stage" = fuzzbg ]; then procs=${VKQ_FUZZ_PROCS:-$(( $(nproc) - 2 ))}; nice_=10; fi
+      run_fuzz() {
+        VKQ_FUZZ_BIN_DIR=.device/fuzz VKQ_FUZZ_BUILD_DIR="$o/$stage" VKQ_FUZZ_PROCS=$procs VKQ_FUZZ_NICE=$nice_ \
+          VKQ_MODELS_DIR=.device/models timeout $(( limit + 120 )) bash scripts/fuzz.sh "$each" $targets > "$o/$stage/log.txt" 2>&1
+      }
+      if [ "$stage" = fuzz ]; then run_fuzz; else run_fuzz & fuzz_bg=$!; echo "### fuzzbg: started"; continue; fi ;;
     *) echo "unknown stage $stage" ;;
   esac
   echo "### $stage: rc $? in $(( $(date +%s) - start )) s"
   tail -45 "$o/$stage/log.txt"
   pack
 done
+if [ -n "${fuzz_bg:-}" ]; then
+  wait "$fuzz_bg"
+  echo "### fuzzbg: rc $?"
+  grep '^fuzz:' "$o/fuzzbg/log.txt"
+  pack
+fi

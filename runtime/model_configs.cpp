@@ -151,14 +151,21 @@ ModelConfig parse_hf_config(const std::string& json_text, const std::string& sou
     const auto type_it = rs.contains("rope_type") ? rs.find("rope_type") : rs.find("type");
     const std::string type = type_it != rs.end() && type_it->is_string() ? type_it->get<std::string>() : "";
     if (type != "llama3") fail(fmt::format("rope_scaling type '{}': not supported yet (llama3 is)", type));
-    Llama3RopeScaling s;
-    s.factor = static_cast<float>(num(rs, "factor", 8.0));
-    s.low_freq_factor = static_cast<float>(num(rs, "low_freq_factor", 1.0));
-    s.high_freq_factor = static_cast<float>(num(rs, "high_freq_factor", 4.0));
-    const double orig = num(rs, "original_max_position_embeddings", 8192.0);
-    if (!(s.factor > 0) || !(s.high_freq_factor > s.low_freq_factor) || !(s.low_freq_factor > 0) || !(orig >= 1) ||
+    // Checked as doubles before they become floats: a factor past float's
+    // range would turn into inf (found by fuzz_hf_config).
+    const double factor = num(rs, "factor", 8.0), low = num(rs, "low_freq_factor", 1.0),
+                 high = num(rs, "high_freq_factor", 4.0), orig = num(rs, "original_max_position_embeddings", 8192.0);
+    constexpr double kMaxFactor = 65536.0;  // llama3 configs use 8 to 32
+    auto in_range = [&](double v) { return v > 0 && v <= kMaxFactor; };
+    if (!in_range(factor) || !in_range(low) || !in_range(high) || !(float(high) > float(low)) || !(orig >= 1) ||
         orig > double(UINT32_MAX))
-      fail("rope_scaling: factor, low_freq_factor < high_freq_factor and original_max_position_embeddings must be positive");
+      fail(fmt::format("rope_scaling: factor, low_freq_factor < high_freq_factor must be in (0, {}] and "
+                       "original_max_position_embeddings positive",
+                       kMaxFactor));
+    Llama3RopeScaling s;
+    s.factor = static_cast<float>(factor);
+    s.low_freq_factor = static_cast<float>(low);
+    s.high_freq_factor = static_cast<float>(high);
     s.original_context = static_cast<uint32_t>(orig);
     m.rope_scaling = s;
   }

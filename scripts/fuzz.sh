@@ -5,6 +5,11 @@
 #   scripts/fuzz.sh [SECONDS per target, default 60] [TARGET...]   (default: every target)
 #   VKQ_FUZZ_RUNS=N scripts/fuzz.sh 0 TARGET    N executions instead of a time
 #   scripts/fuzz.sh --configure-only            configure build-fuzz/ and stop (scripts/sanitize.sh)
+#   VKQ_FUZZ_PROCS=N     N processes per target at once, sharing its corpus
+#                        (executions are summed; each has its own log)
+#   VKQ_FUZZ_BIN_DIR=D   run the targets in D as they are, building nothing
+#                        (the GPU machine: benchmarks/bundle.sh VKQ_BUNDLE_FUZZ=1)
+#   VKQ_FUZZ_NICE=N      run them under nice -n N (beside a benchmark)
 # New inputs that raise coverage go to build-fuzz/corpus/<name>/ (the seeds in
 # tests/fuzz/corpus/<name>/ are read, never written); crashes, leaks and
 # timeouts are saved in build-fuzz/artifacts/<name>/ and fail the script.
@@ -20,8 +25,12 @@ if [ ${#TARGETS[@]} -eq 0 ]; then
   for f in tests/fuzz/fuzz_*.cpp; do TARGETS+=("$(basename "$f" .cpp)"); done
 fi
 BUILD=${VKQ_FUZZ_BUILD_DIR:-build-fuzz}
+BIN=${VKQ_FUZZ_BIN_DIR:-$BUILD/fuzz}
+PROCS=${VKQ_FUZZ_PROCS:-1}
 
-if [ ! -f "$BUILD/build.ninja" ]; then
+if [ -n "${VKQ_FUZZ_BIN_DIR:-}" ]; then
+  mkdir -p "$BUILD"
+elif [ ! -f "$BUILD/build.ninja" ]; then
   # Warnings are not errors here: the code base is kept warning-free with the
   # default compiler (scripts/build.sh); clang's set differs.
   mkdir -p "$BUILD"
@@ -31,7 +40,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     >"$BUILD/configure.log" 2>&1 || { cat "$BUILD/configure.log" >&2; exit 1; }
 fi
 [ "$CONFIGURE_ONLY" = 0 ] || exit 0
-cmake --build "$BUILD" -j "${VKQ_JOBS:-$(nproc)}" --target "${TARGETS[@]}"
+[ -n "${VKQ_FUZZ_BIN_DIR:-}" ] || cmake --build "$BUILD" -j "${VKQ_JOBS:-$(nproc)}" --target "${TARGETS[@]}"
 
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0
@@ -55,19 +64,31 @@ for t in "${TARGETS[@]}"; do
   fi
   if [ -n "${VKQ_FUZZ_RUNS:-}" ]; then limit=(-runs="$VKQ_FUZZ_RUNS"); what="$VKQ_FUZZ_RUNS executions"
   else limit=(-max_total_time="$SECONDS_PER_TARGET"); what="${SECONDS_PER_TARGET}s"; fi
-  echo "== $t: $what on $seeds"
-  log="$BUILD/artifacts/$name/last-run.log"
+  echo "== $t: $what on $seeds, $PROCS process(es)"
   start=$(date +%s)
   # -rss_limit_mb / -malloc_limit_mb: an allocation sized by an unchecked field is a finding.
+  pids=()
+  rm -f "$BUILD/artifacts/$name"/last-run*.log
+  for p in $(seq 1 "$PROCS"); do
+    log="$BUILD/artifacts/$name/last-run.log"
+    [ "$PROCS" = 1 ] || log="$BUILD/artifacts/$name/last-run.$p.log"
+    nice -n "${VKQ_FUZZ_NICE:-0}" "$BIN/$t" "$BUILD/corpus/$name" "$seeds" ${extra[@]+"${extra[@]}"} "${limit[@]}" \
+      -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len="$max_len" -print_final_stats=1 \
+      -artifact_prefix="$BUILD/artifacts/$name/" >"$log" 2>&1 &
+    pids+=($!)
+  done
   rc=0
-  "$BUILD/fuzz/$t" "$BUILD/corpus/$name" "$seeds" ${extra[@]+"${extra[@]}"} "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
-    -malloc_limit_mb=512 -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$name/" \
-    >"$log" 2>&1 || rc=$?
-  # The report without libFuzzer's progress lines and recommended dictionary.
-  grep -v -e '^#[0-9]' -e '^"' -e '^###### ' "$log" | tail -n 40 >&2 || true
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-  peak=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n 1)
-  echo "fuzz: $t: ${execs:-?} executions in $(( $(date +%s) - start )) s, peak RSS ${peak:-?} MB, exit $rc"
+  for pid in "${pids[@]}"; do wait "$pid" || rc=$?; done
+  execs=0 peak=0
+  for log in "$BUILD/artifacts/$name"/last-run*.log; do
+    # The report without libFuzzer's progress lines and recommended dictionary.
+    grep -v -e '^#[0-9]' -e '^"' -e '^###### ' "$log" | tail -n 40 >&2 || true
+    e=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    m=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n 1)
+    execs=$((execs + ${e:-0}))
+    [ "${m:-0}" -le "$peak" ] || peak=$m
+  done
+  echo "fuzz: $t: $execs executions in $(( $(date +%s) - start )) s ($PROCS process(es)), peak RSS $peak MB, exit $rc"
   [ "$rc" -eq 0 ] || status=$rc
 done
 exit $status

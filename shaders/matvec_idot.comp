@@ -10,6 +10,9 @@
 // then acc += d_w * d_x * isum + m_w * s_x.
 // Bindings: 0 quants, 1 scales, 2 XQ (uvec4: 32 int8 per block = 2 uvec4),
 //           3 DS (vec2 per block), 4 Y.
+// EPI_NORM / EPI_SWIGLU (one column): the RMSNorm or SwiGLU that follows,
+// done by the last workgroups to finish (common/gemv_epilogue.glsl, bindings
+// 5 .. 8); Y is then coherent, read back by them.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_integer_dot_product : require
 #define VKQ_PC_MATMUL
@@ -27,7 +30,13 @@ layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 2) readonly buffer XQ { uvec4 xq[]; };
 layout(std430, binding = 3) readonly buffer DS { vec2 ds[]; };
+#if defined(EPI_NORM) || defined(EPI_SWIGLU)
+#define EPILOGUE 1
+layout(std430, binding = 4) coherent buffer Out { float y[]; };  // += with pc.accumulate
+#include "gemv_epilogue.glsl"
+#else
 layout(std430, binding = 4) buffer Out { float y[]; };  // += with pc.accumulate
+#endif
 
 shared float red[NSUB_MAX * ROWS * NCOLS];
 
@@ -103,14 +112,18 @@ void main() {
     if (subgroupElect())
       for (uint i = 0; i < ROWS * NCOLS; ++i) red[gl_SubgroupID * ROWS * NCOLS + i] = acc[i];
     barrier();
+#ifndef EPILOGUE
     if (gl_SubgroupID != 0) return;
-    for (uint i = 0; i < ROWS * NCOLS; ++i) {
-      float v = 0.0;
-      for (uint s = gl_SubgroupInvocationID; s < gl_NumSubgroups; s += gl_SubgroupSize) v += red[s * ROWS * NCOLS + i];
-      acc[i] = subgroupAdd(v);
+#endif
+    if (gl_SubgroupID == 0) {
+      for (uint i = 0; i < ROWS * NCOLS; ++i) {
+        float v = 0.0;
+        for (uint s = gl_SubgroupInvocationID; s < gl_NumSubgroups; s += gl_SubgroupSize) v += red[s * ROWS * NCOLS + i];
+        acc[i] = subgroupAdd(v);
+      }
     }
   }
-  if (subgroupElect()) {
+  if (gl_SubgroupID == 0 && subgroupElect()) {
     for (uint r = 0; r < ROWS; ++r) {
       if (r0 + r >= pc.rows) break;
       for (uint j = 0; j < pc.n && j < NCOLS; ++j) {
@@ -119,4 +132,7 @@ void main() {
       }
     }
   }
+#ifdef EPILOGUE
+  gemv_epilogue(r0);
+#endif
 }

@@ -69,7 +69,17 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   gemv_variant_ = select_variant(device, op_name("matvec", wtype, act), forced_gemm ? std::string() : forced);
   const auto& caps = device.caps();
   idot_ = gemv_variant_.ends_with("_idot");
-  if (idot_) quantize_variant_ = select_variant(device, act == ActType::f16 ? "quantize_q8_1_f16" : "quantize_q8_1_f32");
+  if (idot_) {
+    quantize_variant_ = select_variant(device, act == ActType::f16 ? "quantize_q8_1_f16" : "quantize_q8_1_f32");
+    if (act == ActType::f32) {
+      std::string t = ggml_type_name(wtype);
+      std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+      // Named, as a forced variant is: they run wherever the GEMV does
+      // (forced on lavapipe too, where int_dot is not accelerated).
+      epi_norm_variant_ = select_variant(device, "matvec_idot_norm_" + t, "matvec_idot_norm_" + t);
+      epi_swiglu_variant_ = select_variant(device, "matvec_idot_swiglu_" + t, "matvec_idot_swiglu_" + t);
+    }
+  }
   // Defaults from the H100 sweep in benchmarks/RESULTS.md (flat within a few
   // percent around them); tuning overrides them.
   rows_ = tuning.rows ? tuning.rows : (idot_ ? 1 : 2);
@@ -99,13 +109,21 @@ uint32_t Matmul::gemv_wg(uint32_t K) const {
   return std::min(wg, wg_max_);
 }
 
-const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K) {
+uint64_t epilogue_count_bytes(uint32_t rows) { return 4ull * std::max<uint32_t>(1, rows / 32); }
+
+bool Matmul::can_fuse(const GpuMatrix& w, uint32_t n, GemvEpilogue::Kind kind) const {
+  if (!uses_idot(n) || n != 1 || epi_norm_variant_.empty() || w.chunks().size() != 1 || w.rows() % 32) return false;
+  if (kind == GemvEpilogue::Kind::swiglu) return w.rows() % 64 == 0 && 32 % rows_ == 0;
+  return true;
+}
+
+const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant) {
   const auto& caps = device_.caps();
   const uint32_t wg = gemv_wg(K);
   const uint32_t nsub = std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.min_subgroup_size));
   std::vector<uint32_t> spec{wg, rows_, ncols, nsub};
   if (idot_) spec.push_back(unroll_);
-  return device_.kernel({gemv_variant_, spec, sizeof(pc::Matmul)});
+  return device_.kernel({variant, spec, sizeof(pc::Matmul)});
 }
 
 std::string Matmul::variant_for(uint32_t n) const { return use_gemm(n) ? gemm_variant_ : gemv_variant_; }
@@ -130,7 +148,8 @@ const Buffer& Matmul::scratch(std::vector<Buffer>& pool, uint64_t bytes) {
 }
 
 void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
-                    uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
+                    uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate, const GemvEpilogue* epi) {
+  if (epi && !can_fuse(w, n, epi->kind)) throw InputError("matmul: this GEMV cannot take the epilogue (can_fuse)");
   if (w.type() != wtype_)
     throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
   const uint32_t K = w.cols(), M = w.rows();
@@ -161,7 +180,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
     const pc::QuantizeAct qp{K, n, x_stride, qgx};
     cs.dispatch(qk, {x, xq, xds}, qp, {qgx, (qgroups + qgx - 1) / qgx, 1});
     cs.barrier();
-    record_idot_gemv(cs, w, xq, xds, y, n, y_stride, y_offset, accumulate);
+    record_idot_gemv(cs, w, xq, xds, y, n, y_stride, y_offset, accumulate, epi);
     return;
   }
 
@@ -169,7 +188,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
     // Pipelines exist for 1, 2, 4 and 8 columns (fewer to compile); the
     // shader skips columns past pc.n.
-    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K);
+    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, gemv_variant_);
     const uint64_t xoff = uint64_t(j0) * x_stride * xel, yoff = uint64_t(j0) * y_stride * 4;
     if (xoff % align || yoff % align)
       throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
@@ -178,7 +197,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
       const uint32_t groups = (c.rows + rows_ - 1) / rows_;
       const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
       const uint32_t gy = (groups + gx - 1) / gx;
-      const pc::Matmul p{c.rows, K, padded_k(K), nc, x_stride, y_stride, y_offset + c.row0, gx, accumulate};
+      const pc::Matmul p{c.rows, K, padded_k(K), nc, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0.0f, 0};
       if (c.scales)
         cs.dispatch(k, {c.quants, c.scales, bx, by}, p, {gx, gy, 1});
       else
@@ -188,7 +207,9 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
 }
 
 void Matmul::record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds,
-                              const Buffer& y, uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
+                              const Buffer& y, uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate,
+                              const GemvEpilogue* epi) {
+  if (epi && !can_fuse(w, n, epi->kind)) throw InputError("matmul: this GEMV cannot take the epilogue (can_fuse)");
   if (!uses_idot(n)) throw InputError(fmt::format("matmul: {} columns do not run the integer-dot GEMV here", n));
   if (w.type() != wtype_)
     throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
@@ -198,17 +219,20 @@ void Matmul::record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffe
   if (y_stride < uint64_t(y_offset) + M || y.size() < (uint64_t(n - 1) * y_stride + y_offset + M) * 4 ||
       xq.size() < uint64_t(n) * K || xds.size() < uint64_t(n) * (K / 32) * 8)
     throw InputError(fmt::format("matmul: buffers too small for {}x{} weights and {} quantized columns", M, K, n));
-  record_idot_gemv(cs, w, xq, xds, y, n, y_stride, y_offset, accumulate);
+  record_idot_gemv(cs, w, xq, xds, y, n, y_stride, y_offset, accumulate, epi);
 }
 
 void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
-                              uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
+                              uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate,
+                              const GemvEpilogue* epi) {
   const auto& caps = device_.caps();
   const uint64_t align = std::max<uint64_t>(caps.min_storage_buffer_offset_alignment, 4);
   const uint32_t K = w.cols();
   for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
-    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K);
+    const bool norm = epi && epi->kind == GemvEpilogue::Kind::norm;
+    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K,
+                                  !epi ? gemv_variant_ : norm ? epi_norm_variant_ : epi_swiglu_variant_);
     const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
     if (qoff % align || doff % align || yoff % align)
       throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
@@ -217,8 +241,19 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
     for (const auto& c : w.chunks()) {
       const uint32_t groups = (c.rows + rows_ - 1) / rows_;
       const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
-      const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate};
-      cs.dispatch(k, {c.quants, c.scales, bq, bd, by}, p, {gx, (groups + gx - 1) / gx, 1});
+      const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate,
+                         epi ? epi->eps : 0.0f, c.rows / 2};
+      const std::array<uint32_t, 3> grid{gx, (groups + gx - 1) / gx, 1};
+      if (!epi) {
+        cs.dispatch(k, {c.quants, c.scales, bq, bd, by}, p, grid);
+      } else {
+        if (epi->count.size() < epilogue_count_bytes(c.rows) || (norm && (!epi->norm_weight || epi->norm_weight->size() < 4ull * c.rows)))
+          throw InputError("matmul: epilogue buffers too small");
+        if (norm)
+          cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, epi->count, *epi->norm_weight}, p, grid);
+        else
+          cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, epi->count}, p, grid);
+      }
     }
   }
 }
@@ -254,7 +289,7 @@ void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x,
     const uint32_t gz = (row_tiles + gx - 1) / gx;
     if (gz > caps.max_workgroup_count[2])
       throw InputError(fmt::format("matmul: {} weight rows need more workgroups than '{}' allows", c.rows, caps.name));
-    const pc::Matmul p{c.rows, K, padded_k(K), n, x_stride, y_stride, y_offset + c.row0, gx, accumulate};
+    const pc::Matmul p{c.rows, K, padded_k(K), n, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0.0f, 0};
     if (c.scales)
       cs.dispatch(k, {c.quants, c.scales, x, y}, p, {gx, col_tiles, gz});
     else

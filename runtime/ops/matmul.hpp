@@ -39,6 +39,23 @@ struct MatmulTuning {
   GemmTuning gemm;      // GEMM workgroup size and tile (0 = derived from the device)
 };
 
+// The op after a decode GEMV, done by the GEMV's own last workgroups
+// (shaders/common/gemv_epilogue.glsl) instead of a dispatch of its own.
+// Integer-dot GEMV, one activation column, the weight in one chunk.
+struct GemvEpilogue {
+  enum class Kind {
+    norm,    // Y is the residual x: rmsnorm(x) * norm_weight
+    swiglu,  // Y is gate | up (rows = 2 x gate rows): silu(gate) * up
+  };
+  Kind kind;
+  Binding xq, xds;                      // the result in 8-bit blocks (QuantizedActivations' layout)
+  const Buffer& count;                  // epilogue_count_bytes(rows), zero when created
+  const Buffer* norm_weight = nullptr;  // norm: fp32, rows wide
+  float eps = 0;                        // norm
+};
+// The arrival counters an epilogue over `rows` outputs needs.
+uint64_t epilogue_count_bytes(uint32_t rows);
+
 class Matmul {
  public:
   Matmul(Device& device, GgmlType wtype, ActType act, std::string forced_variant = {}, MatmulTuning tuning = {});
@@ -48,8 +65,14 @@ class Matmul {
   // of column j at j * y_stride + y_offset (several matrices can write one
   // token's row side by side: q | k | v). Outputs are overwritten, or with
   // `accumulate` added to (Y += W X: the forward pass's residual add).
+  // `epi`: the op after it, where can_fuse() says it runs here.
   void record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
-              uint32_t x_stride = 0, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false);
+              uint32_t x_stride = 0, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false,
+              const GemvEpilogue* epi = nullptr);
+  // Whether `kind` can run as the epilogue of W's GEMV over n columns:
+  // integer-dot GEMV, n = 1, one chunk, W's rows whole 32-blocks (swiglu:
+  // both halves, and the rows per workgroup dividing 32).
+  bool can_fuse(const GpuMatrix& w, uint32_t n, GemvEpilogue::Kind kind) const;
   // Whether n columns run the integer-dot GEMV, which reads activations in
   // 8-bit blocks: then record_quantized() takes them already quantized.
   bool uses_idot(uint32_t n) const { return idot_ && !use_gemm(n); }
@@ -57,7 +80,8 @@ class Matmul {
   // (ops::QuantizedActivations layout, K = w.cols() per column): no
   // quantize dispatch. InputError unless uses_idot(n).
   void record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
-                        uint32_t n, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false);
+                        uint32_t n, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false,
+                        const GemvEpilogue* epi = nullptr);
   std::string variant_for(uint32_t n) const;
   // Allocates the integer-dot path's activation scratch for up to n <= 8
   // columns of K now (nothing for other variants), so that later records
@@ -68,12 +92,12 @@ class Matmul {
   std::string config_for(uint32_t M, uint32_t K, uint32_t n) const;
 
  private:
-  const Kernel& gemv_kernel(uint32_t ncols, uint32_t K);
+  const Kernel& gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant);
   uint32_t gemv_wg(uint32_t K) const;  // workgroup size for rows of K weights
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
   // The integer-dot GEMV dispatches, per 8-column group and weight chunk.
   void record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
-                        uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate);
+                        uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate, const GemvEpilogue* epi);
   void record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                    uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate);
   // Scratch for quantized activations (_idot variants). Buffers are only
@@ -87,6 +111,7 @@ class Matmul {
   std::string gemv_variant_;
   bool idot_ = false;
   std::string quantize_variant_;
+  std::string epi_norm_variant_, epi_swiglu_variant_;  // matvec_idot_{norm,swiglu}_<type>, where idot
   uint32_t wg_max_, rows_, unroll_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced
