@@ -3,11 +3,12 @@
 # call. Builds nothing: takes the bundle from benchmarks/bundle.sh (carried
 # as .device) and the Vulkan loader (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_model.sh [model|fit|all]
+#   bash .device/h100_model.sh [model|fit|all|epi]
 #   model: vkq bench model --synthetic llama-2-7b --type q4_0 / q8_0 (pp512, tg128),
 #          with the per-op decode breakdown;
 #   fit:   measured device memory against the forward plan for llama-2-7b
-#          and tinyllama-1.1b at contexts 512 and 4096.
+#          and tinyllama-1.1b at contexts 512 and 4096;
+#   epi:   decode (tg128) with the GEMV epilogues off and at 1 .. 8 rows per workgroup.
 # Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
 set -uo pipefail
 mode=${1:-all}
@@ -20,6 +21,10 @@ run() {  # run ARGS...: one `vkq bench model --json`, appended to model.jsonl
 if [ "$mode" = model ] || [ "$mode" = all ]; then
   for t in q4_0 q8_0; do run --synthetic llama-2-7b --type $t --prompt 512 --gen 128 --reps 3; done
   run --synthetic llama-2-7b --type f16 --prompt 512 --gen 128 --reps 3 --no-breakdown
+fi
+if [ "$mode" = epi ]; then  # decode with the norm / SwiGLU epilogues off (0) and at each rows per workgroup
+  for r in 0 1 2 4 8; do run --synthetic llama-2-7b --type q4_0 --prompt 0 --gen 128 --reps 3 --epilogue-rows $r; done
+  for r in 0 4 8; do run --synthetic llama-2-7b --type q8_0 --prompt 0 --gen 128 --reps 3 --epilogue-rows $r; done
 fi
 if [ "$mode" = fit ] || [ "$mode" = all ]; then
   for cfg in llama-2-7b tinyllama-1.1b; do for ctx in 512 4096; do

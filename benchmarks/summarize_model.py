@@ -8,11 +8,22 @@ from json_documents import documents
 
 
 docs = list(documents(open(sys.argv[1]).read()))
+
+
+def name(d):
+    """The model, and the decode epilogue setting where the run names one."""
+    if "epilogues" not in d:
+        return d["model"]
+    if not d["epilogues"]:
+        return f"{d['model']}, separate norm/SwiGLU"
+    return f"{d['model']}, epilogues ({d['epilogue_rows'] or 'default'} rows)"
+
+
 print("| model | prompt | gen | pp t/s | tg t/s | µs/token | roofline t/s | % of roofline | dispatches/token | decode matmul |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for d in docs:
     r = d["result"]
-    print(f"| {d['model']} | {d['prompt']} | {d['gen']} | {r['prompt_tokens_per_s']:.1f} | {r['gen_tokens_per_s']:.1f} "
+    print(f"| {name(d)} | {d['prompt']} | {d['gen']} | {r['prompt_tokens_per_s']:.1f} | {r['gen_tokens_per_s']:.1f} "
           f"| {r['decode_us_per_token']:.1f} | {r['roofline_tokens_per_s']:.1f} | {100 * r['decode_roofline_share']:.1f}% "
           f"| {r['dispatches_per_token']} | {r['matmul_variant_decode']} |")
 print()
@@ -27,7 +38,7 @@ for d in docs:
     if not r["breakdown"]:
         continue
     print()
-    print(f"Decode breakdown, {d['model']}: {r['gpu_us_per_token']:.1f} µs of GPU time in {r['decode_us_per_token']:.1f} µs per token")
+    print(f"Decode breakdown, {name(d)}: {r['gpu_us_per_token']:.1f} µs of GPU time in {r['decode_us_per_token']:.1f} µs per token")
     print()
     print("| op | µs/token | share of wall |")
     print("|---|---|---|")

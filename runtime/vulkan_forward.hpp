@@ -58,6 +58,7 @@ struct VulkanForwardOptions {
   // GEMV before it (ops::GemvEpilogue) where it can; false: separate
   // dispatches (tests compare the two).
   bool fuse_epilogues = true;
+  uint32_t epilogue_rows = 0;  // rows per workgroup of those GEMVs (0 = default; ops::MatmulTuning::epi_rows)
 };
 
 class VulkanForward final : public LlamaSession {

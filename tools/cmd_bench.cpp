@@ -39,6 +39,7 @@ struct ModelOpts {
   int reps = 3;
   uint64_t seed = 1, copy_mib = 0;
   bool json = false, no_breakdown = false, force = false;
+  int epilogue_rows = -1;  // -1: default; 0: no GEMV epilogues
 };
 
 void run_bench_model(Cli& cli, const ModelOpts& o) {
@@ -56,6 +57,10 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   auto dev = open_for_bench(inst, o.device);
   VulkanForwardOptions fo;
   fo.n_ctx = std::max<uint32_t>(std::max(o.prompt, o.gen), 1);
+  if (o.epilogue_rows >= 0) {
+    fo.fuse_epilogues = o.epilogue_rows > 0;
+    fo.epilogue_rows = uint32_t(o.epilogue_rows);
+  }
   fo.kv = o.kv == "f32" ? ops::KvType::f32 : ops::KvType::f16;
   fo.max_batch = o.batch;
   fo.seed = o.seed;
@@ -107,6 +112,8 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"gen", o.gen},
                      {"reps", o.reps},
                      {"kv", o.kv},
+                     {"epilogues", fo.fuse_epilogues},
+                     {"epilogue_rows", fo.epilogue_rows},  // 0: the default (ops::MatmulTuning)
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -150,6 +157,9 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--copy-mib", o->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
   m->add_option("--device", o->device, "Device index or name substring");
   m->add_flag("--no-breakdown", o->no_breakdown, "Skip the per-op timestamp run");
+  m->add_option("--epilogue-rows", o->epilogue_rows,
+                "Decode: rows per workgroup of the GEMVs that run the next RMSNorm / SwiGLU (0 = separate dispatches)")
+      ->check(CLI::IsMember({0, 1, 2, 4, 8}));
   m->add_flag("--force", o->force, "--synthetic: allow a context beyond the config's trained one");
   m->add_flag("--json", o->json, "Print one JSON document");
   m->callback([&cli, o] { run_bench_model(cli, *o); });
@@ -226,7 +236,7 @@ void add_bench_command(Cli& cli) {
     o.n = mo->n;
     o.act = mo->act == "f16" ? ops::ActType::f16 : ops::ActType::f32;
     o.variant = mo->variant;
-    o.tuning = {mo->wg, mo->rows, mo->unroll, {mo->gemm_wg, mo->tile_m, mo->tile_n}};
+    o.tuning = {mo->wg, mo->rows, mo->unroll, 0, {mo->gemm_wg, mo->tile_m, mo->tile_n}};
     o.runs = mo->runs;
     o.seed = mo->seed;
     o.copy_bytes = mo->copy_mib << 20;

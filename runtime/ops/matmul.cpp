@@ -84,6 +84,9 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   // percent around them); tuning overrides them.
   rows_ = tuning.rows ? tuning.rows : (idot_ ? 1 : 2);
   unroll_ = tuning.unroll ? tuning.unroll : 2;
+  // With an epilogue every workgroup also counts itself (an atomic after a
+  // memory barrier): fewer, larger workgroups pay that less often.
+  epi_rows_ = tuning.epi_rows ? tuning.epi_rows : 4;
   // The shared-memory tree needs WG floats; the subgroup path one partial per
   // subgroup and output.
   const bool subgroup = idot_ || gemv_variant_.find("_subgroup") != std::string::npos;
@@ -113,15 +116,15 @@ uint64_t epilogue_count_bytes(uint32_t rows) { return 4ull * std::max<uint32_t>(
 
 bool Matmul::can_fuse(const GpuMatrix& w, uint32_t n, GemvEpilogue::Kind kind) const {
   if (!uses_idot(n) || n != 1 || epi_norm_variant_.empty() || w.chunks().size() != 1 || w.rows() % 32) return false;
-  if (kind == GemvEpilogue::Kind::swiglu) return w.rows() % 64 == 0 && 32 % rows_ == 0;
+  if (kind == GemvEpilogue::Kind::swiglu) return w.rows() % 64 == 0 && 32 % epi_rows_ == 0;
   return true;
 }
 
-const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant) {
+const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows) {
   const auto& caps = device_.caps();
   const uint32_t wg = gemv_wg(K);
   const uint32_t nsub = std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.min_subgroup_size));
-  std::vector<uint32_t> spec{wg, rows_, ncols, nsub};
+  std::vector<uint32_t> spec{wg, rows, ncols, nsub};
   if (idot_) spec.push_back(unroll_);
   return device_.kernel({variant, spec, sizeof(pc::Matmul)});
 }
@@ -188,7 +191,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
     // Pipelines exist for 1, 2, 4 and 8 columns (fewer to compile); the
     // shader skips columns past pc.n.
-    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, gemv_variant_);
+    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, gemv_variant_, rows_);
     const uint64_t xoff = uint64_t(j0) * x_stride * xel, yoff = uint64_t(j0) * y_stride * 4;
     if (xoff % align || yoff % align)
       throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
@@ -231,15 +234,16 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
   for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
     const bool norm = epi && epi->kind == GemvEpilogue::Kind::norm;
+    const uint32_t rows = epi ? epi_rows_ : rows_;
     const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K,
-                                  !epi ? gemv_variant_ : norm ? epi_norm_variant_ : epi_swiglu_variant_);
+                                  !epi ? gemv_variant_ : norm ? epi_norm_variant_ : epi_swiglu_variant_, rows);
     const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
     if (qoff % align || doff % align || yoff % align)
       throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
     const Binding bq(xq, qoff, uint64_t(nc) * K), bd(xds, doff, uint64_t(nc) * (K / 32) * 8),
         by(y, yoff, y.size() - yoff);
     for (const auto& c : w.chunks()) {
-      const uint32_t groups = (c.rows + rows_ - 1) / rows_;
+      const uint32_t groups = (c.rows + rows - 1) / rows;
       const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
       const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate,
                          epi ? epi->eps : 0.0f, c.rows / 2};

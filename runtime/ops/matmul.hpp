@@ -36,6 +36,7 @@ struct MatmulTuning {
   uint32_t wg = 0;    // GEMV workgroup size (0 = default)
   uint32_t rows = 0;  // GEMV rows per workgroup (0 = default)
   uint32_t unroll = 0;  // integer-dot GEMV: granules in flight per invocation (0 = default)
+  uint32_t epi_rows = 0;  // the GEMV with an epilogue: rows per workgroup (0 = default; swiglu: divides 32)
   GemmTuning gemm;      // GEMM workgroup size and tile (0 = derived from the device)
 };
 
@@ -92,7 +93,7 @@ class Matmul {
   std::string config_for(uint32_t M, uint32_t K, uint32_t n) const;
 
  private:
-  const Kernel& gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant);
+  const Kernel& gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows);
   uint32_t gemv_wg(uint32_t K) const;  // workgroup size for rows of K weights
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
   // The integer-dot GEMV dispatches, per 8-column group and weight chunk.
@@ -112,7 +113,7 @@ class Matmul {
   bool idot_ = false;
   std::string quantize_variant_;
   std::string epi_norm_variant_, epi_swiglu_variant_;  // matvec_idot_{norm,swiglu}_<type>, where idot
-  uint32_t wg_max_, rows_, unroll_;
+  uint32_t wg_max_, rows_, unroll_, epi_rows_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced
   uint32_t gemm_min_n_ = 0;   // smallest n that runs the GEMM

@@ -10,7 +10,8 @@
 // itself; the workgroup that brings a count to its total reads the outputs
 // back and does the epilogue.
 //   EPI_NORM:   Y is the residual row x (pc.rows wide, a multiple of 32, at
-//               pc.row0). The last of all workgroups writes rmsnorm(x) * w
+//               pc.row0). The last of all workgroups (its first subgroup)
+//               writes rmsnorm(x) * w
 //               (w = 8 NormW, eps = pc.eps) to 5 XQ / 6 DS in 8-bit blocks
 //               (quantize_block.glsl), for the next matmul. Count[0].
 //   EPI_SWIGLU: Y is the gate | up row (pc.rows = 2 * pc.epi_half rows, gate rows
@@ -31,20 +32,21 @@ layout(std430, binding = 7) coherent buffer EpiCount { uint epi_count[]; };
 layout(std430, binding = 8) readonly buffer NormW { float norm_w[]; };
 #endif
 
-shared bool epi_last;
-
-// Counts this workgroup in epi_count[slot]; true (in every invocation) for
-// the one that completes `total`, which also resets the count.
+// Counts this workgroup in epi_count[slot] (by the invocation that wrote
+// its rows: subgroup 0's first); true in subgroup 0 of the workgroup that
+// completes `total`, which also resets the count. Other subgroups get false
+// and are done: no workgroup barrier, which every workgroup would pay.
 bool epi_arrive(uint slot, uint total) {
-  memoryBarrierBuffer();
-  barrier();
-  if (gl_LocalInvocationID.x == 0u) {
-    epi_last = atomicAdd(epi_count[slot], 1u) == total - 1u;
-    if (epi_last) epi_count[slot] = 0u;
+  if (gl_SubgroupID != 0u) return false;
+  uint last = 0u;
+  if (subgroupElect()) {
+    memoryBarrierBuffer();
+    last = atomicAdd(epi_count[slot], 1u) == total - 1u ? 1u : 0u;
+    if (last != 0u) epi_count[slot] = 0u;
   }
-  barrier();
+  if (subgroupMax(last) == 0u) return false;
   memoryBarrierBuffer();
-  return epi_last;
+  return true;
 }
 
 void epi_store_block(uint b, const vec4 v[8]) {
@@ -57,26 +59,19 @@ void epi_store_block(uint b, const vec4 v[8]) {
 }
 
 #ifdef EPI_NORM
-shared float epi_red[WG_SIZE];
-
 void gemv_epilogue(uint r0) {
   if (!epi_arrive(0u, (pc.rows + ROWS - 1u) / ROWS)) return;
-  const uint tid = gl_LocalInvocationID.x, width = pc.rows, blocks = width / 32u;
+  // One subgroup: lane l sums elements l, l + lanes, ... (loads in batches
+  // of 8, issued before they are used), then the blocks l, l + lanes, ...
+  const uint lane = gl_SubgroupInvocationID, lanes = gl_SubgroupSize, width = pc.rows, blocks = width / 32u;
   float ss = 0.0;
-  for (uint b = tid; b < blocks; b += WG_SIZE) {
-    float v[32];
-    for (uint i = 0; i < 32u; ++i) v[i] = y[pc.row0 + b * 32u + i];
-    for (uint i = 0; i < 32u; ++i) ss += v[i] * v[i];
+  for (uint i0 = lane; i0 < width; i0 += 8u * lanes) {
+    float v[8];
+    for (uint u = 0; u < 8u; ++u) v[u] = i0 + u * lanes < width ? y[pc.row0 + i0 + u * lanes] : 0.0;
+    for (uint u = 0; u < 8u; ++u) ss += v[u] * v[u];
   }
-  // Shared-memory tree (WG_SIZE is a power of two).
-  epi_red[tid] = ss;
-  barrier();
-  for (uint s = WG_SIZE / 2u; s > 0u; s >>= 1) {
-    if (tid < s) epi_red[tid] += epi_red[tid + s];
-    barrier();
-  }
-  const float scale = inversesqrt(epi_red[0] / float(width) + pc.eps);
-  for (uint b = tid; b < blocks; b += WG_SIZE) {
+  const float scale = inversesqrt(subgroupAdd(ss) / float(width) + pc.eps);
+  for (uint b = lane; b < blocks; b += lanes) {
     vec4 v[8];
     for (uint i = 0; i < 8u; ++i) {
       const uint k = b * 32u + 4u * i;
@@ -92,7 +87,7 @@ void gemv_epilogue(uint r0) {
 void gemv_epilogue(uint r0) {
   const uint b = (r0 < pc.epi_half ? r0 : r0 - pc.epi_half) / 32u;
   if (!epi_arrive(b, 2u * (32u / ROWS))) return;
-  if (gl_LocalInvocationID.x != 0u) return;
+  if (!subgroupElect()) return;
   vec4 v[8];
   for (uint i = 0; i < 8u; ++i) {
     for (uint c = 0; c < 4u; ++c) {

@@ -161,11 +161,13 @@ TEST_CASE("Vulkan forward: decode's GEMV epilogues agree with separate norm and 
   hp.vocab_size = 1000;
   hp.rope_dimension_count = 32;
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1);
-  INFO(vkq::ggml_type_name(type));
+  const uint32_t rows = GENERATE(1u, 0u);  // 1 and the default (4): other arrival counts
+  INFO(vkq::ggml_type_name(type) << ", epilogue rows " << rows);
   const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
   auto o = opts(64);
   o.seed = 11;
   o.force_idot = true;
+  o.epilogue_rows = rows;
   vkq::VulkanForward fused(vkq::test::device(), layout, o);
   o.fuse_epilogues = false;
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
@@ -179,7 +181,7 @@ TEST_CASE("Vulkan forward: decode's GEMV epilogues agree with separate norm and 
     if (pos < 16) early = std::max(early, rel_diff(a, b));
     for (const float v : b) scale = std::max(scale, double(std::fabs(v)));
   }
-  UNSCOPED_INFO(vkq::ggml_type_name(type) << " epilogues vs separate dispatches: max rel logit diff " << worst
+  UNSCOPED_INFO(vkq::ggml_type_name(type) << " rows " << rows << " epilogues vs separate dispatches: max rel logit diff " << worst
                                             << " (first 16 positions " << early << ")");
   CHECK(scale > 0.1);  // logits that are not all zero
   // The two paths differ only in the order of the norm's sum of squares:
