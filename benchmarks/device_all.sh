@@ -13,8 +13,9 @@
 # against F32; needs .device/calibration.txt); fuzz (the libFuzzer targets
 # carried in .device/fuzz by `VKQ_BUNDLE_FUZZ=1 benchmarks/bundle.sh`, one
 # after another, SECONDS shared among them, VKQ_FUZZ_PROCS processes each,
-# default every core); fuzzbg (the same, niced, beside the stages after it,
-# with two cores left to them; waited for at the end).
+# default every core; fuzz:SECONDS:fuzz_a,fuzz_b for some of them); fuzzbg
+# (the same, niced, beside the stages after it, with two cores left to them;
+# waited for at the end).
 set -uo pipefail
 o=/tmp/vkq-out
 back=${OUT:-.}  # what the call returns: all.tgz
@@ -23,8 +24,11 @@ OUT=$o
 pack() { tar czf "$back/all.tgz" -C "$o" .; }
 for arg in "$@"; do
   stage=${arg%%:*}
-  limit=${arg#*:}
-  [ "$limit" = "$arg" ] && limit=300
+  rest=${arg#*:}
+  [ "$rest" = "$arg" ] && rest=300
+  limit=${rest%%:*}
+  only=""  # fuzz stages: STAGE:SECONDS:target,target
+  [ "$rest" = "$limit" ] || only=${rest#*:}
   mkdir -p "$o/$stage"
   start=$(date +%s)
   case "$stage" in
@@ -55,6 +59,7 @@ for arg in "$@"; do
       ) > "$o/quant/log.txt" 2>&1 ;;
     fuzz | fuzzbg)
       targets=$(ls .device/fuzz 2>/dev/null | grep '^fuzz_' || true)
+      [ -z "$only" ] || targets=${only//,/ }
       if [ -z "$targets" ]; then echo "no fuzz targets in .device/fuzz" > "$o/$stage/log.txt"; continue; fi
       each=$(( limit / $(echo "$targets" | wc -w) ))
       procs=${VKQ_FUZZ_PROCS:-$(nproc)}
