@@ -230,13 +230,13 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
     const uint64_t widest = std::max(dim, ff);
     add("act.xq", "activations", 8 * widest);
     add("act.xds", "activations", 8 * (widest / 32) * 8);
-    // Decode's GEMV epilogues (ops::GemvEpilogue): SwiGLU's 8-bit output for
-    // one token, and the arrival counters (the widest GEMV: gate | up).
+    // Decode's SwiGLU epilogue (ops::GemvEpilogue): its 8-bit output for one
+    // token and its arrival counters.
     if (ff % 32 == 0) {
       add("act.hq", "activations", ff);
       add("act.hds", "activations", (ff / 32) * 8);
+      add("act.epi_count", "activations", ops::epilogue_count_bytes(static_cast<uint32_t>(2 * ff)));
     }
-    add("act.epi_count", "activations", ops::epilogue_count_bytes(static_cast<uint32_t>(std::max(dim, 2 * ff))));
   }
   return plan;
 }

@@ -216,9 +216,9 @@ void VulkanForward::allocate_activations() {
     if (plan_has(plan_, "act.hq")) {
       hq_ = dev("act.hq");
       hds_ = dev("act.hds");
+      epi_count_ = dev("act.epi_count");
+      epi_count_.fill(0);
     }
-    epi_count_ = dev("act.epi_count");
-    epi_count_.fill(0);
   }
   step_.fill(0);
   tokens_.fill(0);
@@ -252,16 +252,7 @@ void VulkanForward::record_matmul(CommandStream& cs, const GpuMatrix& w, const B
     mm.record(cs, w, x, y, n, 0, y_stride, y_offset, accumulate, epi);
 }
 
-std::optional<ops::GemvEpilogue> VulkanForward::norm_epilogue(const GpuMatrix& producer, const Buffer& w,
-                                                              std::span<const GpuMatrix> consumers, uint32_t n) {
-  const uint32_t dim = hp_.embedding_length;
-  if (!opts_.fuse_epilogues || n != 1 || !wants_quantized(consumers, n, dim) ||
-      !matmul(producer.type()).can_fuse(producer, n, ops::GemvEpilogue::Kind::norm))
-    return std::nullopt;
-  return ops::GemvEpilogue{ops::GemvEpilogue::Kind::norm, xq_, xds_, epi_count_, &w, hp_.rms_norm_eps};
-}
-
-bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
+void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   const uint32_t dim = hp_.embedding_length, ff = hp_.feed_forward_length, n_ctx = plan_.config.n_ctx;
   const ops::RopeShape rope{hp_.head_count, hp_.head_count_kv, hp_.head_dim(), hp_.rope_dimension_count,
                             hp_.rope_freq_base, n_rope_freqs_};
@@ -284,25 +275,18 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   auto norm = [&](const Buffer& w, bool quantized) {
     (quantized ? *rmsnorm_q8_ : *rmsnorm_).record(cs, x_, w, xb_, {n, dim, hp_.rms_norm_eps}, quantized ? qa : ops::QuantizedActivations{});
   };
-  // Decode: the matmuls that add into the residual also norm it for the next
-  // ones, and gate/up computes SwiGLU, in their last workgroups
-  // (ops::GemvEpilogue); `normed`: xq_ already holds the next norm's output.
-  bool normed = false;
-  const GpuMatrix& head = output_ ? *output_ : token_embd_;
   for (size_t li = 0; li < layers_.size(); ++li) {
     const auto& l = layers_[li];
     const std::string p = fmt::format("blk.{}.", li);
     // Every op ends with a barrier (the next op reads what it wrote) and,
     // when timing, a timestamp named after it.
-    auto done = [&](const std::string& op) {
+    auto done = [&](const char* op) {
       cs.barrier();
       mark(cs, marks, p + op);
     };
     const bool q_qkv = wants_quantized(l.qkv, n, dim);
-    if (!normed) {
-      norm(l.attn_norm, q_qkv);
-      done("attn_norm");
-    }
+    norm(l.attn_norm, q_qkv);
+    done("attn_norm");
     group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_);
     mark(cs, marks, p + "attn_qkv");
     const bool q_att = hp_.head_dim() % 32 == 0 && wants_quantized({&l.attn_output, 1}, n, dim);
@@ -321,22 +305,19 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     }
     done("attention");
     // x += att Wo^T: the residual add fused into the matmul's output.
+    record_matmul(cs, l.attn_output, att_, q_att, x_, n, 0, 0, true);
+    done("attn_output");
     const bool q_gu = wants_quantized(l.gate_up, n, dim);
-    const auto ffn_norm_epi = norm_epilogue(l.attn_output, l.ffn_norm, l.gate_up, n);
-    record_matmul(cs, l.attn_output, att_, q_att, x_, n, 0, 0, true, ffn_norm_epi ? &*ffn_norm_epi : nullptr);
-    done(ffn_norm_epi ? "attn_output+ffn_norm" : "attn_output");
-    if (!ffn_norm_epi) {
-      norm(l.ffn_norm, q_gu);
-      done("ffn_norm");
-    }
+    norm(l.ffn_norm, q_gu);
+    done("ffn_norm");
     const bool q_down = wants_quantized({&l.ffn_down, 1}, n, ff);
-    // SwiGLU in gate/up's epilogue: one matrix (gate rows, then up rows) and
-    // down reading 8-bit h from hq_.
+    // Decode: SwiGLU as gate/up's epilogue (ops::GemvEpilogue) where it is one
+    // matrix (gate rows, then up rows); down then reads 8-bit h from hq_.
     const bool swiglu_epi = opts_.fuse_epilogues && n == 1 && q_down && q_gu && hq_ && l.gate_up.size() == 1 &&
                             l.gate_up_offsets[0] == 0 && l.gate_up[0].rows() == 2 * ff && up_offset_ == ff &&
-                            matmul(l.gate_up[0].type()).can_fuse(l.gate_up[0], n, ops::GemvEpilogue::Kind::swiglu);
+                            matmul(l.gate_up[0].type()).can_fuse(l.gate_up[0], n);
     if (swiglu_epi) {
-      const ops::GemvEpilogue epi{ops::GemvEpilogue::Kind::swiglu, hq_, hds_, epi_count_};
+      const ops::GemvEpilogue epi{hq_, hds_, epi_count_};
       record_matmul(cs, l.gate_up[0], xb_, true, gate_up_, n, gate_up_width_, 0, false, &epi);
       done("ffn_gate_up+swiglu");
     } else {
@@ -346,28 +327,21 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
           .record(cs, gate_up_, hidden_, n, ff, gate_up_width_, up_offset_, ff, q_down ? qa : ops::QuantizedActivations{});
       done("swiglu");
     }
-    // x += h Wdown^T, and the next norm (the next layer's, or the classifier's).
-    const bool last = li + 1 == layers_.size();
-    const auto next_epi = last ? norm_epilogue(l.ffn_down, output_norm_, {&head, 1}, n)
-                               : norm_epilogue(l.ffn_down, layers_[li + 1].attn_norm, layers_[li + 1].qkv, n);
-    record_matmul(cs, l.ffn_down, hidden_, q_down, x_, n, 0, 0, true, next_epi ? &*next_epi : nullptr,
-                  swiglu_epi ? &hq_ : nullptr, swiglu_epi ? &hds_ : nullptr);
-    done(next_epi ? (last ? "ffn_down+output_norm" : "ffn_down+attn_norm") : "ffn_down");
-    normed = next_epi.has_value();
+    // x += h Wdown^T.
+    record_matmul(cs, l.ffn_down, hidden_, q_down, x_, n, 0, 0, true, nullptr, swiglu_epi ? &hq_ : nullptr,
+                  swiglu_epi ? &hds_ : nullptr);
+    done("ffn_down");
   }
-  return normed;
 }
 
-void VulkanForward::record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks, bool normed) {
+void VulkanForward::record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks) {
   const uint32_t dim = hp_.embedding_length, vocab = hp_.vocab_size;
   const GpuMatrix& out = output_ ? *output_ : token_embd_;
   const bool q = wants_quantized({&out, 1}, rows, dim);
-  if (!normed) {
-    (q ? *rmsnorm_q8_ : *rmsnorm_)
-        .record(cs, x_, output_norm_, xb_, {rows, dim, hp_.rms_norm_eps, row0 * dim, dim, 0, dim},
-                q ? ops::QuantizedActivations{&xq_, &xds_} : ops::QuantizedActivations{});
-    cs.barrier();
-  }
+  (q ? *rmsnorm_q8_ : *rmsnorm_)
+      .record(cs, x_, output_norm_, xb_, {rows, dim, hp_.rms_norm_eps, row0 * dim, dim, 0, dim},
+              q ? ops::QuantizedActivations{&xq_, &xds_} : ops::QuantizedActivations{});
+  cs.barrier();
   record_matmul(cs, out, xb_, q, logits_, rows, 0, 0, false);
   cs.barrier();
   cs.copy(logits_, readback_, uint64_t(rows) * vocab * 4);
@@ -397,8 +371,8 @@ std::vector<float> VulkanForward::decode(int32_t token, uint32_t pos) {
   if (!decode_stream_) {
     const uint32_t marks = opts_.timestamps ? 16 * hp_.block_count + 16 : 0;
     decode_stream_ = std::make_unique<CommandStream>(device_, marks, true);
-    const bool normed = record_layers(*decode_stream_, 1, opts_.timestamps);
-    record_logits(*decode_stream_, 0, 1, opts_.timestamps, normed);
+    record_layers(*decode_stream_, 1, opts_.timestamps);
+    record_logits(*decode_stream_, 0, 1, opts_.timestamps);
   }
   decode_stream_->submit_and_wait();
   std::vector<float> logits(hp_.vocab_size);

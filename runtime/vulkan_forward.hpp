@@ -26,7 +26,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,11 +53,11 @@ struct VulkanForwardOptions {
   // forced variant does) wherever the device can run it, accelerated or not,
   // so the fused 8-bit producers are exercised on lavapipe.
   bool force_idot = false;
-  // Decode runs each RMSNorm and SwiGLU as the epilogue of the integer-dot
-  // GEMV before it (ops::GemvEpilogue) where it can; false: separate
-  // dispatches (tests compare the two).
+  // Decode runs SwiGLU as the epilogue of the integer-dot gate/up GEMV
+  // (ops::GemvEpilogue) where it can; false: a separate dispatch (tests
+  // compare the two).
   bool fuse_epilogues = true;
-  uint32_t epilogue_rows = 0;  // rows per workgroup of those GEMVs (0 = default; ops::MatmulTuning::epi_rows)
+  uint32_t epilogue_rows = 0;  // rows per workgroup of that GEMV (0 = default; ops::MatmulTuning::epi_rows)
 };
 
 class VulkanForward final : public LlamaSession {
@@ -116,12 +115,10 @@ class VulkanForward final : public LlamaSession {
   ops::Matmul& matmul(GgmlType t);
   // Records the whole pass for n tokens (step and tokens already written);
   // the logits of rows [logit_first, n) are not included: see record_logits.
-  // Returns whether the last layer's down projection also normed x for the
-  // classifier (decode with epilogues): record_logits then skips its norm.
-  bool record_layers(CommandStream& cs, uint32_t n, bool marks);
-  // rmsnorm of x rows [row0, row0 + rows) into xb (unless `normed`), the
-  // classifier into logits, and the copy to the readback buffer.
-  void record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks, bool normed = false);
+  void record_layers(CommandStream& cs, uint32_t n, bool marks);
+  // rmsnorm of x rows [row0, row0 + rows) into xb, the classifier into
+  // logits, and the copy to the readback buffer.
+  void record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks);
   void mark(CommandStream& cs, bool marks, const std::string& label);
   // Whether the producer of a `width`-wide activation should also write it
   // quantized: some consumer's matmul reads 8-bit activations for n tokens.
@@ -130,10 +127,7 @@ class VulkanForward final : public LlamaSession {
   void record_matmul(CommandStream& cs, const GpuMatrix& w, const Buffer& x, bool quantized, const Buffer& y, uint32_t n,
                      uint32_t y_stride, uint32_t y_offset, bool accumulate, const ops::GemvEpilogue* epi = nullptr,
                      const Buffer* xq = nullptr, const Buffer* xds = nullptr);
-  // The epilogue that norms the residual with `w` for consumers reading 8-bit
-  // activations after `producer`'s GEMV, if it can run there.
-  std::optional<ops::GemvEpilogue> norm_epilogue(const GpuMatrix& producer, const Buffer& w,
-                                                 std::span<const GpuMatrix> consumers, uint32_t n);
+
   void write_inputs(std::span<const int32_t> tokens, uint32_t start_pos);
   void check_positions(size_t n, uint32_t start_pos) const;
 
@@ -152,7 +146,7 @@ class VulkanForward final : public LlamaSession {
   Buffer step_, tokens_, readback_;
   Buffer xq_, xds_;  // activations in 8-bit blocks (act.xq / act.xds), when some matmul uses them
   // Decode's SwiGLU epilogue writes h here (act.hq / act.hds), not over the
-  // gate/up GEMV's own input in xq_; counters of every epilogue (act.epi_count).
+  // gate/up GEMV's own input in xq_; its arrival counters (act.epi_count).
   Buffer hq_, hds_, epi_count_;
   uint64_t weight_bytes_per_token_ = 0;
 

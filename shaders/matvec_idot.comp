@@ -10,9 +10,9 @@
 // then acc += d_w * d_x * isum + m_w * s_x.
 // Bindings: 0 quants, 1 scales, 2 XQ (uvec4: 32 int8 per block = 2 uvec4),
 //           3 DS (vec2 per block), 4 Y.
-// EPI_NORM / EPI_SWIGLU (one column): the RMSNorm or SwiGLU that follows,
-// done by the last workgroups to finish (common/gemv_epilogue.glsl, bindings
-// 5 .. 8); Y is then coherent, read back by them.
+// EPI_SWIGLU (one column): the SwiGLU that follows, done by the workgroups
+// that finish each 32-block of it (common/gemv_epilogue.glsl, bindings 5 ..
+// 7); Y is then coherent, read back by them.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_integer_dot_product : require
 #define VKQ_PC_MATMUL
@@ -30,7 +30,7 @@ layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 2) readonly buffer XQ { uvec4 xq[]; };
 layout(std430, binding = 3) readonly buffer DS { vec2 ds[]; };
-#if defined(EPI_NORM) || defined(EPI_SWIGLU)
+#ifdef EPI_SWIGLU
 #define EPILOGUE 1
 layout(std430, binding = 4) coherent buffer Out { float y[]; };  // += with pc.accumulate
 #include "gemv_epilogue.glsl"

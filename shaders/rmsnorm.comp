@@ -4,9 +4,15 @@
 // tree (runs on every device; WG_SIZE a power of two, checked on the host).
 // Bindings: 0 x, 1 w [width], 2 out (may be the same buffer as x: each
 // element is read before any is written, separated by the barrier).
-// QUANT_OUT (width a multiple of 32): also 3 XQ, 4 DS, the output row r
-// quantized to 8-bit blocks for the integer-dot GEMV (quantize_block.glsl;
-// row r of XQ/DS is output row r, from 0, whatever out_offset is).
+// QUANT_OUT (width a multiple of 32; offsets and strides multiples of 4):
+// also 3 XQ, 4 DS, the output row r quantized to 8-bit blocks for the
+// integer-dot GEMV (quantize_block.glsl; row r of XQ/DS is output row r, from
+// 0, whatever out_offset is). Decode runs this once per layer input on one
+// workgroup, so its time is its chain of memory round trips: x and w are
+// read once, as vec4s, all loads of an invocation issued together, and x * w
+// is kept in shared memory (rows up to 4 * CACHE4 wide; wider ones read x
+// and w again, so `out` must not be x then) for the
+// quantization, which then reads no global memory.
 #extension GL_GOOGLE_include_directive : require
 #define VKQ_PC_RMSNORM
 #include "push_constants.h"
@@ -17,17 +23,74 @@
 layout(constant_id = 0) const uint WG_SIZE = 256;
 layout(local_size_x_id = 0) in;
 
+#ifdef QUANT_OUT
+layout(std430, binding = 0) readonly buffer X { vec4 x4[]; };
+layout(std430, binding = 1) readonly buffer W { vec4 w4[]; };
+layout(std430, binding = 2) writeonly buffer Out { vec4 out4[]; };
+layout(std430, binding = 3) writeonly buffer XQ { uvec4 xq[]; };
+layout(std430, binding = 4) writeonly buffer DS { vec2 ds[]; };
+#else
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer W { float w[]; };
 layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
-#ifdef QUANT_OUT
-layout(std430, binding = 3) writeonly buffer XQ { uvec4 xq[]; };
-layout(std430, binding = 4) writeonly buffer DS { vec2 ds[]; };
 #endif
 
 shared float partial[WG_SIZE];
 const uint UNROLL = 8;
 
+#ifdef QUANT_OUT
+layout(constant_id = 1) const uint CACHE4 = 2048;  // vec4s of x * w kept in shared memory (host: what fits)
+const uint LOADS = 4;      // vec4 loads of x (and of w) in flight per invocation
+shared vec4 xw[CACHE4];
+
+vec4 x_times_w(uint xi4, uint i4) { return i4 < CACHE4 ? xw[i4] : x4[xi4 + i4] * w4[i4]; }
+
+void main() {
+  const uint row = gl_WorkGroupID.x + gl_WorkGroupID.y * 65535u;
+  if (row >= pc.rows) return;
+  const uint tid = gl_LocalInvocationID.x, n4 = pc.width / 4u;
+  const uint xi4 = (pc.in_offset + row * pc.in_stride) / 4u, oi4 = (pc.out_offset + row * pc.out_stride) / 4u;
+  float ss = 0.0;
+  for (uint base = tid; base < n4; base += WG_SIZE * LOADS) {
+    vec4 v[LOADS], g[LOADS];
+    for (uint u = 0; u < LOADS; ++u) {
+      const uint i4 = min(base + u * WG_SIZE, n4 - 1u);  // past the end: reloads the last, skipped below
+      v[u] = x4[xi4 + i4];
+      g[u] = w4[i4];
+    }
+    for (uint u = 0; u < LOADS; ++u) {
+      const uint i4 = base + u * WG_SIZE;
+      if (i4 >= n4) break;
+      ss += dot(v[u], v[u]);
+      if (i4 < CACHE4) xw[i4] = v[u] * g[u];
+    }
+  }
+  partial[tid] = ss;
+  barrier();
+  for (uint s = WG_SIZE / 2; s > 0; s >>= 1) {
+    if (tid < s) partial[tid] += partial[tid + s];
+    barrier();
+  }
+  const float scale = inversesqrt(partial[0] / float(pc.width) + pc.eps);
+  // Block b = vec4s 8b .. 8b+7, in the same products x * w, then * scale,
+  // as the fp32 output: the GEMV sees exactly the rounding of `out`.
+  const uint blocks = pc.width / 32u;
+  for (uint b = tid; b < blocks; b += WG_SIZE) {
+    vec4 v[8];
+    for (uint i = 0; i < 8u; ++i) {
+      v[i] = x_times_w(xi4, 8u * b + i) * scale;
+      out4[oi4 + 8u * b + i] = v[i];
+    }
+    uvec4 lo, hi;
+    vec2 dsv;
+    quantize_block32(v, lo, hi, dsv);
+    const uint o = (row * pc.width + b * 32u) / 16u;
+    xq[o] = lo;
+    xq[o + 1u] = hi;
+    ds[row * blocks + b] = dsv;
+  }
+}
+#else
 void main() {
   const uint row = gl_WorkGroupID.x + gl_WorkGroupID.y * 65535u;
   if (row >= pc.rows) return;
@@ -62,22 +125,5 @@ void main() {
     for (uint u = 0; u < UNROLL; ++u)
       if (base + u * WG_SIZE < pc.width) outv[oi + base + u * WG_SIZE] = v[u] * scale * g[u];
   }
-#ifdef QUANT_OUT
-  const uint blocks = pc.width / 32;
-  for (uint b = tid; b < blocks; b += WG_SIZE) {
-    vec4 v[8];
-    for (uint i = 0; i < 8; ++i) {
-      const uint k = b * 32 + 4 * i;
-      v[i] = vec4(x[xi + k], x[xi + k + 1], x[xi + k + 2], x[xi + k + 3]) * scale *
-             vec4(w[k], w[k + 1], w[k + 2], w[k + 3]);
-    }
-    uvec4 lo, hi;
-    vec2 dsv;
-    quantize_block32(v, lo, hi, dsv);
-    const uint o = (row * pc.width + b * 32) / 16;
-    xq[o] = lo;
-    xq[o + 1] = hi;
-    ds[row * blocks + b] = dsv;
-  }
-#endif
 }
+#endif

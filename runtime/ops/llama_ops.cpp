@@ -78,8 +78,17 @@ void GetRows::record(CommandStream& cs, const GpuMatrix& w, const Buffer& tokens
 }
 
 RmsNorm::RmsNorm(Device& device, bool quant_out) : device_(device), quant_out_(quant_out) {
-  wg_ = pick_workgroup_size(device.caps(), 256, 4);
-  kernel_ = &device.kernel({select_variant(device, quant_out ? "rmsnorm_q8" : "rmsnorm"), {wg_}, sizeof(pc::RmsNorm)});
+  const auto& caps = device.caps();
+  if (!quant_out) {
+    wg_ = pick_workgroup_size(caps, 256, 4);
+    kernel_ = &device.kernel({select_variant(device, "rmsnorm"), {wg_}, sizeof(pc::RmsNorm)});
+    return;
+  }
+  // rmsnorm_q8: one vec4 of a 4096-wide row per invocation, and x * w of up
+  // to 8192 elements in shared memory, as much as fits beside the tree.
+  wg_ = pick_workgroup_size(caps, 1024, 4 + 16);
+  cache4_ = std::min<uint32_t>(2048, (caps.max_shared_memory - 4 * wg_) / 16);
+  kernel_ = &device.kernel({select_variant(device, "rmsnorm_q8"), {wg_, cache4_}, sizeof(pc::RmsNorm)});
 }
 
 void RmsNorm::record(CommandStream& cs, const Buffer& x, const Buffer& weight, const Buffer& out, Shape s,
@@ -91,6 +100,10 @@ void RmsNorm::record(CommandStream& cs, const Buffer& x, const Buffer& weight, c
   check_size(out, (s.out_offset + uint64_t(s.rows - 1) * s.out_stride + s.width) * 4, "rmsnorm", "output");
   check_size(weight, uint64_t(s.width) * 4, "rmsnorm", "weight");
   check_quantized(quant_out_, q, s.rows, s.width, "rmsnorm");
+  if (quant_out_ && (s.in_offset % 4 || s.in_stride % 4 || s.out_offset % 4 || s.out_stride % 4))
+    throw InputError("rmsnorm_q8: offsets and strides must be multiples of 4");
+  if (quant_out_ && s.width > 4ull * cache4_ && &x == &out)
+    throw InputError(fmt::format("rmsnorm_q8: rows wider than {} cannot be normed in place", 4 * cache4_));
   const pc::RmsNorm p{s.rows, s.width, s.eps, s.in_offset, s.in_stride, s.out_offset, s.out_stride};
   if (q)
     cs.dispatch(*kernel_, {x, weight, out, *q.xq, *q.xds}, p, grid_2d(s.rows));

@@ -68,7 +68,7 @@ class RmsNorm {
  private:
   Device& device_;
   bool quant_out_;
-  uint32_t wg_;
+  uint32_t wg_, cache4_ = 0;  // rmsnorm_q8: vec4s of the row kept in shared memory
   const Kernel* kernel_;
 };
 

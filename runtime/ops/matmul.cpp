@@ -76,7 +76,6 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
       std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return char(std::tolower(c)); });
       // Named, as a forced variant is: they run wherever the GEMV does
       // (forced on lavapipe too, where int_dot is not accelerated).
-      epi_norm_variant_ = select_variant(device, "matvec_idot_norm_" + t, "matvec_idot_norm_" + t);
       epi_swiglu_variant_ = select_variant(device, "matvec_idot_swiglu_" + t, "matvec_idot_swiglu_" + t);
     }
   }
@@ -114,10 +113,9 @@ uint32_t Matmul::gemv_wg(uint32_t K) const {
 
 uint64_t epilogue_count_bytes(uint32_t rows) { return 4ull * std::max<uint32_t>(1, rows / 32); }
 
-bool Matmul::can_fuse(const GpuMatrix& w, uint32_t n, GemvEpilogue::Kind kind) const {
-  if (!uses_idot(n) || n != 1 || epi_norm_variant_.empty() || w.chunks().size() != 1 || w.rows() % 32) return false;
-  if (kind == GemvEpilogue::Kind::swiglu) return w.rows() % 64 == 0 && 32 % epi_rows_ == 0;
-  return true;
+bool Matmul::can_fuse(const GpuMatrix& w, uint32_t n) const {
+  return uses_idot(n) && n == 1 && !epi_swiglu_variant_.empty() && w.chunks().size() == 1 && w.rows() % 64 == 0 &&
+         32 % epi_rows_ == 0;
 }
 
 const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows) {
@@ -152,7 +150,7 @@ const Buffer& Matmul::scratch(std::vector<Buffer>& pool, uint64_t bytes) {
 
 void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                     uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate, const GemvEpilogue* epi) {
-  if (epi && !can_fuse(w, n, epi->kind)) throw InputError("matmul: this GEMV cannot take the epilogue (can_fuse)");
+  if (epi && !can_fuse(w, n)) throw InputError("matmul: this GEMV cannot take the SwiGLU epilogue (can_fuse)");
   if (w.type() != wtype_)
     throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
   const uint32_t K = w.cols(), M = w.rows();
@@ -200,7 +198,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
       const uint32_t groups = (c.rows + rows_ - 1) / rows_;
       const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
       const uint32_t gy = (groups + gx - 1) / gx;
-      const pc::Matmul p{c.rows, K, padded_k(K), nc, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0.0f, 0};
+      const pc::Matmul p{c.rows, K, padded_k(K), nc, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0};
       if (c.scales)
         cs.dispatch(k, {c.quants, c.scales, bx, by}, p, {gx, gy, 1});
       else
@@ -212,7 +210,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
 void Matmul::record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds,
                               const Buffer& y, uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate,
                               const GemvEpilogue* epi) {
-  if (epi && !can_fuse(w, n, epi->kind)) throw InputError("matmul: this GEMV cannot take the epilogue (can_fuse)");
+  if (epi && !can_fuse(w, n)) throw InputError("matmul: this GEMV cannot take the SwiGLU epilogue (can_fuse)");
   if (!uses_idot(n)) throw InputError(fmt::format("matmul: {} columns do not run the integer-dot GEMV here", n));
   if (w.type() != wtype_)
     throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
@@ -233,10 +231,8 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
   const uint32_t K = w.cols();
   for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
-    const bool norm = epi && epi->kind == GemvEpilogue::Kind::norm;
     const uint32_t rows = epi ? epi_rows_ : rows_;
-    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K,
-                                  !epi ? gemv_variant_ : norm ? epi_norm_variant_ : epi_swiglu_variant_, rows);
+    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, epi ? epi_swiglu_variant_ : gemv_variant_, rows);
     const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
     if (qoff % align || doff % align || yoff % align)
       throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
@@ -245,18 +241,13 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
     for (const auto& c : w.chunks()) {
       const uint32_t groups = (c.rows + rows - 1) / rows;
       const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
-      const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate,
-                         epi ? epi->eps : 0.0f, c.rows / 2};
+      const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate, c.rows / 2};
       const std::array<uint32_t, 3> grid{gx, (groups + gx - 1) / gx, 1};
       if (!epi) {
         cs.dispatch(k, {c.quants, c.scales, bq, bd, by}, p, grid);
       } else {
-        if (epi->count.size() < epilogue_count_bytes(c.rows) || (norm && (!epi->norm_weight || epi->norm_weight->size() < 4ull * c.rows)))
-          throw InputError("matmul: epilogue buffers too small");
-        if (norm)
-          cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, epi->count, *epi->norm_weight}, p, grid);
-        else
-          cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, epi->count}, p, grid);
+        if (epi->count.size() < epilogue_count_bytes(c.rows)) throw InputError("matmul: epilogue counters too small");
+        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, epi->count}, p, grid);
       }
     }
   }
@@ -293,7 +284,7 @@ void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x,
     const uint32_t gz = (row_tiles + gx - 1) / gx;
     if (gz > caps.max_workgroup_count[2])
       throw InputError(fmt::format("matmul: {} weight rows need more workgroups than '{}' allows", c.rows, caps.name));
-    const pc::Matmul p{c.rows, K, padded_k(K), n, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0.0f, 0};
+    const pc::Matmul p{c.rows, K, padded_k(K), n, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0};
     if (c.scales)
       cs.dispatch(k, {c.quants, c.scales, x, y}, p, {gx, col_tiles, gz});
     else

@@ -36,23 +36,17 @@ struct MatmulTuning {
   uint32_t wg = 0;    // GEMV workgroup size (0 = default)
   uint32_t rows = 0;  // GEMV rows per workgroup (0 = default)
   uint32_t unroll = 0;  // integer-dot GEMV: granules in flight per invocation (0 = default)
-  uint32_t epi_rows = 0;  // the GEMV with an epilogue: rows per workgroup (0 = default; swiglu: divides 32)
+  uint32_t epi_rows = 0;  // the GEMV with the SwiGLU epilogue: rows per workgroup (0 = default; divides 32)
   GemmTuning gemm;      // GEMM workgroup size and tile (0 = derived from the device)
 };
 
-// The op after a decode GEMV, done by the GEMV's own last workgroups
-// (shaders/common/gemv_epilogue.glsl) instead of a dispatch of its own.
-// Integer-dot GEMV, one activation column, the weight in one chunk.
+// The SwiGLU after a decode GEMV of gate | up, done by the GEMV's own
+// workgroups (shaders/common/gemv_epilogue.glsl) instead of a dispatch of
+// its own. Integer-dot GEMV, one activation column, the weight in one chunk
+// with the gate rows first and as many up rows after them.
 struct GemvEpilogue {
-  enum class Kind {
-    norm,    // Y is the residual x: rmsnorm(x) * norm_weight
-    swiglu,  // Y is gate | up (rows = 2 x gate rows): silu(gate) * up
-  };
-  Kind kind;
-  Binding xq, xds;                      // the result in 8-bit blocks (QuantizedActivations' layout)
-  const Buffer& count;                  // epilogue_count_bytes(rows), zero when created
-  const Buffer* norm_weight = nullptr;  // norm: fp32, rows wide
-  float eps = 0;                        // norm
+  Binding xq, xds;      // h = silu(gate) * up in 8-bit blocks (QuantizedActivations' layout)
+  const Buffer& count;  // epilogue_count_bytes(rows), zero when created
 };
 // The arrival counters an epilogue over `rows` outputs needs.
 uint64_t epilogue_count_bytes(uint32_t rows);
@@ -66,14 +60,14 @@ class Matmul {
   // of column j at j * y_stride + y_offset (several matrices can write one
   // token's row side by side: q | k | v). Outputs are overwritten, or with
   // `accumulate` added to (Y += W X: the forward pass's residual add).
-  // `epi`: the op after it, where can_fuse() says it runs here.
+  // `epi`: the SwiGLU after it, where can_fuse() says it runs here.
   void record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
               uint32_t x_stride = 0, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false,
               const GemvEpilogue* epi = nullptr);
-  // Whether `kind` can run as the epilogue of W's GEMV over n columns:
-  // integer-dot GEMV, n = 1, one chunk, W's rows whole 32-blocks (swiglu:
-  // both halves, and the rows per workgroup dividing 32).
-  bool can_fuse(const GpuMatrix& w, uint32_t n, GemvEpilogue::Kind kind) const;
+  // Whether the SwiGLU can run as the epilogue of W's GEMV over n columns:
+  // integer-dot GEMV, n = 1, one chunk, each half of W's rows whole
+  // 32-blocks, the rows per workgroup dividing 32.
+  bool can_fuse(const GpuMatrix& w, uint32_t n) const;
   // Whether n columns run the integer-dot GEMV, which reads activations in
   // 8-bit blocks: then record_quantized() takes them already quantized.
   bool uses_idot(uint32_t n) const { return idot_ && !use_gemm(n); }
@@ -112,7 +106,7 @@ class Matmul {
   std::string gemv_variant_;
   bool idot_ = false;
   std::string quantize_variant_;
-  std::string epi_norm_variant_, epi_swiglu_variant_;  // matvec_idot_{norm,swiglu}_<type>, where idot
+  std::string epi_swiglu_variant_;  // matvec_idot_swiglu_<type>, where idot
   uint32_t wg_max_, rows_, unroll_, epi_rows_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced

@@ -162,8 +162,8 @@ TEST_CASE("rmsnorm matches rmsnorm_ref", "[gpu][kernel][llama_ops]") {
 TEST_CASE("rmsnorm_q8, attention_*_q8 and swiglu_q8 write 8-bit blocks of their outputs", "[gpu][kernel][llama_ops]") {
   auto& dev = test::device();
   const uint32_t rows = GENERATE(1u, 5u);
-  {  // rmsnorm, rows at an offset as the classifier's input
-    const uint32_t width = 4096;
+  for (const uint32_t width : {4096u, 8448u}) {  // rmsnorm, rows at an offset as the classifier's input; 8448: wider than the shared-memory copy
+    INFO("rmsnorm width " << width);
     auto x = test::random_floats(size_t(rows + 2) * width, -3, 3);
     const auto w = test::random_floats(width, 0.5f, 1.5f);
     auto bx = upload(dev, x), bw = upload(dev, w);
