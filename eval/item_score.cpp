@@ -96,11 +96,20 @@ json to_json(const RunTiming& t) {
           {"decode_s", t.decode_s}};
 }
 
+uint64_t count_from_json(const json& j, const char* key, const std::string& where) {
+  // Checked as a double first: casting one past uint64's range is undefined
+  // behaviour (found by fuzz_scorecard_json).
+  const double v = num(j, key, where);
+  if (!(v >= 0 && v <= 9.0e15))  // exact in a double, and past any count of tokens or bytes here
+    throw InputError(fmt::format("{}: \"{}\" = {} is not a count", where, key, v));
+  return static_cast<uint64_t>(v);
+}
+
 RunTiming run_timing_from_json(const json& j, const std::string& where) {
   RunTiming t;
-  t.prefill_tokens = static_cast<uint64_t>(std::max(0.0, num(j, "prefill_tokens", where)));
+  t.prefill_tokens = count_from_json(j, "prefill_tokens", where);
   t.prefill_s = num(j, "prefill_s", where);
-  t.decode_tokens = static_cast<uint64_t>(std::max(0.0, num(j, "decode_tokens", where)));
+  t.decode_tokens = count_from_json(j, "decode_tokens", where);
   t.decode_s = num(j, "decode_s", where);
   return t;
 }

@@ -48,6 +48,9 @@ struct RunTiming {
   double decode_tokens_per_s() const { return decode_s > 0 ? double(decode_tokens) / decode_s : 0; }
 };
 nlohmann::json to_json(const RunTiming& t);
+// A non-negative integer count (tokens, bytes) stored as a JSON number;
+// InputError past 9e15 or below 0.
+uint64_t count_from_json(const nlohmann::json& j, const char* key, const std::string& where);
 RunTiming run_timing_from_json(const nlohmann::json& j, const std::string& where);
 
 }  // namespace vkq::eval

@@ -44,7 +44,10 @@ std::string resolve_model_path(const std::string& p) {
   std::string looked;
   for (const auto& d : model_dirs()) {
     const auto f = std::filesystem::path(d) / name;
-    if (std::filesystem::is_regular_file(f)) return f.string();
+    // The error_code form: a name the OS refuses (too long, bad bytes) is
+    // "not there", not an exception past InputError (found by fuzz_scorecard_config).
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(f, ec)) return f.string();
     looked += (looked.empty() ? "" : ", ") + d;
   }
   throw InputError(fmt::format("{} is in none of the models folders ({})", name, looked),

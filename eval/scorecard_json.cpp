@@ -38,6 +38,7 @@ struct Reader {
     if (!v.is_number()) throw InputError(fmt::format("{}: \"{}\" must be a number", where, key));
     return v.get<double>();
   }
+  uint64_t count(const json& j, const char* key) const { return count_from_json(j, key, where); }
   bool boolean(const json& j, const char* key) const {
     const auto& v = at(j, key);
     if (!v.is_boolean()) throw InputError(fmt::format("{}: \"{}\" must be true or false", where, key));
@@ -171,8 +172,8 @@ Unit unit_from_json(const json& j, const SetInfo& set, const std::string& where)
   const auto& mem = ru.at(j, "memory");
   if (!ru.at(mem, "predicted_peak_bytes").is_null()) {
     u.memory.known = true;
-    u.memory.predicted = static_cast<uint64_t>(ru.num(mem, "predicted_peak_bytes"));
-    u.memory.measured = static_cast<uint64_t>(ru.num(mem, "measured_peak_bytes"));
+    u.memory.predicted = ru.count(mem, "predicted_peak_bytes");
+    u.memory.measured = ru.count(mem, "measured_peak_bytes");
   }
   const auto& items = ru.arr(j, "items");
   if (items.size() != set.items.size())
@@ -230,7 +231,7 @@ Scorecard scorecard_from_json(const json& j, const std::string& where) {
   std::set<std::string> names;
   for (const auto& v : r.arr(j, "variants")) {
     VariantInfo vi{r.str(v, "name"), r.str(v, "source"), r.str(v, "sha256"), r.boolean(v, "reference"),
-                   static_cast<uint64_t>(r.num(v, "bytes"))};
+                   r.count(v, "bytes")};
     if (!names.insert(vi.name).second) throw InputError(fmt::format("{}: variant {} twice", where, vi.name));
     s.variants.push_back(std::move(vi));
   }
