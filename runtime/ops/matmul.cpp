@@ -84,7 +84,8 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   rows_ = tuning.rows ? tuning.rows : (idot_ ? 1 : 2);
   unroll_ = tuning.unroll ? tuning.unroll : 2;
   // With an epilogue every workgroup also counts itself (an atomic after a
-  // memory barrier): fewer, larger workgroups pay that less often.
+  // memory barrier): fewer, larger workgroups pay that less often. 4 was the
+  // fastest of 1 / 2 / 4 / 8 on the H200 (benchmarks/RESULTS.md, call 7).
   epi_rows_ = tuning.epi_rows ? tuning.epi_rows : 4;
   // The shared-memory tree needs WG floats; the subgroup path one partial per
   // subgroup and output.
