@@ -112,7 +112,7 @@ uint32_t Matmul::gemv_wg(uint32_t K) const {
   return std::min(wg, wg_max_);
 }
 
-uint64_t epilogue_count_bytes(uint32_t rows) { return 4ull * std::max<uint32_t>(1, rows / 32); }
+uint64_t epilogue_count_bytes(uint32_t rows) { return 4ull * std::max<uint32_t>(1, rows / 64); }  // a count per 32-block of h
 
 bool Matmul::can_fuse(const GpuMatrix& w, uint32_t n) const {
   return uses_idot(n) && n == 1 && !epi_swiglu_variant_.empty() && w.chunks().size() == 1 && w.rows() % 64 == 0 &&

@@ -48,7 +48,7 @@ struct GemvEpilogue {
   Binding xq, xds;      // h = silu(gate) * up in 8-bit blocks (QuantizedActivations' layout)
   const Buffer& count;  // epilogue_count_bytes(rows), zero when created
 };
-// The arrival counters an epilogue over `rows` outputs needs.
+// The arrival counters of the SwiGLU epilogue of a GEMV of `rows` (gate | up) rows.
 uint64_t epilogue_count_bytes(uint32_t rows);
 
 class Matmul {

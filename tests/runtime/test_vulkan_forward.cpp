@@ -35,6 +35,21 @@ using vkq::test::story_tokens;
 Loaded load(GgmlType type) { return vkq::test::load_stories260k(type); }
 double rel_diff(std::span<const float> a, std::span<const float> b) { return vkq::test::max_rel_diff(a, b); }
 
+// A small llama for synthetic weights: GQA (4 heads of 32, 2 KV heads),
+// hidden 352 (whole 32-blocks), vocabulary 1000.
+vkq::LlamaHParams small_llama(uint32_t context, uint32_t layers) {
+  vkq::LlamaHParams hp;
+  hp.context_length = context;
+  hp.embedding_length = 128;
+  hp.block_count = layers;
+  hp.feed_forward_length = 352;
+  hp.head_count = 4;
+  hp.head_count_kv = 2;
+  hp.vocab_size = 1000;
+  hp.rope_dimension_count = 32;
+  return hp;
+}
+
 vkq::VulkanForwardOptions opts(uint32_t n_ctx, KvType kv = KvType::f16, uint32_t max_batch = 0) {
   vkq::VulkanForwardOptions o;
   o.n_ctx = n_ctx;
@@ -150,15 +165,7 @@ TEST_CASE("Vulkan forward: decode's SwiGLU epilogue agrees with the separate dis
   // computes SwiGLU for down. The same synthetic weights (same seed) with
   // fuse_epilogues off are the reference (that path is checked against the
   // CPU above).
-  vkq::LlamaHParams hp;
-  hp.context_length = 128;
-  hp.embedding_length = 128;
-  hp.block_count = 3;
-  hp.feed_forward_length = 352;
-  hp.head_count = 4;
-  hp.head_count_kv = 2;
-  hp.vocab_size = 1000;
-  hp.rope_dimension_count = 32;
+  const auto hp = small_llama(128, 3);
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1);
   const uint32_t rows = GENERATE(1u, 0u);  // 1 and the default (4): other arrival counts
   INFO(vkq::ggml_type_name(type) << ", epilogue rows " << rows);
@@ -225,15 +232,7 @@ TEST_CASE("Vulkan forward: positions, tokens and context are checked", "[gpu][fo
 
 TEST_CASE("Vulkan forward: synthetic weights run at a config's shapes", "[gpu][forward]") {
   // A small llama with GQA, rope factors and an untied output, in each type.
-  vkq::LlamaHParams hp;
-  hp.context_length = 256;
-  hp.embedding_length = 128;
-  hp.block_count = 2;
-  hp.feed_forward_length = 352;
-  hp.head_count = 4;
-  hp.head_count_kv = 2;
-  hp.vocab_size = 1000;
-  hp.rope_dimension_count = 32;
+  const auto hp = small_llama(256, 2);
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F16, GgmlType::Q4_1, GgmlType::BF16);
   std::vector<float> freqs(16, 1.5f);
   const auto layout = vkq::llama_gpu_layout(hp, type, false, freqs);
