@@ -8,7 +8,8 @@
 #          with the per-op decode breakdown;
 #   fit:   measured device memory against the forward plan for llama-2-7b
 #          and tinyllama-1.1b at contexts 512 and 4096;
-#   epi:   decode (tg128) with the GEMV epilogues off and at 1 .. 8 rows per workgroup.
+#   epi:   decode (tg128) with the GEMV epilogues off and at 1 .. 8 rows per workgroup;
+#   splits: decode (tg128, tg512) at 1 .. 64 attention workgroups per head.
 # Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
 set -uo pipefail
 mode=${1:-all}
@@ -25,6 +26,11 @@ fi
 if [ "$mode" = epi ]; then  # decode with the norm / SwiGLU epilogues off (0) and at each rows per workgroup
   for r in 0 1 2 4 8; do run --synthetic llama-2-7b --type q4_0 --prompt 0 --gen 128 --reps 3 --epilogue-rows $r; done
   for r in 0 4 8; do run --synthetic llama-2-7b --type q8_0 --prompt 0 --gen 128 --reps 3 --epilogue-rows $r; done
+fi
+if [ "$mode" = splits ]; then  # decode attention's workgroups per head (ops::attention_splits)
+  run --synthetic llama-2-7b --type q4_0 --prompt 0 --gen 128 --reps 3
+  for s in 1 2 4 8 16 32 64; do run --synthetic llama-2-7b --type q4_0 --prompt 0 --gen 128 --reps 3 --attention-splits $s; done
+  for s in 8 16 32 64; do run --synthetic llama-2-7b --type q4_0 --prompt 0 --gen 512 --reps 1 --attention-splits $s; done
 fi
 if [ "$mode" = fit ] || [ "$mode" = all ]; then
   for cfg in llama-2-7b tinyllama-1.1b; do for ctx in 512 4096; do

@@ -149,6 +149,9 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   const uint64_t logits_cap = 64ull << 20;
   if (cfg.max_batch == 0) cfg.max_batch = 512;
   cfg.max_batch = std::max<uint32_t>(1, std::min(cfg.max_batch, cfg.n_ctx));
+  if (cfg.attention_splits == 0) cfg.attention_splits = ops::attention_splits(hp.head_count, cfg.n_ctx);
+  if (cfg.attention_splits > 64)
+    throw InputError(fmt::format("forward plan: {} attention splits per head (at most 64)", cfg.attention_splits));
   ForwardPlan plan;
   plan.logit_rows = static_cast<uint32_t>(std::clamp<uint64_t>(logits_cap / (vocab * 4), 1, cfg.max_batch));
   plan.config = cfg;
@@ -201,8 +204,7 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   add("act.hidden", "activations", B * ff * 4);
   add("act.logits", "activations", uint64_t(plan.logit_rows) * vocab * 4);
   // Decode attention's split partials and arrival counts (ops::Attention).
-  const uint32_t splits = ops::attention_splits(hp.head_count, cfg.n_ctx);
-  add("act.att_part", "activations", ops::attention_part_bytes(hp.head_count, hp.head_dim(), splits));
+  add("act.att_part", "activations", ops::attention_part_bytes(hp.head_count, hp.head_dim(), cfg.attention_splits));
   add("act.att_count", "activations", ops::attention_count_bytes(hp.head_count));
 
   // Host-visible input/output.

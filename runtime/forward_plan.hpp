@@ -82,6 +82,7 @@ struct ForwardConfig {
   ops::KvType kv = ops::KvType::f16;
   bool force_idot = false;     // VulkanForwardOptions::force_idot (tests)
   bool synthetic = false;      // weights generated on the device: no upload, no staging buffer
+  uint32_t attention_splits = 0;  // decode attention's workgroups per head (0: ops::attention_splits; the plan holds the choice)
 };
 
 // One planned device allocation.

@@ -58,7 +58,7 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
                                  hp_.context_length));
   if (hp_.head_dim() % 2 || hp_.head_dim() > 256)
     throw InputError(fmt::format("head_dim {} is not supported on Vulkan (even, at most 256)", hp_.head_dim()));
-  plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic});
+  plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic, opts_.attention_splits});
   for (const auto& l : layout.layers) {
     qkv_width_ = std::max(qkv_width_, l.qkv.width());
     gate_up_width_ = std::max(gate_up_width_, l.gate_up.width());
@@ -97,7 +97,7 @@ ops::Matmul& VulkanForward::matmul(GgmlType t) {
 void VulkanForward::create_ops(const LlamaGpuLayout& layout) {
   get_rows_ = std::make_unique<ops::GetRows>(device_, layout.token_embd.type);
   rmsnorm_ = std::make_unique<ops::RmsNorm>(device_);
-  const uint32_t splits = ops::attention_splits(hp_.head_count, opts_.n_ctx);
+  const uint32_t splits = plan_.config.attention_splits;  // plan_forward's choice
   // The _q8 producers, where some matmul reads 8-bit activations (plan:
   // act.xq / act.xds exist then).
   if (plan_has(plan_, "act.xq")) {

@@ -58,6 +58,7 @@ struct VulkanForwardOptions {
   // compare the two).
   bool fuse_epilogues = true;
   uint32_t epilogue_rows = 0;  // rows per workgroup of that GEMV (0 = default; ops::MatmulTuning::epi_rows)
+  uint32_t attention_splits = 0;  // decode attention's workgroups per head (0 = ops::attention_splits)
 };
 
 class VulkanForward final : public LlamaSession {

@@ -72,6 +72,8 @@ shared float ps[WG_SIZE];
 shared float red[WG_SIZE];
 #ifdef ROPE_FUSED
 shared bool last_split;
+const uint SPLITS_MAX = 64;  // checked on the host (ops::Attention)
+shared float wsplit[SPLITS_MAX];
 #endif
 
 const float kNoScore = -1.0e30;
@@ -150,11 +152,22 @@ void main() {
       const uint base = j * kv_pairs + kvh * hp;
       float dotv = 0.0;
 #ifdef ROPE_FUSED
-      if (j == pos)
+      if (j == pos) {
         for (uint d = 0; d < hp; ++d) dotv += dot(qs[d], kcur[d]);
-      else
+      } else
 #endif
-        for (uint d = 0; d < hp; ++d) dotv += dot(qs[d], kv_unpack(kc[base + d]));
+      {
+        // Eight loads of the row in flight at a time: this loop waits on
+        // their latency, not on arithmetic (one wait per pair was the
+        // largest share of decode attention's time).
+        uint d = 0;
+        for (; d + 8u <= hp; d += 8u) {
+          vec2 kk[8];
+          for (uint i = 0; i < 8u; ++i) kk[i] = kv_unpack(kc[base + d + i]);
+          for (uint i = 0; i < 8u; ++i) dotv += dot(qs[d + i], kk[i]);
+        }
+        for (; d < hp; ++d) dotv += dot(qs[d], kv_unpack(kc[base + d]));
+      }
       s = dotv;
     }
     const float m_new = max(m, tree_max(s));
@@ -163,17 +176,25 @@ void main() {
     const float alpha = exp(m - m_new);
     l = l * alpha + tree_sum(p);  // tree_sum's barriers also publish ps
     const uint nj = min(WG_SIZE, j1 - c0);
+#ifdef ROPE_FUSED
+    // The token's own row (pos, from shared memory) can only be the last
+    // attended row: rows < L <= pos + 1.
+    const uint nk = c0 + nj == pos + 1u ? nj - 1u : nj;  // rows read from the cache
+#else
+    const uint nk = nj;
+#endif
     for (uint d = tid; d < hp; d += WG_SIZE) {
       vec2 a = acc[d] * alpha;
-      for (uint jj = 0; jj < nj; ++jj) {
-#ifdef ROPE_FUSED
-        if (c0 + jj == pos) {
-          a += ps[jj] * vcur[d];
-          continue;
-        }
-#endif
-        a += ps[jj] * kv_unpack(vc[(c0 + jj) * kv_pairs + kvh * hp + d]);
+      uint jj = 0;
+      for (; jj + 4u <= nk; jj += 4u) {  // four loads in flight, as above
+        vec2 vv[4];
+        for (uint i = 0; i < 4u; ++i) vv[i] = kv_unpack(vc[(c0 + jj + i) * kv_pairs + kvh * hp + d]);
+        for (uint i = 0; i < 4u; ++i) a += ps[jj + i] * vv[i];
       }
+      for (; jj < nk; ++jj) a += ps[jj] * kv_unpack(vc[(c0 + jj) * kv_pairs + kvh * hp + d]);
+#ifdef ROPE_FUSED
+      if (nk < nj) a += ps[nk] * vcur[d];
+#endif
       acc[d] = a;
     }
     m = m_new;
@@ -192,20 +213,30 @@ void main() {
     barrier();
     if (!last_split) return;
     memoryBarrierBuffer();
+    // The splits' (m, l) read in parallel, one split per invocation, and
+    // their weights e^(m_s - M) kept in shared memory for the sum of acc.
     const uint hb0 = h * SPLITS * stride;
-    float mx = kNoScore;
-    for (uint sp = 0; sp < SPLITS; ++sp) mx = max(mx, part[hb0 + sp * stride].x);
-    float lsum = 0.0;
-    for (uint sp = 0; sp < SPLITS; ++sp) {
+    float mloc = kNoScore;
+    for (uint sp = tid; sp < SPLITS; sp += WG_SIZE) mloc = max(mloc, part[hb0 + sp * stride].x);
+    const float mx = tree_max(mloc);
+    float lloc = 0.0;
+    for (uint sp = tid; sp < SPLITS; sp += WG_SIZE) {
       const vec2 ml = part[hb0 + sp * stride];
-      lsum += ml.y * exp(ml.x - mx);
+      wsplit[sp] = exp(ml.x - mx);
+      lloc += ml.y * wsplit[sp];
     }
+    l = tree_sum(lloc);  // its barriers also publish wsplit
     for (uint d = tid; d < hp; d += WG_SIZE) {
       vec2 a = vec2(0.0);
-      for (uint sp = 0; sp < SPLITS; ++sp) a += part[hb0 + sp * stride + 1u + d] * exp(part[hb0 + sp * stride].x - mx);
+      uint sp = 0;
+      for (; sp + 4u <= SPLITS; sp += 4u) {  // four loads in flight
+        vec2 pp[4];
+        for (uint i = 0; i < 4u; ++i) pp[i] = part[hb0 + (sp + i) * stride + 1u + d];
+        for (uint i = 0; i < 4u; ++i) a += pp[i] * wsplit[sp + i];
+      }
+      for (; sp < SPLITS; ++sp) a += part[hb0 + sp * stride + 1u + d] * wsplit[sp];
       acc[d] = a;
     }
-    l = lsum;
     if (tid == 0u) count[h] = 0u;
     barrier();
   }

@@ -40,6 +40,7 @@ struct ModelOpts {
   uint64_t seed = 1, copy_mib = 0;
   bool json = false, no_breakdown = false, force = false;
   int epilogue_rows = -1;  // -1: default; 0: no GEMV epilogues
+  uint32_t attention_splits = 0;  // 0: default
 };
 
 void run_bench_model(Cli& cli, const ModelOpts& o) {
@@ -61,6 +62,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
     fo.fuse_epilogues = o.epilogue_rows > 0;
     fo.epilogue_rows = uint32_t(o.epilogue_rows);
   }
+  fo.attention_splits = o.attention_splits;
   fo.kv = o.kv == "f32" ? ops::KvType::f32 : ops::KvType::f16;
   fo.max_batch = o.batch;
   fo.seed = o.seed;
@@ -114,6 +116,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"kv", o.kv},
                      {"epilogues", fo.fuse_epilogues},
                      {"epilogue_rows", fo.epilogue_rows},  // 0: the default (ops::MatmulTuning)
+                     {"attention_splits", fwd->plan().config.attention_splits},
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -160,6 +163,9 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--epilogue-rows", o->epilogue_rows,
                 "Decode: rows per workgroup of the GEMVs that run the next RMSNorm / SwiGLU (0 = separate dispatches)")
       ->check(CLI::IsMember({0, 1, 2, 4, 8}));
+  m->add_option("--attention-splits", o->attention_splits,
+                "Decode: workgroups per head of the attention kernel (default: enough to fill a large GPU)")
+      ->check(CLI::Range(1, 64));
   m->add_flag("--force", o->force, "--synthetic: allow a context beyond the config's trained one");
   m->add_flag("--json", o->json, "Print one JSON document");
   m->callback([&cli, o] { run_bench_model(cli, *o); });

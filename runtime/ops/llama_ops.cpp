@@ -132,8 +132,8 @@ void RopeKv::record(CommandStream& cs, const Buffer& qkv, const Buffer& step, co
 
 uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx) {
   const uint32_t for_device = (512 + n_heads - 1) / std::max<uint32_t>(n_heads, 1);
-  const uint32_t for_rows = std::max<uint32_t>(1, n_ctx / 64);
-  return std::clamp<uint32_t>(std::min(for_device, for_rows), 1, 64);
+  const uint32_t for_rows = std::max<uint32_t>(1, n_ctx / 8);
+  return std::clamp<uint32_t>(std::min(for_device, for_rows), 1, 16);
 }
 
 uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t splits) {
@@ -142,7 +142,7 @@ uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t spli
 
 Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope, uint32_t splits)
     : device_(device), quant_out_(quant_out), fused_rope_(fused_rope), splits_(fused_rope ? splits : 1) {
-  if (splits_ == 0 || splits_ > device.caps().max_workgroup_count[1])
+  if (splits_ == 0 || splits_ > 64 || splits_ > device.caps().max_workgroup_count[1])  // attention.comp's SPLITS_MAX
     throw InputError(fmt::format("attention: {} splits per head", splits));
   wg_ = pick_workgroup_size(device.caps(), 64, 8);
   const auto v = select_variant(device, fmt::format("attention_{}{}{}", kv_suffix(kv), fused_rope ? "_rope" : "",

@@ -95,7 +95,10 @@ class RopeKv {
 
 // Decode attention's split of each head's cache rows over workgroups
 // (flash-decoding): enough workgroups to fill a large GPU (about 512), at
-// least 64 cache rows per split at full context, at most 64 splits.
+// least 8 cache rows per split at full context, at most 16 splits (on the
+// H200, llama-2-7b tg128 was fastest at 16 of 1 .. 64: beyond, the last
+// workgroup's combine and the grid cost more than the shorter splits save;
+// benchmarks/RESULTS.md). The kernel takes at most 64.
 uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx);
 // The split partials' buffer: per head and split, (m, l) and head_dim floats.
 uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t splits);
