@@ -77,6 +77,9 @@ shared float wsplit[SPLITS_MAX];
 #endif
 
 const float kNoScore = -1.0e30;
+// Scores: invocations per cache row, and rows per pass (WG_SIZE >= 8).
+const uint ROW_THREADS = 8;
+const uint ROWS_PER_PASS = WG_SIZE / ROW_THREADS;
 
 float tree_max(float v) {
   const uint tid = gl_LocalInvocationID.x;
@@ -147,35 +150,52 @@ void main() {
   float m = kNoScore, l = 0.0;
   for (uint c0 = j0; c0 < j1; c0 += WG_SIZE) {
     const uint j = c0 + tid;
-    float s = kNoScore;
-    if (j < j1) {
-      const uint base = j * kv_pairs + kvh * hp;
-      float dotv = 0.0;
+    const uint nj = min(WG_SIZE, j1 - c0);  // rows in this chunk
+    // Scores of the chunk's rows into ps[], ROW_THREADS invocations per row
+    // (each a strided share of its pairs, all its loads in flight at once),
+    // WG_SIZE / ROW_THREADS rows per pass: a pass costs one wait on memory
+    // however long the head, where one row per invocation waited hp / 8
+    // times (the largest share of decode attention's time at a few rows
+    // per split).
+    for (uint r0 = 0; r0 < nj; r0 += ROWS_PER_PASS) {
+      const uint r = r0 + tid / ROW_THREADS, lane = tid % ROW_THREADS;
+      float part_dot = 0.0;
+      if (r < nj) {
+        const uint jr = c0 + r, base = jr * kv_pairs + kvh * hp;
 #ifdef ROPE_FUSED
-      if (j == pos) {
-        for (uint d = 0; d < hp; ++d) dotv += dot(qs[d], kcur[d]);
-      } else
+        if (jr == pos) {
+          for (uint d = lane; d < hp; d += ROW_THREADS) part_dot += dot(qs[d], kcur[d]);
+        } else
 #endif
-      {
-        // Eight loads of the row in flight at a time: this loop waits on
-        // their latency, not on arithmetic (one wait per pair was the
-        // largest share of decode attention's time).
-        uint d = 0;
-        for (; d + 8u <= hp; d += 8u) {
-          vec2 kk[8];
-          for (uint i = 0; i < 8u; ++i) kk[i] = kv_unpack(kc[base + d + i]);
-          for (uint i = 0; i < 8u; ++i) dotv += dot(qs[d + i], kk[i]);
+        {
+          for (uint d0 = lane; d0 < hp; d0 += 8u * ROW_THREADS) {
+            vec2 kk[8];
+            for (uint i = 0; i < 8u; ++i) {
+              const uint d = d0 + i * ROW_THREADS;
+              kk[i] = d < hp ? kv_unpack(kc[base + d]) : vec2(0.0);
+            }
+            for (uint i = 0; i < 8u; ++i) {
+              const uint d = d0 + i * ROW_THREADS;
+              if (d < hp) part_dot += dot(qs[d], kk[i]);
+            }
+          }
         }
-        for (; d < hp; ++d) dotv += dot(qs[d], kv_unpack(kc[base + d]));
       }
-      s = dotv;
+      red[tid] = part_dot;
+      barrier();
+      if (lane == 0u && r < nj) {
+        float sum = 0.0;
+        for (uint i = 0; i < ROW_THREADS; ++i) sum += red[tid + i];
+        ps[r] = sum;
+      }
+      barrier();
     }
+    const float s = tid < nj ? ps[tid] : kNoScore;
     const float m_new = max(m, tree_max(s));
     const float p = j < j1 ? exp(s - m_new) : 0.0;
     ps[tid] = p;
     const float alpha = exp(m - m_new);
     l = l * alpha + tree_sum(p);  // tree_sum's barriers also publish ps
-    const uint nj = min(WG_SIZE, j1 - c0);
 #ifdef ROPE_FUSED
     // The token's own row (pos, from shared memory) can only be the last
     // attended row: rows < L <= pos + 1.
