@@ -308,6 +308,10 @@ std::vector<GateSpec> gates_from_json(const nlohmann::json& j, const std::string
       s.slice = g.at("slice").get<std::string>();
       s.variants = g.at("variants").get<std::vector<std::string>>();
       s.max_regression = g.at("max_regression").get<double>();
+      // As the config requires: a negative allowance would make a variant
+      // fail against itself.
+      if (!(s.max_regression >= 0) || !std::isfinite(s.max_regression))
+        throw InputError(fmt::format("{}: a gate's max_regression must be a finite number >= 0", where));
       s.relative = g.at("relative").get<bool>();
       s.where = g.value("where", std::string());
       if (!g.at("metric").is_null()) {

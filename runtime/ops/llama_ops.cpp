@@ -131,9 +131,9 @@ void RopeKv::record(CommandStream& cs, const Buffer& qkv, const Buffer& step, co
 }
 
 uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx) {
-  const uint32_t for_device = (512 + n_heads - 1) / std::max<uint32_t>(n_heads, 1);
+  const uint32_t for_device = (1024 + n_heads - 1) / std::max<uint32_t>(n_heads, 1);
   const uint32_t for_rows = std::max<uint32_t>(1, n_ctx / 8);
-  return std::clamp<uint32_t>(std::min(for_device, for_rows), 1, 16);
+  return std::clamp<uint32_t>(std::min(for_device, for_rows), 1, 32);
 }
 
 uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t splits) {

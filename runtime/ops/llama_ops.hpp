@@ -94,11 +94,11 @@ class RopeKv {
 };
 
 // Decode attention's split of each head's cache rows over workgroups
-// (flash-decoding): enough workgroups to fill a large GPU (about 512), at
-// least 8 cache rows per split at full context, at most 16 splits (on the
-// H200, llama-2-7b tg128 was fastest at 16 of 1 .. 64: beyond, the last
-// workgroup's combine and the grid cost more than the shorter splits save;
-// benchmarks/RESULTS.md). The kernel takes at most 64.
+// (flash-decoding): about 1024 workgroups in all, at least 8 cache rows per
+// split at full context, at most 32 splits (on the H200, llama-2-7b Q4_0
+// decode at 1 .. 64 splits: tg128 as fast at 32 as at 16, tg512 faster;
+// at 64 the last workgroup's combine and the grid cost more than the
+// shorter splits save; benchmarks/RESULTS.md). The kernel takes at most 64.
 uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx);
 // The split partials' buffer: per head and split, (m, l) and head_dim floats.
 uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t splits);
