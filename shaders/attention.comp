@@ -3,8 +3,9 @@
 // at positions start_pos + t (start_pos from the step buffer):
 //   out[t][h] = sum_j softmax_j(q[t][h] . K[j][h / group] * scale) V[j][h / group]
 // over cache rows j = 0 .. start_pos + t (group = n_heads / n_kv_heads).
-// One workgroup per (head, token): keys in chunks of WG_SIZE, one key per
-// invocation, with an online softmax (running max m and sum l, the output
+// One workgroup per (head, token): keys in chunks of WG_SIZE, each key's
+// score from ROW_THREADS invocations (below), one key per invocation for
+// the softmax, with an online softmax (running max m and sum l, the output
 // rescaled by e^(m_old - m_new) at each chunk), so any context length fits in
 // a fixed amount of shared memory. fp32 arithmetic; reductions by
 // shared-memory trees (no subgroup operations: runs everywhere).
