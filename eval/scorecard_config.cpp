@@ -144,6 +144,11 @@ VariantSpec parse_variant(const Ctx& c, const toml::table& t) {
   return v;
 }
 
+// A gate's allowed regression, as the TOML config and scorecard JSON both
+// require it: a negative allowance would make a variant fail against itself.
+bool allowed_regression_ok(double v) { return v >= 0 && std::isfinite(v); }
+constexpr const char* kAllowedRegression = "the allowed regression must be a finite number >= 0";
+
 GateSpec parse_gate(const Ctx& c, const toml::table& t) {
   only_keys(c, t, {"dimension", "metric", "slice", "variants", "max_regression", "max_regression_rel"}, "a [[gate]]");
   GateSpec g;
@@ -165,8 +170,7 @@ GateSpec parse_gate(const Ctx& c, const toml::table& t) {
     c.fail(t, "a gate needs exactly one of \"max_regression\" (absolute) or \"max_regression_rel\" (relative)");
   g.relative = rel.has_value();
   g.max_regression = abs ? *abs : *rel;
-  if (!(g.max_regression >= 0) || !std::isfinite(g.max_regression))
-    c.fail(t, "the allowed regression must be a finite number >= 0");
+  if (!allowed_regression_ok(g.max_regression)) c.fail(t, kAllowedRegression);
   return g;
 }
 
@@ -308,10 +312,8 @@ std::vector<GateSpec> gates_from_json(const nlohmann::json& j, const std::string
       s.slice = g.at("slice").get<std::string>();
       s.variants = g.at("variants").get<std::vector<std::string>>();
       s.max_regression = g.at("max_regression").get<double>();
-      // As the config requires: a negative allowance would make a variant
-      // fail against itself.
-      if (!(s.max_regression >= 0) || !std::isfinite(s.max_regression))
-        throw InputError(fmt::format("{}: a gate's max_regression must be a finite number >= 0", where));
+      if (!allowed_regression_ok(s.max_regression))
+        throw InputError(fmt::format("{}: a gate's max_regression: {}", where, kAllowedRegression));
       s.relative = g.at("relative").get<bool>();
       s.where = g.value("where", std::string());
       if (!g.at("metric").is_null()) {

@@ -150,8 +150,9 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   if (cfg.max_batch == 0) cfg.max_batch = 512;
   cfg.max_batch = std::max<uint32_t>(1, std::min(cfg.max_batch, cfg.n_ctx));
   if (cfg.attention_splits == 0) cfg.attention_splits = ops::attention_splits(hp.head_count, cfg.n_ctx);
-  if (cfg.attention_splits > 64)
-    throw InputError(fmt::format("forward plan: {} attention splits per head (at most 64)", cfg.attention_splits));
+  if (cfg.attention_splits > ops::kMaxAttentionSplits)
+    throw InputError(fmt::format("forward plan: {} attention splits per head (at most {})", cfg.attention_splits,
+                                 ops::kMaxAttentionSplits));
   ForwardPlan plan;
   plan.logit_rows = static_cast<uint32_t>(std::clamp<uint64_t>(logits_cap / (vocab * 4), 1, cfg.max_batch));
   plan.config = cfg;

@@ -73,8 +73,7 @@ shared float ps[WG_SIZE];
 shared float red[WG_SIZE];
 #ifdef ROPE_FUSED
 shared bool last_split;
-const uint SPLITS_MAX = 64;  // checked on the host (ops::Attention)
-shared float wsplit[SPLITS_MAX];
+shared float wsplit[VKQ_ATTENTION_SPLITS_MAX];  // push_constants.h; checked on the host
 #endif
 
 const float kNoScore = -1.0e30;

@@ -116,7 +116,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"kv", o.kv},
                      {"epilogues", fo.fuse_epilogues},
                      {"epilogue_rows", fo.epilogue_rows},  // 0: the default (ops::MatmulTuning)
-                     {"attention_splits", fwd->plan().config.attention_splits},
+                     {"attention_splits", plan.config.attention_splits},
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -165,7 +165,7 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
       ->check(CLI::IsMember({0, 1, 2, 4, 8}));
   m->add_option("--attention-splits", o->attention_splits,
                 "Decode: workgroups per head of the attention kernel (default: enough to fill a large GPU)")
-      ->check(CLI::Range(1, 64));
+      ->check(CLI::Range(1u, ops::kMaxAttentionSplits));
   m->add_flag("--force", o->force, "--synthetic: allow a context beyond the config's trained one");
   m->add_flag("--json", o->json, "Print one JSON document");
   m->callback([&cli, o] { run_bench_model(cli, *o); });

@@ -142,7 +142,8 @@ uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t spli
 
 Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope, uint32_t splits)
     : device_(device), quant_out_(quant_out), fused_rope_(fused_rope), splits_(fused_rope ? splits : 1) {
-  if (splits_ == 0 || splits_ > 64 || splits_ > device.caps().max_workgroup_count[1])  // attention.comp's SPLITS_MAX
+  static_assert(kMaxAttentionSplits == VKQ_ATTENTION_SPLITS_MAX);
+  if (splits_ == 0 || splits_ > kMaxAttentionSplits || splits_ > device.caps().max_workgroup_count[1])
     throw InputError(fmt::format("attention: {} splits per head", splits));
   wg_ = pick_workgroup_size(device.caps(), 64, 8);
   const auto v = select_variant(device, fmt::format("attention_{}{}{}", kv_suffix(kv), fused_rope ? "_rope" : "",

@@ -98,8 +98,10 @@ class RopeKv {
 // split at full context, at most 32 splits (on the H200, llama-2-7b Q4_0
 // decode at 1 .. 64 splits: tg128 as fast at 32 as at 16, tg512 faster;
 // at 64 the last workgroup's combine and the grid cost more than the
-// shorter splits save; benchmarks/RESULTS.md). The kernel takes at most 64.
+// shorter splits save; benchmarks/RESULTS.md).
 uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx);
+// The most splits per head the kernel takes (push_constants.h).
+inline constexpr uint32_t kMaxAttentionSplits = 64;
 // The split partials' buffer: per head and split, (m, l) and head_dim floats.
 uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t splits);
 // The per-head arrival counts (uint32, zero-initialised once).

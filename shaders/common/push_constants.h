@@ -115,6 +115,9 @@ VKQ_PC_END(RopeKv, 36)
 
 // attention.comp: grouped-query attention, causal, for n tokens at
 // positions start_pos + t over cache rows 0 .. start_pos + t.
+// Decode attention's workgroups per head (SPLITS): at most this many (the
+// kernel's shared weights per split; ops::Attention and the forward plan check).
+#define VKQ_ATTENTION_SPLITS_MAX 64
 #if defined(__cplusplus) || defined(VKQ_PC_ATTENTION)
 VKQ_PC_BEGIN(Attention)
   u32 n_tokens;
