@@ -240,6 +240,13 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
       add("act.hds", "activations", (ff / 32) * 8);
       add("act.epi_count", "activations", ops::epilogue_count_bytes(static_cast<uint32_t>(2 * ff)));
     }
+    // Decode's deferred RMSNorm (VulkanForward::norm_deferred): x * w in
+    // 8-bit blocks and a sum of squares per block, for one token.
+    if (dim % 32 == 0) {
+      add("act.nq", "activations", dim);
+      add("act.nds", "activations", (dim / 32) * 8);
+      add("act.nss", "activations", (dim / 32) * 4);
+    }
   }
   return plan;
 }

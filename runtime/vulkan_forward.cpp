@@ -105,6 +105,7 @@ void VulkanForward::create_ops(const LlamaGpuLayout& layout) {
     attention_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true);
     attention_rope_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true, true, splits);
     swiglu_q8_ = std::make_unique<ops::Swiglu>(device_, true);
+    if (plan_has(plan_, "act.nq")) rmsnorm_deferred_ = std::make_unique<ops::RmsNorm>(device_, true, true);
   }
   rope_kv_ = std::make_unique<ops::RopeKv>(device_, opts_.kv);
   attention_ = std::make_unique<ops::Attention>(device_, opts_.kv);
@@ -219,6 +220,11 @@ void VulkanForward::allocate_activations() {
       epi_count_ = dev("act.epi_count");
       epi_count_.fill(0);
     }
+    if (plan_has(plan_, "act.nq")) {
+      nq_ = dev("act.nq");
+      nds_ = dev("act.nds");
+      nss_ = dev("act.nss");
+    }
   }
   step_.fill(0);
   tokens_.fill(0);
@@ -240,13 +246,31 @@ bool VulkanForward::wants_quantized(std::span<const GpuMatrix> consumers, uint32
   return false;
 }
 
+bool VulkanForward::norm_deferred(std::span<const GpuMatrix> consumers, uint32_t n) {
+  if (n != 1 || !opts_.fuse_epilogues || !rmsnorm_deferred_ || consumers.empty()) return false;
+  for (const auto& m : consumers)
+    if (!matmul(m.type()).uses_idot(1) || m.cols() != hp_.embedding_length) return false;
+  return true;
+}
+
+std::optional<ops::GemvEpilogue> VulkanForward::norm_epilogue(const GpuMatrix& producer, const Buffer& w,
+                                                              std::span<const GpuMatrix> consumers, uint32_t n) {
+  if (!norm_deferred(consumers, n) || producer.rows() != hp_.embedding_length ||
+      !matmul(producer.type()).can_fuse(producer, n, ops::GemvEpilogue::Kind::norm))
+    return std::nullopt;
+  return ops::GemvEpilogue{ops::GemvEpilogue::Kind::norm, nq_, nds_, nullptr, &nss_, &w};
+}
+
 // Y (+)= W X through the producer's quantized copy of X where W's matmul
 // reads 8-bit activations, else through the fp32 X.
 void VulkanForward::record_matmul(CommandStream& cs, const GpuMatrix& w, const Buffer& x, bool quantized, const Buffer& y,
                                   uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate,
-                                  const ops::GemvEpilogue* epi, const Buffer* xq, const Buffer* xds) {
+                                  const ops::GemvEpilogue* epi, const Buffer* xq, const Buffer* xds, bool deferred) {
   auto& mm = matmul(w.type());
-  if (quantized && mm.uses_idot(n))
+  if (deferred)
+    mm.record_quantized(cs, w, nq_, nds_, y, n, y_stride, y_offset, accumulate, epi,
+                        ops::InputScale{&nss_, hp_.rms_norm_eps});
+  else if (quantized && mm.uses_idot(n))
     mm.record_quantized(cs, w, xq ? *xq : xq_, xds ? *xds : xds_, y, n, y_stride, y_offset, accumulate, epi);
   else
     mm.record(cs, w, x, y, n, 0, y_stride, y_offset, accumulate, epi);
@@ -263,18 +287,28 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   // Matrices side by side in one output row: a barrier between them keeps
   // the integer-dot matmul's shared activation scratch free of overlap.
   auto group = [&](const std::vector<GpuMatrix>& ms, const std::vector<uint32_t>& offs, bool quantized,
-                   const Buffer& out, uint32_t width) {
+                   const Buffer& out, uint32_t width, bool deferred) {
     for (size_t i = 0; i < ms.size(); ++i) {
       if (i) cs.barrier();
-      record_matmul(cs, ms[i], xb_, quantized, out, n, width, offs[i], false);
+      record_matmul(cs, ms[i], xb_, quantized, out, n, width, offs[i], false, nullptr, nullptr, nullptr, deferred);
     }
     cs.barrier();
   };
   // An op whose consumers read 8-bit activations writes them too (the _q8
-  // kernels): no quantize dispatch between it and the matmul.
-  auto norm = [&](const Buffer& w, bool quantized) {
-    (quantized ? *rmsnorm_q8_ : *rmsnorm_).record(cs, x_, w, xb_, {n, dim, hp_.rms_norm_eps}, quantized ? qa : ops::QuantizedActivations{});
+  // kernels): no quantize dispatch between it and the matmul. Deferred: the
+  // GEMV before it wrote them (`fused`), or rmsnorm_q8_deferred does.
+  auto norm = [&](const Buffer& w, bool quantized, bool deferred, bool fused, const std::string& label) {
+    if (fused) return;
+    if (deferred)
+      rmsnorm_deferred_->record(cs, x_, w, xb_, {n, dim, hp_.rms_norm_eps}, {&nq_, &nds_, &nss_});
+    else
+      (quantized ? *rmsnorm_q8_ : *rmsnorm_)
+          .record(cs, x_, w, xb_, {n, dim, hp_.rms_norm_eps}, quantized ? qa : ops::QuantizedActivations{});
+    cs.barrier();
+    mark(cs, marks, label);
   };
+  // Whether the norm before the next consumers was written by the GEMV just recorded.
+  bool fused_norm = false;
   for (size_t li = 0; li < layers_.size(); ++li) {
     const auto& l = layers_[li];
     const std::string p = fmt::format("blk.{}.", li);
@@ -284,10 +318,9 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
       cs.barrier();
       mark(cs, marks, p + op);
     };
-    const bool q_qkv = wants_quantized(l.qkv, n, dim);
-    norm(l.attn_norm, q_qkv);
-    done("attn_norm");
-    group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_);
+    const bool q_qkv = wants_quantized(l.qkv, n, dim), d_qkv = norm_deferred(l.qkv, n);
+    norm(l.attn_norm, q_qkv, d_qkv, fused_norm, p + "attn_norm");
+    group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_, d_qkv);
     mark(cs, marks, p + "attn_qkv");
     const bool q_att = hp_.head_dim() % 32 == 0 && wants_quantized({&l.attn_output, 1}, n, dim);
     const ops::QuantizedActivations att_q = q_att ? qa : ops::QuantizedActivations{};
@@ -304,12 +337,13 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
                   hp_.head_count_kv, hp_.head_dim(), att_q);
     }
     done("attention");
-    // x += att Wo^T: the residual add fused into the matmul's output.
-    record_matmul(cs, l.attn_output, att_, q_att, x_, n, 0, 0, true);
-    done("attn_output");
-    const bool q_gu = wants_quantized(l.gate_up, n, dim);
-    norm(l.ffn_norm, q_gu);
-    done("ffn_norm");
+    // x += att Wo^T: the residual add fused into the matmul's output, and
+    // where it can, the deferred ffn_norm as its epilogue.
+    const bool q_gu = wants_quantized(l.gate_up, n, dim), d_gu = norm_deferred(l.gate_up, n);
+    const auto ffn_norm_epi = norm_epilogue(l.attn_output, l.ffn_norm, l.gate_up, n);
+    record_matmul(cs, l.attn_output, att_, q_att, x_, n, 0, 0, true, ffn_norm_epi ? &*ffn_norm_epi : nullptr);
+    done(ffn_norm_epi ? "attn_output+ffn_norm" : "attn_output");
+    norm(l.ffn_norm, q_gu, d_gu, ffn_norm_epi.has_value(), p + "ffn_norm");
     const bool q_down = wants_quantized({&l.ffn_down, 1}, n, ff);
     // Decode: SwiGLU as gate/up's epilogue (ops::GemvEpilogue) where it is one
     // matrix (gate rows, then up rows); down then reads 8-bit h from hq_.
@@ -317,32 +351,46 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
                             l.gate_up_offsets[0] == 0 && l.gate_up[0].rows() == 2 * ff && up_offset_ == ff &&
                             matmul(l.gate_up[0].type()).can_fuse(l.gate_up[0], n);
     if (swiglu_epi) {
-      const ops::GemvEpilogue epi{hq_, hds_, epi_count_};
-      record_matmul(cs, l.gate_up[0], xb_, true, gate_up_, n, gate_up_width_, 0, false, &epi);
+      const ops::GemvEpilogue epi{ops::GemvEpilogue::Kind::swiglu, hq_, hds_, &epi_count_};
+      record_matmul(cs, l.gate_up[0], xb_, true, gate_up_, n, gate_up_width_, 0, false, &epi, nullptr, nullptr, d_gu);
       done("ffn_gate_up+swiglu");
     } else {
-      group(l.gate_up, l.gate_up_offsets, q_gu, gate_up_, gate_up_width_);
+      group(l.gate_up, l.gate_up_offsets, q_gu, gate_up_, gate_up_width_, d_gu);
       mark(cs, marks, p + "ffn_gate_up");
       (q_down ? *swiglu_q8_ : *swiglu_)
           .record(cs, gate_up_, hidden_, n, ff, gate_up_width_, up_offset_, ff, q_down ? qa : ops::QuantizedActivations{});
       done("swiglu");
     }
-    // x += h Wdown^T.
-    record_matmul(cs, l.ffn_down, hidden_, q_down, x_, n, 0, 0, true, nullptr, swiglu_epi ? &hq_ : nullptr,
-                  swiglu_epi ? &hds_ : nullptr);
-    done("ffn_down");
+    // x += h Wdown^T, and the next layer's attn_norm (or the output norm)
+    // as its epilogue where it can.
+    const bool last = li + 1 == layers_.size();
+    const GpuMatrix& head = output_ ? *output_ : token_embd_;
+    const auto next_epi = last ? norm_epilogue(l.ffn_down, output_norm_, {&head, 1}, n)
+                               : norm_epilogue(l.ffn_down, layers_[li + 1].attn_norm, layers_[li + 1].qkv, n);
+    record_matmul(cs, l.ffn_down, hidden_, q_down, x_, n, 0, 0, true, next_epi ? &*next_epi : nullptr,
+                  swiglu_epi ? &hq_ : nullptr, swiglu_epi ? &hds_ : nullptr);
+    done(!next_epi ? "ffn_down" : last ? "ffn_down+output_norm" : "ffn_down+attn_norm");
+    fused_norm = next_epi.has_value();
   }
+  logits_normed_ = fused_norm;
 }
 
 void VulkanForward::record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks) {
   const uint32_t dim = hp_.embedding_length, vocab = hp_.vocab_size;
   const GpuMatrix& out = output_ ? *output_ : token_embd_;
-  const bool q = wants_quantized({&out, 1}, rows, dim);
-  (q ? *rmsnorm_q8_ : *rmsnorm_)
-      .record(cs, x_, output_norm_, xb_, {rows, dim, hp_.rms_norm_eps, row0 * dim, dim, 0, dim},
-              q ? ops::QuantizedActivations{&xq_, &xds_} : ops::QuantizedActivations{});
-  cs.barrier();
-  record_matmul(cs, out, xb_, q, logits_, rows, 0, 0, false);
+  const bool q = wants_quantized({&out, 1}, rows, dim), deferred = norm_deferred({&out, 1}, rows);
+  const ops::RmsNorm::Shape shape{rows, dim, hp_.rms_norm_eps, row0 * dim, dim, 0, dim};
+  if (deferred && row0 == 0 && logits_normed_) {
+    // The last layer's down GEMV wrote the output norm's input.
+  } else if (deferred) {
+    rmsnorm_deferred_->record(cs, x_, output_norm_, xb_, shape, {&nq_, &nds_, &nss_});
+    cs.barrier();
+  } else {
+    (q ? *rmsnorm_q8_ : *rmsnorm_)
+        .record(cs, x_, output_norm_, xb_, shape, q ? ops::QuantizedActivations{&xq_, &xds_} : ops::QuantizedActivations{});
+    cs.barrier();
+  }
+  record_matmul(cs, out, xb_, q, logits_, rows, 0, 0, false, nullptr, nullptr, nullptr, deferred);
   cs.barrier();
   cs.copy(logits_, readback_, uint64_t(rows) * vocab * 4);
   mark(cs, marks, "output");

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,8 +55,9 @@ struct VulkanForwardOptions {
   // so the fused 8-bit producers are exercised on lavapipe.
   bool force_idot = false;
   // Decode runs SwiGLU as the epilogue of the integer-dot gate/up GEMV
-  // (ops::GemvEpilogue) where it can; false: a separate dispatch (tests
-  // compare the two).
+  // (ops::GemvEpilogue) and each RMSNorm in the deferred form, as the
+  // epilogue of the residual GEMV before it with 1/rms applied by the GEMVs
+  // after it, where it can; false: separate dispatches (tests compare the two).
   bool fuse_epilogues = true;
   uint32_t epilogue_rows = 0;  // rows per workgroup of that GEMV (0 = default; ops::MatmulTuning::epi_rows)
   uint32_t attention_splits = 0;  // decode attention's workgroups per head (0 = ops::attention_splits)
@@ -124,10 +126,20 @@ class VulkanForward final : public LlamaSession {
   // Whether the producer of a `width`-wide activation should also write it
   // quantized: some consumer's matmul reads 8-bit activations for n tokens.
   bool wants_quantized(std::span<const GpuMatrix> consumers, uint32_t n, uint32_t width);
-  // `xq` / `xds`: the quantized activations (default xq_ / xds_).
+  // Whether the RMSNorm before `consumers` runs deferred for n tokens
+  // (decode, every consumer an integer-dot GEMV): its output goes to nq_ /
+  // nds_ / nss_, written by the residual GEMV before it where that can take
+  // the norm epilogue, else by rmsnorm_q8_deferred.
+  bool norm_deferred(std::span<const GpuMatrix> consumers, uint32_t n);
+  // The norm epilogue for a residual GEMV `producer` when the norm after it
+  // (weight `w`) runs deferred for its consumers; nullopt where it cannot.
+  std::optional<ops::GemvEpilogue> norm_epilogue(const GpuMatrix& producer, const Buffer& w,
+                                                 std::span<const GpuMatrix> consumers, uint32_t n);
+  // `xq` / `xds`: the quantized activations (default xq_ / xds_; nq_ / nds_
+  // with `deferred`, the deferred norm's output, then scaled by 1/rms).
   void record_matmul(CommandStream& cs, const GpuMatrix& w, const Buffer& x, bool quantized, const Buffer& y, uint32_t n,
                      uint32_t y_stride, uint32_t y_offset, bool accumulate, const ops::GemvEpilogue* epi = nullptr,
-                     const Buffer* xq = nullptr, const Buffer* xds = nullptr);
+                     const Buffer* xq = nullptr, const Buffer* xds = nullptr, bool deferred = false);
 
   void write_inputs(std::span<const int32_t> tokens, uint32_t start_pos);
   void check_positions(size_t n, uint32_t start_pos) const;
@@ -149,6 +161,10 @@ class VulkanForward final : public LlamaSession {
   // Decode's SwiGLU epilogue writes h here (act.hq / act.hds), not over the
   // gate/up GEMV's own input in xq_; its arrival counters (act.epi_count).
   Buffer hq_, hds_, epi_count_;
+  // Decode's deferred RMSNorm output (act.nq / act.nds / act.nss): x * w in
+  // 8-bit blocks, unscaled, and per-block sums of squares of x.
+  Buffer nq_, nds_, nss_;
+  bool logits_normed_ = false;  // the last record_layers left the output norm's input in nq_
   uint64_t weight_bytes_per_token_ = 0;
 
   std::map<GgmlType, std::unique_ptr<ops::Matmul>> matmuls_;
@@ -158,6 +174,7 @@ class VulkanForward final : public LlamaSession {
   std::unique_ptr<ops::Attention> attention_, attention_rope_;  // prefill; decode with RoPE and the KV write fused
   std::unique_ptr<ops::Swiglu> swiglu_;
   std::unique_ptr<ops::RmsNorm> rmsnorm_q8_;  // the _q8 producers (null when no matmul reads 8-bit activations)
+  std::unique_ptr<ops::RmsNorm> rmsnorm_deferred_;  // null without act.nq
   std::unique_ptr<ops::Attention> attention_q8_, attention_rope_q8_;
   std::unique_ptr<ops::Swiglu> swiglu_q8_;
 

@@ -13,6 +13,13 @@
 // EPI_SWIGLU (one column): the SwiGLU that follows, done by the workgroups
 // that finish each 32-block of it (common/gemv_epilogue.glsl, bindings 5 ..
 // 7); Y is then coherent, read back by them.
+// EPI_NORM (one column, ROWS = 32, pc.accumulate: the residual GEMVs): each
+// workgroup owns one 32-block of the residual Y, so no arrival count: after
+// adding its rows into Y it writes the block for the RMSNorm after it in
+// the deferred form (x * w unscaled in 8-bit blocks and sum x^2;
+// rmsnorm.comp DEFERRED): 5 XQ, 6 DS, 7 SS, 8 the norm weight.
+// IN_SCALE (one column): X is such a deferred norm's output; 1/rms from the
+// SS binding (8 after EPI_SWIGLU's, else 5) and pc.eps scales the result.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_integer_dot_product : require
 #define VKQ_PC_MATMUL
@@ -37,6 +44,20 @@ layout(std430, binding = 4) coherent buffer Out { float y[]; };  // += with pc.a
 #else
 layout(std430, binding = 4) buffer Out { float y[]; };  // += with pc.accumulate
 #endif
+#ifdef EPI_NORM
+#include "quantize_block.glsl"
+layout(std430, binding = 5) writeonly buffer NormXQ { uvec4 norm_xq[]; };
+layout(std430, binding = 6) writeonly buffer NormDS { vec2 norm_ds[]; };
+layout(std430, binding = 7) writeonly buffer NormSS { float norm_ss[]; };
+layout(std430, binding = 8) readonly buffer NormW { float norm_w[]; };
+#endif
+#ifdef IN_SCALE
+#ifdef EPI_SWIGLU
+layout(std430, binding = 8) readonly buffer InSS { float in_ss[]; };
+#else
+layout(std430, binding = 5) readonly buffer InSS { float in_ss[]; };
+#endif
+#endif
 
 shared float red[NSUB_MAX * ROWS * NCOLS];
 
@@ -49,6 +70,11 @@ void main() {
 
   float acc[ROWS * NCOLS];
   for (uint i = 0; i < ROWS * NCOLS; ++i) acc[i] = 0.0;
+#ifdef IN_SCALE
+  // Loaded first, used last: the latency hides under the weight loads.
+  float in_sum = 0.0;
+  for (uint i = gl_SubgroupInvocationID; i < bpr; i += gl_SubgroupSize) in_sum += in_ss[i];
+#endif
 
   // UNROLL granules per step: all their loads are issued before any is used,
   // so each invocation keeps UNROLL * ROWS 16-byte weight loads in flight.
@@ -107,6 +133,12 @@ void main() {
     }
   }
 
+#ifdef IN_SCALE
+  // Every subgroup adds the same values in the same order: one scale.
+  const float in_scale = inversesqrt(subgroupAdd(in_sum) / float(pc.K) + pc.eps);
+#else
+  const float in_scale = 1.0;
+#endif
   for (uint i = 0; i < ROWS * NCOLS; ++i) acc[i] = subgroupAdd(acc[i]);
   if (gl_NumSubgroups > 1) {
     if (subgroupElect())
@@ -123,15 +155,45 @@ void main() {
       }
     }
   }
+#ifdef EPI_NORM
+  // One invocation: the block's residual rows and norm weights are loaded
+  // together (all before any store), then added, written and quantized.
+  if (gl_SubgroupID == 0 && subgroupElect()) {
+    const uint k0 = pc.row0 + r0;
+    float yo[32], g[32];
+    for (uint r = 0; r < 32u; ++r) {
+      yo[r] = pc.accumulate != 0u ? y[k0 + r] : 0.0;
+      g[r] = norm_w[k0 + r];
+    }
+    vec4 v[8];
+    float ss = 0.0;
+    for (uint r = 0; r < 32u; ++r) {
+      const float xn = yo[r] + acc[r];
+      y[k0 + r] = xn;
+      ss += xn * xn;
+      v[r / 4u][r % 4u] = xn * g[r];
+    }
+    uvec4 lo, hi;
+    vec2 dsv;
+    quantize_block32(v, lo, hi, dsv);
+    const uint b = k0 / 32u;
+    norm_xq[2u * b] = lo;
+    norm_xq[2u * b + 1u] = hi;
+    norm_ds[b] = dsv;
+    norm_ss[b] = ss;
+  }
+#else
   if (gl_SubgroupID == 0 && subgroupElect()) {
     for (uint r = 0; r < ROWS; ++r) {
       if (r0 + r >= pc.rows) break;
       for (uint j = 0; j < pc.n && j < NCOLS; ++j) {
         const uint i = j * pc.y_stride + pc.row0 + r0 + r;
-        y[i] = pc.accumulate != 0u ? y[i] + acc[r * NCOLS + j] : acc[r * NCOLS + j];
+        const float a = acc[r * NCOLS + j] * in_scale;
+        y[i] = pc.accumulate != 0u ? y[i] + a : a;
       }
     }
   }
+#endif
 #ifdef EPILOGUE
   gemv_epilogue(r0);
 #endif

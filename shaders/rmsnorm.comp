@@ -13,6 +13,12 @@
 // is kept in shared memory (rows up to 4 * CACHE4 wide; wider ones read x
 // and w again, so `out` must not be x then) for the
 // quantization, which then reads no global memory.
+// DEFERRED (with QUANT_OUT; decode, for the integer-dot GEMV that applies
+// the norm's scale itself): no reduction and no `out`; XQ/DS get x * w in
+// 8-bit blocks, unscaled, and 5 SS the sum of x^2 over each block (row r's
+// block b at r * width / 32 + b). The consumer (matvec_idot IN_SCALE)
+// multiplies its result by 1 / sqrt(sum(SS) / width + eps): block
+// quantization is scale-invariant, so it sees the same 8-bit values.
 #extension GL_GOOGLE_include_directive : require
 #define VKQ_PC_RMSNORM
 #include "push_constants.h"
@@ -38,7 +44,32 @@ layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
 shared float partial[WG_SIZE];
 const uint UNROLL = 8;
 
-#ifdef QUANT_OUT
+#if defined(QUANT_OUT) && defined(DEFERRED)
+layout(std430, binding = 5) writeonly buffer SS { float ssb[]; };
+
+void main() {
+  const uint row = gl_WorkGroupID.x + gl_WorkGroupID.y * 65535u;
+  if (row >= pc.rows) return;
+  const uint xi4 = (pc.in_offset + row * pc.in_stride) / 4u, blocks = pc.width / 32u;
+  for (uint b = gl_LocalInvocationID.x; b < blocks; b += WG_SIZE) {
+    vec4 xv[8], v[8];
+    for (uint i = 0; i < 8u; ++i) xv[i] = x4[xi4 + 8u * b + i];
+    float ss = 0.0;
+    for (uint i = 0; i < 8u; ++i) {
+      ss += dot(xv[i], xv[i]);
+      v[i] = xv[i] * w4[8u * b + i];
+    }
+    uvec4 lo, hi;
+    vec2 dsv;
+    quantize_block32(v, lo, hi, dsv);
+    const uint o = (row * pc.width + b * 32u) / 16u;
+    xq[o] = lo;
+    xq[o + 1u] = hi;
+    ds[row * blocks + b] = dsv;
+    ssb[row * blocks + b] = ss;
+  }
+}
+#elif defined(QUANT_OUT)
 layout(constant_id = 1) const uint CACHE4 = 2048;  // vec4s of x * w kept in shared memory (host: what fits)
 const uint LOADS = 4;      // vec4 loads of x (and of w) in flight per invocation
 shared vec4 xw[CACHE4];

@@ -77,8 +77,17 @@ void GetRows::record(CommandStream& cs, const GpuMatrix& w, const Buffer& tokens
   }
 }
 
-RmsNorm::RmsNorm(Device& device, bool quant_out) : device_(device), quant_out_(quant_out) {
+RmsNorm::RmsNorm(Device& device, bool quant_out, bool deferred)
+    : device_(device), quant_out_(quant_out), deferred_(deferred) {
   const auto& caps = device.caps();
+  if (deferred && !quant_out) throw InputError("rmsnorm: the deferred form is a quantized output");
+  if (deferred) {
+    // An invocation per 32-block, no reduction: 128 for a 4096-wide row.
+    wg_ = pick_workgroup_size(caps, 128);
+    kernel_ = &device.kernel({select_variant(device, "rmsnorm_q8_deferred", "rmsnorm_q8_deferred"), {wg_},
+                              sizeof(pc::RmsNorm)});
+    return;
+  }
   if (!quant_out) {
     wg_ = pick_workgroup_size(caps, 256, 4);
     kernel_ = &device.kernel({select_variant(device, "rmsnorm"), {wg_}, sizeof(pc::RmsNorm)});
@@ -104,8 +113,12 @@ void RmsNorm::record(CommandStream& cs, const Buffer& x, const Buffer& weight, c
     throw InputError("rmsnorm_q8: offsets and strides must be multiples of 4");
   if (quant_out_ && s.width > 4ull * cache4_ && &x == &out)
     throw InputError(fmt::format("rmsnorm_q8: rows wider than {} cannot be normed in place", 4 * cache4_));
+  if (deferred_ != (q.ss != nullptr)) throw InputError("rmsnorm: the deferred form needs its sums of squares, and only it");
   const pc::RmsNorm p{s.rows, s.width, s.eps, s.in_offset, s.in_stride, s.out_offset, s.out_stride};
-  if (q)
+  if (deferred_) {
+    check_size(*q.ss, uint64_t(s.rows) * (s.width / 32) * 4, "rmsnorm", "sums of squares");
+    cs.dispatch(*kernel_, {x, weight, out, *q.xq, *q.xds, *q.ss}, p, grid_2d(s.rows));
+  } else if (q)
     cs.dispatch(*kernel_, {x, weight, out, *q.xq, *q.xds}, p, grid_2d(s.rows));
   else
     cs.dispatch(*kernel_, {x, weight, out}, p, grid_2d(s.rows));

@@ -31,9 +31,12 @@ uint32_t kv_bytes_per_element(KvType t);           // 2 or 4
 
 // Activations in the integer-dot GEMV's format (common/quantize_block.glsl):
 // row j of width K at xq byte j * K (int8), (d, s) pairs at xds float 2 * j * K / 32.
+// `ss` (RmsNorm built deferred): the blocks hold x * w unscaled and ss the
+// sum of x^2 per block, a float each; the GEMV applies 1/rms (ops::InputScale).
 struct QuantizedActivations {
   const Buffer* xq = nullptr;
   const Buffer* xds = nullptr;
+  const Buffer* ss = nullptr;
   explicit operator bool() const { return xq != nullptr; }
 };
 
@@ -54,7 +57,9 @@ class GetRows {
 
 class RmsNorm {
  public:
-  explicit RmsNorm(Device& device, bool quant_out = false);
+  // deferred (with quant_out): the rmsnorm_q8_deferred form; `out` is not
+  // written and q.ss is required.
+  explicit RmsNorm(Device& device, bool quant_out = false, bool deferred = false);
   // rows of `width`: in at in_offset + r * in_stride, out at out_offset + r * out_stride (elements).
   struct Shape {
     uint32_t rows, width;
@@ -67,7 +72,7 @@ class RmsNorm {
 
  private:
   Device& device_;
-  bool quant_out_;
+  bool quant_out_, deferred_;
   uint32_t wg_, cache4_ = 0;  // rmsnorm_q8: vec4s of the row kept in shared memory
   const Kernel* kernel_;
 };

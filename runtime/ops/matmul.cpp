@@ -24,6 +24,9 @@ std::string op_name(const char* kind, GgmlType t, ActType a) {
 }
 
 constexpr uint32_t kMaxGemvCols = 8;
+// The norm epilogue: a workgroup per 32-block of the residual (so no
+// arrival count), each invocation one granule of each of the 32 rows per step.
+constexpr uint32_t kNormEpilogueRows = 32;
 
 }  // namespace
 
@@ -76,7 +79,11 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
       std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return char(std::tolower(c)); });
       // Named, as a forced variant is: they run wherever the GEMV does
       // (forced on lavapipe too, where int_dot is not accelerated).
-      epi_swiglu_variant_ = select_variant(device, "matvec_idot_swiglu_" + t, "matvec_idot_swiglu_" + t);
+      auto named = [&](const std::string& op) { return select_variant(device, op + t, op + t); };
+      epi_swiglu_variant_ = named("matvec_idot_swiglu_");
+      epi_swiglu_scaled_variant_ = named("matvec_idot_swiglu_scaled_");
+      epi_norm_variant_ = named("matvec_idot_norm_");
+      scaled_variant_ = named("matvec_idot_scaled_");
     }
   }
   // Defaults from the H100 sweep in benchmarks/RESULTS.md (flat within a few
@@ -114,17 +121,19 @@ uint32_t Matmul::gemv_wg(uint32_t K) const {
 
 uint64_t epilogue_count_bytes(uint32_t rows) { return 4ull * std::max<uint32_t>(1, rows / 64); }  // a count per 32-block of h
 
-bool Matmul::can_fuse(const GpuMatrix& w, uint32_t n) const {
-  return uses_idot(n) && n == 1 && !epi_swiglu_variant_.empty() && w.chunks().size() == 1 && w.rows() % 64 == 0 &&
-         32 % epi_rows_ == 0;
+bool Matmul::can_fuse(const GpuMatrix& w, uint32_t n, GemvEpilogue::Kind kind) const {
+  if (!uses_idot(n) || n != 1 || epi_swiglu_variant_.empty() || w.chunks().size() != 1) return false;
+  if (kind == GemvEpilogue::Kind::norm) return w.rows() % kNormEpilogueRows == 0;
+  return w.rows() % 64 == 0 && 32 % epi_rows_ == 0;
 }
 
-const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows) {
+const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows, uint32_t wg,
+                                  uint32_t unroll) {
   const auto& caps = device_.caps();
-  const uint32_t wg = gemv_wg(K);
+  if (!wg) wg = gemv_wg(K);
   const uint32_t nsub = std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.min_subgroup_size));
   std::vector<uint32_t> spec{wg, rows, ncols, nsub};
-  if (idot_) spec.push_back(unroll_);
+  if (idot_) spec.push_back(unroll ? unroll : unroll_);
   return device_.kernel({variant, spec, sizeof(pc::Matmul)});
 }
 
@@ -151,7 +160,7 @@ const Buffer& Matmul::scratch(std::vector<Buffer>& pool, uint64_t bytes) {
 
 void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                     uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate, const GemvEpilogue* epi) {
-  if (epi && !can_fuse(w, n)) throw InputError("matmul: this GEMV cannot take the SwiGLU epilogue (can_fuse)");
+  check_epilogue(w, n, epi, {});
   if (w.type() != wtype_)
     throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
   const uint32_t K = w.cols(), M = w.rows();
@@ -182,7 +191,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
     const pc::QuantizeAct qp{K, n, x_stride, qgx};
     cs.dispatch(qk, {x, xq, xds}, qp, {qgx, (qgroups + qgx - 1) / qgx, 1});
     cs.barrier();
-    record_idot_gemv(cs, w, xq, xds, y, n, y_stride, y_offset, accumulate, epi);
+    record_idot_gemv(cs, w, xq, xds, y, n, y_stride, y_offset, accumulate, epi, {});
     return;
   }
 
@@ -199,7 +208,7 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
       const uint32_t groups = (c.rows + rows_ - 1) / rows_;
       const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
       const uint32_t gy = (groups + gx - 1) / gx;
-      const pc::Matmul p{c.rows, K, padded_k(K), nc, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0};
+      const pc::Matmul p{c.rows, K, padded_k(K), nc, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0, 0.0f};
       if (c.scales)
         cs.dispatch(k, {c.quants, c.scales, bx, by}, p, {gx, gy, 1});
       else
@@ -210,8 +219,8 @@ void Matmul::record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, cons
 
 void Matmul::record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds,
                               const Buffer& y, uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate,
-                              const GemvEpilogue* epi) {
-  if (epi && !can_fuse(w, n)) throw InputError("matmul: this GEMV cannot take the SwiGLU epilogue (can_fuse)");
+                              const GemvEpilogue* epi, InputScale scale) {
+  check_epilogue(w, n, epi, scale);
   if (!uses_idot(n)) throw InputError(fmt::format("matmul: {} columns do not run the integer-dot GEMV here", n));
   if (w.type() != wtype_)
     throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
@@ -221,19 +230,48 @@ void Matmul::record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffe
   if (y_stride < uint64_t(y_offset) + M || y.size() < (uint64_t(n - 1) * y_stride + y_offset + M) * 4 ||
       xq.size() < uint64_t(n) * K || xds.size() < uint64_t(n) * (K / 32) * 8)
     throw InputError(fmt::format("matmul: buffers too small for {}x{} weights and {} quantized columns", M, K, n));
-  record_idot_gemv(cs, w, xq, xds, y, n, y_stride, y_offset, accumulate, epi);
+  if (scale && scale.ss->size() < uint64_t(K / 32) * 4)
+    throw InputError("matmul: the deferred norm's sums of squares are too small for K");
+  record_idot_gemv(cs, w, xq, xds, y, n, y_stride, y_offset, accumulate, epi, scale);
+}
+
+void Matmul::check_epilogue(const GpuMatrix& w, uint32_t n, const GemvEpilogue* epi, InputScale scale) const {
+  if (scale && (n != 1 || !uses_idot(n) || scaled_variant_.empty()))
+    throw InputError("matmul: deferred-norm activations need the integer-dot GEMV and one column");
+  if (!epi) return;
+  const bool norm = epi->kind == GemvEpilogue::Kind::norm;
+  if (!can_fuse(w, n, epi->kind))
+    throw InputError(fmt::format("matmul: this GEMV cannot take the {} epilogue (can_fuse)", norm ? "norm" : "SwiGLU"));
+  if (norm && (scale || !epi->ss || !epi->weight || epi->ss->size() < uint64_t(w.rows() / 32) * 4 ||
+               epi->weight->size() < uint64_t(w.rows()) * 4))
+    throw InputError("matmul: the norm epilogue needs its weight and sums of squares, and no input scale");
+  if (!norm && (!epi->count || epi->count->size() < epilogue_count_bytes(w.rows())))
+    throw InputError("matmul: epilogue counters too small");
 }
 
 void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
                               uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate,
-                              const GemvEpilogue* epi) {
+                              const GemvEpilogue* epi, InputScale scale) {
   const auto& caps = device_.caps();
   const uint64_t align = std::max<uint64_t>(caps.min_storage_buffer_offset_alignment, 4);
   const uint32_t K = w.cols();
+  const bool norm = epi && epi->kind == GemvEpilogue::Kind::norm;
+  const std::string& variant = norm   ? epi_norm_variant_
+                               : epi  ? (scale ? epi_swiglu_scaled_variant_ : epi_swiglu_variant_)
+                               : scale ? scaled_variant_
+                                       : gemv_variant_;
+  // The norm epilogue's 32 rows per workgroup: one granule of each per
+  // invocation and step (unroll 1, or the registers spill), about one or
+  // two steps per row (a power of two up to 256 invocations).
+  uint32_t norm_wg = 32;
+  if (norm)
+    while (norm_wg * 2 <= padded_k(K) / (wtype_ == GgmlType::Q8_0 ? 16 : 32) && norm_wg * 2 <= std::min(256u, wg_max_))
+      norm_wg *= 2;
   for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
-    const uint32_t rows = epi ? epi_rows_ : rows_;
-    const Kernel& k = gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, epi ? epi_swiglu_variant_ : gemv_variant_, rows);
+    const uint32_t rows = norm ? kNormEpilogueRows : epi ? epi_rows_ : rows_;
+    const Kernel& k = norm ? gemv_kernel(1, K, variant, rows, norm_wg, 1)
+                           : gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, variant, rows);
     const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
     if (qoff % align || doff % align || yoff % align)
       throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
@@ -242,14 +280,19 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
     for (const auto& c : w.chunks()) {
       const uint32_t groups = (c.rows + rows - 1) / rows;
       const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
-      const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate, c.rows / 2};
+      const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate, c.rows / 2,
+                         scale.eps};
       const std::array<uint32_t, 3> grid{gx, (groups + gx - 1) / gx, 1};
-      if (!epi) {
+      if (norm)
+        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, *epi->ss, *epi->weight}, p, grid);
+      else if (epi && scale)
+        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, *epi->count, *scale.ss}, p, grid);
+      else if (epi)
+        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, *epi->count}, p, grid);
+      else if (scale)
+        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, *scale.ss}, p, grid);
+      else
         cs.dispatch(k, {c.quants, c.scales, bq, bd, by}, p, grid);
-      } else {
-        if (epi->count.size() < epilogue_count_bytes(c.rows)) throw InputError("matmul: epilogue counters too small");
-        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, epi->count}, p, grid);
-      }
     }
   }
 }
@@ -285,7 +328,7 @@ void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x,
     const uint32_t gz = (row_tiles + gx - 1) / gx;
     if (gz > caps.max_workgroup_count[2])
       throw InputError(fmt::format("matmul: {} weight rows need more workgroups than '{}' allows", c.rows, caps.name));
-    const pc::Matmul p{c.rows, K, padded_k(K), n, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0};
+    const pc::Matmul p{c.rows, K, padded_k(K), n, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0, 0.0f};
     if (c.scales)
       cs.dispatch(k, {c.quants, c.scales, x, y}, p, {gx, col_tiles, gz});
     else

@@ -40,16 +40,34 @@ struct MatmulTuning {
   GemmTuning gemm;      // GEMM workgroup size and tile (0 = derived from the device)
 };
 
-// The SwiGLU after a decode GEMV of gate | up, done by the GEMV's own
-// workgroups (shaders/common/gemv_epilogue.glsl) instead of a dispatch of
-// its own. Integer-dot GEMV, one activation column, the weight in one chunk
-// with the gate rows first and as many up rows after them.
+// Work done by a decode GEMV's own workgroups after its rows (integer-dot
+// GEMV, one activation column, the weight in one chunk; shaders/common/
+// gemv_epilogue.glsl and matvec_idot.comp) instead of a dispatch of its own:
+//   swiglu: W is gate | up (gate rows first, as many up rows after them);
+//           h = silu(gate) * up goes to xq / xds in 8-bit blocks; `count`
+//           holds the arrival counters (epilogue_count_bytes(rows)).
+//   norm:   W's rows add into the residual Y (accumulate); each workgroup
+//           owns 32 of them and writes the RMSNorm after it in the deferred
+//           form: Y * weight in 8-bit blocks, unscaled, to xq / xds, and
+//           each block's sum of Y^2 to `ss` (the consumer GEMV applies
+//           1/rms: InputScale).
 struct GemvEpilogue {
-  Binding xq, xds;      // h = silu(gate) * up in 8-bit blocks (QuantizedActivations' layout)
-  const Buffer& count;  // epilogue_count_bytes(rows), zero when created
+  enum class Kind { swiglu, norm };
+  Kind kind;
+  Binding xq, xds;
+  const Buffer* count = nullptr;   // swiglu
+  const Buffer* ss = nullptr;      // norm: a float per 32-block of Y
+  const Buffer* weight = nullptr;  // norm: its weight, one float per row of W
 };
 // The arrival counters of the SwiGLU epilogue of a GEMV of `rows` (gate | up) rows.
 uint64_t epilogue_count_bytes(uint32_t rows);
+// Activations in the deferred RMSNorm form (rmsnorm_q8_deferred or a norm
+// epilogue): the GEMV multiplies its result by 1 / sqrt(sum(ss) / K + eps).
+struct InputScale {
+  const Buffer* ss = nullptr;  // K / 32 floats
+  float eps = 0;
+  explicit operator bool() const { return ss != nullptr; }
+};
 
 class Matmul {
  public:
@@ -60,23 +78,25 @@ class Matmul {
   // of column j at j * y_stride + y_offset (several matrices can write one
   // token's row side by side: q | k | v). Outputs are overwritten, or with
   // `accumulate` added to (Y += W X: the forward pass's residual add).
-  // `epi`: the SwiGLU after it, where can_fuse() says it runs here.
+  // `epi`: the epilogue after it, where can_fuse() says it runs here.
   void record(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
               uint32_t x_stride = 0, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false,
               const GemvEpilogue* epi = nullptr);
-  // Whether the SwiGLU can run as the epilogue of W's GEMV over n columns:
-  // integer-dot GEMV, n = 1, one chunk, each half of W's rows whole
-  // 32-blocks, the rows per workgroup dividing 32.
-  bool can_fuse(const GpuMatrix& w, uint32_t n) const;
+  // Whether an epilogue can run in W's GEMV over n columns: integer-dot
+  // GEMV, n = 1, one chunk; swiglu: each half of W's rows whole 32-blocks,
+  // the rows per workgroup dividing 32; norm: W's rows whole 32-blocks.
+  bool can_fuse(const GpuMatrix& w, uint32_t n, GemvEpilogue::Kind kind = GemvEpilogue::Kind::swiglu) const;
   // Whether n columns run the integer-dot GEMV, which reads activations in
   // 8-bit blocks: then record_quantized() takes them already quantized.
   bool uses_idot(uint32_t n) const { return idot_ && !use_gemm(n); }
   // The integer-dot GEMV on activations a producer op already quantized
   // (ops::QuantizedActivations layout, K = w.cols() per column): no
-  // quantize dispatch. InputError unless uses_idot(n).
+  // quantize dispatch. InputError unless uses_idot(n). `scale`: the
+  // activations are a deferred RMSNorm's (one column; not with a norm
+  // epilogue).
   void record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
                         uint32_t n, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false,
-                        const GemvEpilogue* epi = nullptr);
+                        const GemvEpilogue* epi = nullptr, InputScale scale = {});
   std::string variant_for(uint32_t n) const;
   // Allocates the integer-dot path's activation scratch for up to n <= 8
   // columns of K now (nothing for other variants), so that later records
@@ -87,12 +107,15 @@ class Matmul {
   std::string config_for(uint32_t M, uint32_t K, uint32_t n) const;
 
  private:
-  const Kernel& gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows);
+  const Kernel& gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows, uint32_t wg = 0,
+                            uint32_t unroll = 0);
   uint32_t gemv_wg(uint32_t K) const;  // workgroup size for rows of K weights
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
   // The integer-dot GEMV dispatches, per 8-column group and weight chunk.
   void record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
-                        uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate, const GemvEpilogue* epi);
+                        uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate, const GemvEpilogue* epi,
+                        InputScale scale);
+  void check_epilogue(const GpuMatrix& w, uint32_t n, const GemvEpilogue* epi, InputScale scale) const;
   void record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                    uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate);
   // Scratch for quantized activations (_idot variants). Buffers are only
@@ -106,7 +129,8 @@ class Matmul {
   std::string gemv_variant_;
   bool idot_ = false;
   std::string quantize_variant_;
-  std::string epi_swiglu_variant_;  // matvec_idot_swiglu_<type>, where idot
+  // Where idot (fp32 activations): matvec_idot_{swiglu,swiglu_scaled,norm,scaled}_<type>.
+  std::string epi_swiglu_variant_, epi_swiglu_scaled_variant_, epi_norm_variant_, scaled_variant_;
   uint32_t wg_max_, rows_, unroll_, epi_rows_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced

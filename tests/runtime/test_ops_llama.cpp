@@ -15,9 +15,11 @@
 #include "gpu_weights.hpp"
 #include "ops/llama_ops.hpp"
 #include "ops/llama_ops_ref.hpp"
+#include "ops/matmul.hpp"
 #include "quant_blocks.hpp"
 #include "support/gpu.hpp"
 #include "support/llama_models.hpp"
+#include "support/matmul_check.hpp"
 #include "tensor_view.hpp"
 
 using namespace vkq;
@@ -227,6 +229,109 @@ TEST_CASE("rmsnorm_q8, attention_*_q8 and swiglu_q8 write 8-bit blocks of their 
     const auto got = download(out, ref.size());
     CHECK(rel_err(got, ref) <= 1e-6);
     check_q8(got, xq, xds, rows, width);
+  }
+}
+
+// Decode's RMSNorm folded into the GEMVs around it: the norm's output in
+// the deferred form (x * w in 8-bit blocks, unscaled, and a sum of x^2 per
+// block), written by rmsnorm_q8_deferred or by the residual GEMV's norm
+// epilogue, and read by the GEMV that applies 1/rms.
+TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm epilogue and the scaled GEMV", "[gpu][kernel][llama_ops]") {
+  auto& dev = test::device();
+  const float eps = 1e-5f;
+  // rmsnorm_q8_deferred, rows at an offset (as the classifier's input).
+  for (const uint32_t width : {128u, 4096u}) {
+    const uint32_t rows = 3, blocks = width / 32;
+    INFO("rmsnorm_q8_deferred width " << width);
+    const auto x = test::random_floats(size_t(rows + 1) * width, -3, 3);
+    const auto w = test::random_floats(width, 0.5f, 1.5f);
+    auto bx = upload(dev, x), bw = upload(dev, w);
+    Buffer out(dev, size_t(rows) * width * 4), xq(dev, size_t(rows) * width), xds(dev, size_t(rows) * blocks * 8),
+        ss(dev, size_t(rows) * blocks * 4);
+    xds.fill(test::kPoison);
+    ss.fill(test::kPoison);
+    ops::RmsNorm op(dev, true, true);
+    CommandStream cs(dev);
+    op.record(cs, bx, bw, out, {rows, width, eps, width, width, 0, width}, {&xq, &xds, &ss});
+    cs.submit_and_wait();
+    std::vector<float> xw(size_t(rows) * width), ss_ref(size_t(rows) * blocks, 0.0f);
+    for (size_t i = 0; i < xw.size(); ++i) {
+      const float v = x[width + i];
+      xw[i] = v * w[i % width];
+      ss_ref[i / 32] += v * v;
+    }
+    check_q8(xw, xq, xds, rows, width);
+    CHECK(rel_err(download(ss, ss_ref.size()), ss_ref) <= 1e-5);
+    // Without the sums of squares it is refused, as is the deferred form unquantized.
+    CHECK_THROWS_AS(op.record(cs, bx, bw, out, {rows, width, eps}, {&xq, &xds}), InputError);
+    CHECK_THROWS_AS(ops::RmsNorm(dev, false, true), InputError);
+  }
+  // The residual GEMV with the norm epilogue, then the scaled GEMV on what
+  // it wrote, per weight type with the integer-dot GEMV.
+  for (const auto t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1}) {
+    const std::string name = test::matmul_op("matvec", t, ops::ActType::f32) + "_idot";
+    const auto ok = test::runnable(test::matmul_op("matvec", t, ops::ActType::f32));
+    if (std::find(ok.begin(), ok.end(), name) == ok.end()) {
+      WARN(name << " does not run under this device profile; decode then has no deferred norm");
+      continue;
+    }
+    INFO(name);
+    ops::Matmul mm(dev, t, ops::ActType::f32, name);
+    // Producer: 256 residual rows (8 blocks) of K = 352; consumer: 70 rows of K = 256.
+    const uint32_t M = 256, K = 352, M2 = 70, blocks = M / 32;
+    const auto w1 = test::random_weights(t, M, K), w2 = test::random_weights(t, M2, M);
+    GpuMatrix W1(dev, t, w1.data(), M, K), W2(dev, t, w2.data(), M2, M);
+    const auto h = test::random_floats(K, -2, 2), y0 = test::random_floats(M, -3, 3);
+    const auto g = test::random_floats(M, 0.5f, 1.5f);
+    auto bh = upload(dev, h), by = upload(dev, y0), by_plain = upload(dev, y0), bg = upload(dev, g);
+    Buffer nq(dev, M), nds(dev, blocks * 8), nss(dev, blocks * 4), y2(dev, M2 * 4), y2u(dev, M2 * 4);
+    nds.fill(test::kPoison);
+    nss.fill(test::kPoison);
+    y2.fill(test::kPoison);
+    const ops::GemvEpilogue epi{ops::GemvEpilogue::Kind::norm, nq, nds, nullptr, &nss, &bg};
+    REQUIRE(mm.can_fuse(W1, 1, ops::GemvEpilogue::Kind::norm));
+    CommandStream cs(dev);
+    mm.record(cs, W1, bh, by, 1, 0, 0, 0, true, &epi);
+    mm.record(cs, W1, bh, by_plain, 1, 0, 0, 0, true);
+    cs.barrier();
+    mm.record_quantized(cs, W2, nq, nds, y2, 1, 0, 0, false, nullptr, ops::InputScale{&nss, eps});
+    mm.record_quantized(cs, W2, nq, nds, y2u, 1);
+    cs.submit_and_wait();
+    // The residual rows as the GEMV without the epilogue adds them (the same
+    // 8-bit activations; only the order of the fp32 sums differs).
+    const auto y = download(by, M);
+    CHECK(rel_err(y, download(by_plain, M)) <= 1e-5);
+    // Its blocks: y * g quantized, and the sums of y^2.
+    std::vector<float> yg(M), ss_ref(blocks, 0.0f);
+    double sum = 0;
+    for (uint32_t i = 0; i < M; ++i) {
+      yg[i] = y[i] * g[i];
+      ss_ref[i / 32] += y[i] * y[i];
+      sum += double(y[i]) * y[i];
+    }
+    check_q8(yg, nq, nds, 1, M);
+    CHECK(rel_err(download(nss, blocks), ss_ref) <= 1e-5);
+    // The scaled GEMV: the unscaled one times 1 / rms ...
+    const float inv_rms = float(1.0 / std::sqrt(sum / M + eps));
+    auto want = download(y2u, M2);
+    for (auto& v : want) v *= inv_rms;
+    const auto got = download(y2, M2);
+    CHECK(rel_err(got, want) <= 1e-5);
+    // ... and within 8-bit activation rounding of W2 rmsnorm(y) on the CPU.
+    std::vector<float> normed(M), ref(M2);
+    ops::rmsnorm_ref(y, g, eps, normed);
+    ops::matmul_ref(t, w2.data(), M2, M, normed.data(), 1, M, ref.data());
+    CHECK(rel_err(got, ref) <= 0.02);
+    // Refused: an input scale for two columns, a norm epilogue on rows that
+    // are not whole 32-blocks, a norm epilogue reading a scaled input.
+    Buffer nq2(dev, 2 * M), nds2(dev, 2 * blocks * 8), y3(dev, 2 * M2 * 4);
+    CHECK_THROWS_AS(mm.record_quantized(cs, W2, nq2, nds2, y3, 2, 0, 0, false, nullptr, ops::InputScale{&nss, eps}),
+                    InputError);
+    GpuMatrix W3(dev, t, w1.data(), 48, K);
+    CHECK_FALSE(mm.can_fuse(W3, 1, ops::GemvEpilogue::Kind::norm));
+    CHECK_THROWS_AS(mm.record(cs, W3, bh, by, 1, 0, 0, 0, true, &epi), InputError);
+    CHECK_THROWS_AS(mm.record_quantized(cs, W1, nq2, nds2, by, 1, 0, 0, true, &epi, ops::InputScale{&nss, eps}),
+                    InputError);
   }
 }
 

@@ -148,23 +148,25 @@ TEST_CASE("Vulkan forward: the integer-dot path with fused 8-bit producers", "[g
     // on lavapipe 0.017 for Q8_0 and 0.018 for Q4_0.
     UNSCOPED_INFO(vkq::ggml_type_name(type) << " integer-dot decode: max rel logit diff " << worst);
     CHECK(worst <= 0.05);
-    // The norms write 8-bit blocks themselves: per layer norm, QKV,
-    // attention with RoPE and the KV write, quantize + output projection
-    // (heads of 8), norm, gate/up, SwiGLU (hidden 172 is no whole 32-block,
-    // so no SwiGLU epilogue), down (F32); then the embedding and the
-    // classifier's norm and GEMV. Quantizing before each matmul would add
-    // two per layer, a separate rope_kv one.
-    CHECK(s.decode_dispatches() == 9 * l.model->hparams().block_count + 3);
+    // The norms write 8-bit blocks themselves: per layer norm (deferred:
+    // the GEMVs after it apply 1/rms), QKV, attention with RoPE and the KV
+    // write, quantize + output projection (heads of 8) with ffn_norm as its
+    // epilogue, gate/up, SwiGLU (hidden 172 is no whole 32-block, so no
+    // SwiGLU epilogue), down (F32, so the next norm is a dispatch); then the
+    // embedding and the classifier's norm and GEMV. Quantizing before each
+    // matmul would add two per layer, a separate rope_kv one.
+    CHECK(s.decode_dispatches() == 8 * l.model->hparams().block_count + 3);
     // The plan still predicts the allocations.
     CHECK(s.plan().bytes("act.xq") == 8 * 172);
   }
 }
 
-TEST_CASE("Vulkan forward: decode's SwiGLU epilogue agrees with the separate dispatch", "[gpu][forward]") {
+TEST_CASE("Vulkan forward: decode's epilogues agree with the separate dispatches", "[gpu][forward]") {
   // Hidden 352 (whole 32-blocks) and one gate | up matrix, so gate/up's GEMV
-  // computes SwiGLU for down. The same synthetic weights (same seed) with
-  // fuse_epilogues off are the reference (that path is checked against the
-  // CPU above).
+  // computes SwiGLU for down; dim 128, so attn_output and down write the
+  // next RMSNorm in the deferred form and the GEMVs after them apply 1/rms.
+  // The same synthetic weights (same seed) with fuse_epilogues off are the
+  // reference (that path is checked against the CPU above).
   const auto hp = small_llama(128, 3);
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1);
   const uint32_t rows = GENERATE(1u, 0u);  // 1 and the default (4): other arrival counts
@@ -178,24 +180,33 @@ TEST_CASE("Vulkan forward: decode's SwiGLU epilogue agrees with the separate dis
   o.fuse_epilogues = false;
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
   REQUIRE(fused.matmul_variant(type, 1).ends_with("_idot"));
-  double worst = 0, scale = 0;
+  double worst = 0, first = 0, scale = 0;
   for (uint32_t pos = 0; pos < 48; ++pos) {
     const int32_t tok = int32_t((pos * 37 + 5) % 1000);
     const auto a = fused.decode(tok, pos);
     const auto b = plain.decode(tok, pos);
     worst = std::max(worst, rel_diff(a, b));
+    if (pos == 0) first = rel_diff(a, b);
     for (const float v : b) scale = std::max(scale, double(std::fabs(v)));
   }
-  UNSCOPED_INFO(vkq::ggml_type_name(type) << " rows " << rows << " SwiGLU epilogue vs dispatch: max rel logit diff "
-                                            << worst);
+  UNSCOPED_INFO(vkq::ggml_type_name(type) << " rows " << rows << " epilogues vs dispatches: max rel logit diff "
+                                            << worst << ", at position 0 " << first);
   CHECK(scale > 0.1);  // logits that are not all zero
-  // The same arithmetic in the same order (swiglu_q8's formula and
-  // quantize_block32): equal but for the GPU's fp32 GEMV accumulations.
-  CHECK(worst <= 1e-5);
-  // Per layer norm, QKV, attention, attn_output, norm, gate/up + SwiGLU,
-  // down; then the embedding, the classifier's norm and GEMV. The separate
-  // path adds a SwiGLU per layer.
-  CHECK(fused.decode_dispatches() == 7 * hp.block_count + 3);
+  // The same formulas (swiglu_q8's, quantize_block32); the deferred norm
+  // quantizes x * w and scales the GEMV's sum by 1/rms where the dispatch
+  // quantizes x * w / rms: the same 8-bit values but where v / d lands on
+  // a rounding tie in one and not the other. Measured on lavapipe: equal to
+  // 4e-7 up to the first such tie (position 0 here), then one 8-bit step
+  // apart in one value, which the KV cache keeps: 0.021 (Q4_0), 0.006
+  // (Q4_1) and 4e-7 (Q8_0) of the largest logit at most, within the 0.05
+  // that 8-bit activations are allowed against the CPU above.
+  CHECK(first <= 1e-5);
+  CHECK(worst <= 0.05);
+  // Per layer QKV, attention, attn_output + ffn_norm, gate/up + SwiGLU,
+  // down + the next norm; then the embedding, the first layer's norm and the
+  // classifier's GEMV. The separate path adds the two norms and a SwiGLU
+  // per layer (the output norm instead of the first layer's).
+  CHECK(fused.decode_dispatches() == 5 * hp.block_count + 3);
   CHECK(plain.decode_dispatches() == 8 * hp.block_count + 3);
 }
 
