@@ -13,18 +13,15 @@
 // EPI_SWIGLU (one column): the SwiGLU that follows, done by the workgroups
 // that finish each 32-block of it (common/gemv_epilogue.glsl, bindings 5 ..
 // 7); Y is then coherent, read back by them.
-// EPI_NORM (one column, ROWS = 32, pc.accumulate: the residual GEMVs): each
-// workgroup owns one 32-block of the residual Y, so no arrival count: after
-// adding its rows into Y it writes the block for the RMSNorm after it in
-// the deferred form (x * w unscaled in 8-bit blocks and sum x^2;
-// rmsnorm.comp DEFERRED): 5 XQ, 6 DS, 7 SS, 8 the norm weight.
-// IN_SCALE (one column): X is such a deferred norm's output; 1/rms from the
+// IN_SCALE (one column): X is a deferred RMSNorm's output (rmsnorm.comp
+// DEFERRED, or matvec_idot_norm.comp); 1/rms from the
 // SS binding (8 after EPI_SWIGLU's, else 5) and pc.eps scales the result.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_integer_dot_product : require
 #define VKQ_PC_MATMUL
 #include "push_constants.h"
 #include "weights.glsl"
+#include "idot.glsl"
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 
@@ -43,13 +40,6 @@ layout(std430, binding = 4) coherent buffer Out { float y[]; };  // += with pc.a
 #include "gemv_epilogue.glsl"
 #else
 layout(std430, binding = 4) buffer Out { float y[]; };  // += with pc.accumulate
-#endif
-#ifdef EPI_NORM
-#include "quantize_block.glsl"
-layout(std430, binding = 5) writeonly buffer NormXQ { uvec4 norm_xq[]; };
-layout(std430, binding = 6) writeonly buffer NormDS { vec2 norm_ds[]; };
-layout(std430, binding = 7) writeonly buffer NormSS { float norm_ss[]; };
-layout(std430, binding = 8) readonly buffer NormW { float norm_w[]; };
 #endif
 #ifdef IN_SCALE
 #ifdef EPI_SWIGLU
@@ -115,19 +105,7 @@ void main() {
         const vec2 d = dm[u * ROWS + r];
         for (uint j = 0; j < NCOLS; ++j) {
           const uint xi = u * NCOLS + j;
-          int isum = 0;
-#if defined(WTYPE_Q8_0)
-          for (uint c = 0; c < 4; ++c) isum += dotPacked4x8EXT(int(wv[c]), int(xa[xi][c]));
-          // Half a block: m = 0 for Q8_0, so the s term is not needed.
-          acc[r * NCOLS + j] += d.x * xds[xi].x * float(isum);
-#else
-          // Byte c of word i: low nibble = element 4i + c, high = 16 + 4i + c.
-          for (uint c = 0; c < 4; ++c) {
-            isum += dotPacked4x8EXT(int(wv[c] & 0x0F0F0F0Fu), int(xa[xi][c]));
-            isum += dotPacked4x8EXT(int((wv[c] >> 4) & 0x0F0F0F0Fu), int(xb[xi][c]));
-          }
-          acc[r * NCOLS + j] += d.x * xds[xi].x * float(isum) + d.y * xds[xi].y;
-#endif
+          acc[r * NCOLS + j] += idot_granule(wv, d, xa[xi], xb[xi], xds[xi]);
         }
       }
     }
@@ -155,34 +133,6 @@ void main() {
       }
     }
   }
-#ifdef EPI_NORM
-  // One invocation: the block's residual rows and norm weights are loaded
-  // together (all before any store), then added, written and quantized.
-  if (gl_SubgroupID == 0 && subgroupElect()) {
-    const uint k0 = pc.row0 + r0;
-    float yo[32], g[32];
-    for (uint r = 0; r < 32u; ++r) {
-      yo[r] = pc.accumulate != 0u ? y[k0 + r] : 0.0;
-      g[r] = norm_w[k0 + r];
-    }
-    vec4 v[8];
-    float ss = 0.0;
-    for (uint r = 0; r < 32u; ++r) {
-      const float xn = yo[r] + acc[r];
-      y[k0 + r] = xn;
-      ss += xn * xn;
-      v[r / 4u][r % 4u] = xn * g[r];
-    }
-    uvec4 lo, hi;
-    vec2 dsv;
-    quantize_block32(v, lo, hi, dsv);
-    const uint b = k0 / 32u;
-    norm_xq[2u * b] = lo;
-    norm_xq[2u * b + 1u] = hi;
-    norm_ds[b] = dsv;
-    norm_ss[b] = ss;
-  }
-#else
   if (gl_SubgroupID == 0 && subgroupElect()) {
     for (uint r = 0; r < ROWS; ++r) {
       if (r0 + r >= pc.rows) break;
@@ -193,7 +143,6 @@ void main() {
       }
     }
   }
-#endif
 #ifdef EPILOGUE
   gemv_epilogue(r0);
 #endif

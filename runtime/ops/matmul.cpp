@@ -24,8 +24,8 @@ std::string op_name(const char* kind, GgmlType t, ActType a) {
 }
 
 constexpr uint32_t kMaxGemvCols = 8;
-// The norm epilogue: a workgroup per 32-block of the residual (so no
-// arrival count), each invocation one granule of each of the 32 rows per step.
+// The norm epilogue: a workgroup per 32-block of the residual, so no
+// workgroup waits for another (matvec_idot_norm.comp).
 constexpr uint32_t kNormEpilogueRows = 32;
 
 }  // namespace
@@ -127,14 +127,26 @@ bool Matmul::can_fuse(const GpuMatrix& w, uint32_t n, GemvEpilogue::Kind kind) c
   return w.rows() % 64 == 0 && 32 % epi_rows_ == 0;
 }
 
-const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows, uint32_t wg,
-                                  uint32_t unroll) {
+const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows) {
   const auto& caps = device_.caps();
-  if (!wg) wg = gemv_wg(K);
+  const uint32_t wg = gemv_wg(K);
   const uint32_t nsub = std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.min_subgroup_size));
   std::vector<uint32_t> spec{wg, rows, ncols, nsub};
-  if (idot_) spec.push_back(unroll ? unroll : unroll_);
+  if (idot_) spec.push_back(unroll_);
   return device_.kernel({variant, spec, sizeof(pc::Matmul)});
+}
+
+const Kernel& Matmul::norm_kernel(uint32_t K) {
+  // matvec_idot_norm.comp: 512 invocations on a 32-row block, the rows
+  // spread over the subgroups (RPS each at a time), every row's granules
+  // over one subgroup's lanes in as few steps of at most 8 as cover it.
+  const auto& caps = device_.caps();
+  const uint32_t wg = pick_workgroup_size(caps, 512), sg = std::max<uint32_t>(1, caps.subgroup_size);
+  const uint32_t rps = std::max<uint32_t>(1, kNormEpilogueRows / std::max<uint32_t>(1, wg / sg));
+  const uint32_t gpr = padded_k(K) / (wtype_ == GgmlType::Q8_0 ? 16 : 32);
+  const uint32_t steps = std::max<uint32_t>(1, (gpr + sg * 8 - 1) / (sg * 8));
+  const uint32_t unroll = std::clamp<uint32_t>((gpr + sg * steps - 1) / (sg * steps), 1, 8);
+  return device_.kernel({epi_norm_variant_, {wg, rps, unroll}, sizeof(pc::Matmul)});
 }
 
 std::string Matmul::variant_for(uint32_t n) const { return use_gemm(n) ? gemm_variant_ : gemv_variant_; }
@@ -260,18 +272,10 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
                                : epi  ? (scale ? epi_swiglu_scaled_variant_ : epi_swiglu_variant_)
                                : scale ? scaled_variant_
                                        : gemv_variant_;
-  // The norm epilogue's 32 rows per workgroup: one granule of each per
-  // invocation and step (unroll 1, or the registers spill), about one or
-  // two steps per row (a power of two up to 256 invocations).
-  uint32_t norm_wg = 32;
-  if (norm)
-    while (norm_wg * 2 <= padded_k(K) / (wtype_ == GgmlType::Q8_0 ? 16 : 32) && norm_wg * 2 <= std::min(256u, wg_max_))
-      norm_wg *= 2;
   for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
     const uint32_t rows = norm ? kNormEpilogueRows : epi ? epi_rows_ : rows_;
-    const Kernel& k = norm ? gemv_kernel(1, K, variant, rows, norm_wg, 1)
-                           : gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, variant, rows);
+    const Kernel& k = norm ? norm_kernel(K) : gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, variant, rows);
     const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
     if (qoff % align || doff % align || yoff % align)
       throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));

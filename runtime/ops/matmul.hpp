@@ -107,8 +107,8 @@ class Matmul {
   std::string config_for(uint32_t M, uint32_t K, uint32_t n) const;
 
  private:
-  const Kernel& gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows, uint32_t wg = 0,
-                            uint32_t unroll = 0);
+  const Kernel& gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows);
+  const Kernel& norm_kernel(uint32_t K);  // the norm epilogue's (matvec_idot_norm.comp)
   uint32_t gemv_wg(uint32_t K) const;  // workgroup size for rows of K weights
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
   // The integer-dot GEMV dispatches, per 8-column group and weight chunk.
