@@ -8,7 +8,7 @@
 #          with the per-op decode breakdown;
 #   fit:   measured device memory against the forward plan for llama-2-7b
 #          and tinyllama-1.1b at contexts 512 and 4096;
-#   epi:   decode (tg128) with the GEMV epilogues off and at 1 .. 8 rows per workgroup;
+#   epi:   decode (tg128) with the GEMV epilogues (norm, SwiGLU) on and off;
 #   splits: decode (tg128, tg512) at 1 .. 64 attention workgroups per head.
 # Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
 set -uo pipefail
@@ -23,9 +23,10 @@ if [ "$mode" = model ] || [ "$mode" = all ]; then
   for t in q4_0 q8_0; do run --synthetic llama-2-7b --type $t --prompt 512 --gen 128 --reps 3; done
   run --synthetic llama-2-7b --type f16 --prompt 512 --gen 128 --reps 3 --no-breakdown
 fi
-if [ "$mode" = epi ]; then  # decode with the norm / SwiGLU epilogues off (0) and at each rows per workgroup
-  for r in 0 1 2 4 8; do run --synthetic llama-2-7b --type q4_0 --prompt 0 --gen 128 --reps 3 --epilogue-rows $r; done
-  for r in 0 4 8; do run --synthetic llama-2-7b --type q8_0 --prompt 0 --gen 128 --reps 3 --epilogue-rows $r; done
+if [ "$mode" = epi ]; then  # decode with the norm / SwiGLU epilogues on and off
+  for t in q4_0 q8_0; do for e in "" --no-epilogues; do
+    run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 $e
+  done; done
 fi
 if [ "$mode" = splits ]; then  # decode attention's workgroups per head (ops::attention_splits)
   run --synthetic llama-2-7b --type q4_0 --prompt 0 --gen 128 --reps 3

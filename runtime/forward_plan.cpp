@@ -233,12 +233,10 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
     const uint64_t widest = std::max(dim, ff);
     add("act.xq", "activations", 8 * widest);
     add("act.xds", "activations", 8 * (widest / 32) * 8);
-    // Decode's SwiGLU epilogue (ops::GemvEpilogue): its 8-bit output for one
-    // token and its arrival counters.
+    // Decode's SwiGLU epilogue (ops::GemvEpilogue): its 8-bit output for one token.
     if (ff % 32 == 0) {
       add("act.hq", "activations", ff);
       add("act.hds", "activations", (ff / 32) * 8);
-      add("act.epi_count", "activations", ops::epilogue_count_bytes(static_cast<uint32_t>(2 * ff)));
     }
     // Decode's deferred RMSNorm (VulkanForward::norm_deferred): x * w in
     // 8-bit blocks and a sum of squares per block, for one token.

@@ -87,9 +87,7 @@ ops::Matmul& VulkanForward::matmul(GgmlType t) {
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
       forced = "matvec_" + name + "_f32_idot";
     }
-    ops::MatmulTuning tuning;
-    tuning.epi_rows = opts_.epilogue_rows;
-    m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced, tuning);
+    m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced);
   }
   return *m;
 }
@@ -217,8 +215,6 @@ void VulkanForward::allocate_activations() {
     if (plan_has(plan_, "act.hq")) {
       hq_ = dev("act.hq");
       hds_ = dev("act.hds");
-      epi_count_ = dev("act.epi_count");
-      epi_count_.fill(0);
     }
     if (plan_has(plan_, "act.nq")) {
       nq_ = dev("act.nq");
@@ -258,7 +254,7 @@ std::optional<ops::GemvEpilogue> VulkanForward::norm_epilogue(const GpuMatrix& p
   if (!norm_deferred(consumers, n) || producer.rows() != hp_.embedding_length ||
       !matmul(producer.type()).can_fuse(producer, n, ops::GemvEpilogue::Kind::norm))
     return std::nullopt;
-  return ops::GemvEpilogue{ops::GemvEpilogue::Kind::norm, nq_, nds_, nullptr, &nss_, &w};
+  return ops::GemvEpilogue{ops::GemvEpilogue::Kind::norm, nq_, nds_, &nss_, &w};
 }
 
 // Y (+)= W X through the producer's quantized copy of X where W's matmul
@@ -351,7 +347,7 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
                             l.gate_up_offsets[0] == 0 && l.gate_up[0].rows() == 2 * ff && up_offset_ == ff &&
                             matmul(l.gate_up[0].type()).can_fuse(l.gate_up[0], n);
     if (swiglu_epi) {
-      const ops::GemvEpilogue epi{ops::GemvEpilogue::Kind::swiglu, hq_, hds_, &epi_count_};
+      const ops::GemvEpilogue epi{ops::GemvEpilogue::Kind::swiglu, hq_, hds_};
       record_matmul(cs, l.gate_up[0], xb_, true, gate_up_, n, gate_up_width_, 0, false, &epi, nullptr, nullptr, d_gu);
       done("ffn_gate_up+swiglu");
     } else {

@@ -59,7 +59,6 @@ struct VulkanForwardOptions {
   // epilogue of the residual GEMV before it with 1/rms applied by the GEMVs
   // after it, where it can; false: separate dispatches (tests compare the two).
   bool fuse_epilogues = true;
-  uint32_t epilogue_rows = 0;  // rows per workgroup of that GEMV (0 = default; ops::MatmulTuning::epi_rows)
   uint32_t attention_splits = 0;  // decode attention's workgroups per head (0 = ops::attention_splits)
 };
 
@@ -159,8 +158,8 @@ class VulkanForward final : public LlamaSession {
   Buffer step_, tokens_, readback_;
   Buffer xq_, xds_;  // activations in 8-bit blocks (act.xq / act.xds), when some matmul uses them
   // Decode's SwiGLU epilogue writes h here (act.hq / act.hds), not over the
-  // gate/up GEMV's own input in xq_; its arrival counters (act.epi_count).
-  Buffer hq_, hds_, epi_count_;
+  // gate/up GEMV's own input.
+  Buffer hq_, hds_;
   // Decode's deferred RMSNorm output (act.nq / act.nds / act.nss): x * w in
   // 8-bit blocks, unscaled, and per-block sums of squares of x.
   Buffer nq_, nds_, nss_;

@@ -10,12 +10,10 @@
 // then acc += d_w * d_x * isum + m_w * s_x.
 // Bindings: 0 quants, 1 scales, 2 XQ (uvec4: 32 int8 per block = 2 uvec4),
 //           3 DS (vec2 per block), 4 Y.
-// EPI_SWIGLU (one column): the SwiGLU that follows, done by the workgroups
-// that finish each 32-block of it (common/gemv_epilogue.glsl, bindings 5 ..
-// 7); Y is then coherent, read back by them.
 // IN_SCALE (one column): X is a deferred RMSNorm's output (rmsnorm.comp
-// DEFERRED, or matvec_idot_norm.comp); 1/rms from the
-// SS binding (8 after EPI_SWIGLU's, else 5) and pc.eps scales the result.
+// DEFERRED, or matvec_idot_block.comp EPI_NORM); 1/rms from binding 5 SS
+// (its per-block sums of squares) and pc.eps scales the result.
+// (The GEMVs with an epilogue are matvec_idot_block.comp.)
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_integer_dot_product : require
 #define VKQ_PC_MATMUL
@@ -34,19 +32,9 @@ layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 2) readonly buffer XQ { uvec4 xq[]; };
 layout(std430, binding = 3) readonly buffer DS { vec2 ds[]; };
-#ifdef EPI_SWIGLU
-#define EPILOGUE 1
-layout(std430, binding = 4) coherent buffer Out { float y[]; };  // += with pc.accumulate
-#include "gemv_epilogue.glsl"
-#else
 layout(std430, binding = 4) buffer Out { float y[]; };  // += with pc.accumulate
-#endif
 #ifdef IN_SCALE
-#ifdef EPI_SWIGLU
-layout(std430, binding = 8) readonly buffer InSS { float in_ss[]; };
-#else
 layout(std430, binding = 5) readonly buffer InSS { float in_ss[]; };
-#endif
 #endif
 
 shared float red[NSUB_MAX * ROWS * NCOLS];
@@ -61,9 +49,12 @@ void main() {
   float acc[ROWS * NCOLS];
   for (uint i = 0; i < ROWS * NCOLS; ++i) acc[i] = 0.0;
 #ifdef IN_SCALE
-  // Loaded first, used last: the latency hides under the weight loads.
-  float in_sum = 0.0;
-  for (uint i = gl_SubgroupInvocationID; i < bpr; i += gl_SubgroupSize) in_sum += in_ss[i];
+  // Issued now, added after the weights: no wait for them here.
+  float ssv[8];
+  for (uint u = 0; u < 8u; ++u) {
+    const uint i = gl_SubgroupInvocationID + u * gl_SubgroupSize;
+    ssv[u] = i < bpr ? in_ss[i] : 0.0;
+  }
 #endif
 
   // UNROLL granules per step: all their loads are issued before any is used,
@@ -112,6 +103,9 @@ void main() {
   }
 
 #ifdef IN_SCALE
+  float in_sum = 0.0;
+  for (uint u = 0; u < 8u; ++u) in_sum += ssv[u];
+  for (uint i = gl_SubgroupInvocationID + 8u * gl_SubgroupSize; i < bpr; i += gl_SubgroupSize) in_sum += in_ss[i];
   // Every subgroup adds the same values in the same order: one scale.
   const float in_scale = inversesqrt(subgroupAdd(in_sum) / float(pc.K) + pc.eps);
 #else
@@ -122,10 +116,8 @@ void main() {
     if (subgroupElect())
       for (uint i = 0; i < ROWS * NCOLS; ++i) red[gl_SubgroupID * ROWS * NCOLS + i] = acc[i];
     barrier();
-#ifndef EPILOGUE
     if (gl_SubgroupID != 0) return;
-#endif
-    if (gl_SubgroupID == 0) {
+    {
       for (uint i = 0; i < ROWS * NCOLS; ++i) {
         float v = 0.0;
         for (uint s = gl_SubgroupInvocationID; s < gl_NumSubgroups; s += gl_SubgroupSize) v += red[s * ROWS * NCOLS + i];
@@ -143,7 +135,4 @@ void main() {
       }
     }
   }
-#ifdef EPILOGUE
-  gemv_epilogue(r0);
-#endif
 }

@@ -38,8 +38,7 @@ struct ModelOpts {
   uint32_t prompt = 512, gen = 128, batch = 0;
   int reps = 3;
   uint64_t seed = 1, copy_mib = 0;
-  bool json = false, no_breakdown = false, force = false;
-  int epilogue_rows = -1;  // -1: default; 0: no GEMV epilogues
+  bool json = false, no_breakdown = false, force = false, no_epilogues = false;
   uint32_t attention_splits = 0;  // 0: default
 };
 
@@ -58,10 +57,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   auto dev = open_for_bench(inst, o.device);
   VulkanForwardOptions fo;
   fo.n_ctx = std::max<uint32_t>(std::max(o.prompt, o.gen), 1);
-  if (o.epilogue_rows >= 0) {
-    fo.fuse_epilogues = o.epilogue_rows > 0;
-    fo.epilogue_rows = uint32_t(o.epilogue_rows);
-  }
+  fo.fuse_epilogues = !o.no_epilogues;
   fo.attention_splits = o.attention_splits;
   fo.kv = o.kv == "f32" ? ops::KvType::f32 : ops::KvType::f16;
   fo.max_batch = o.batch;
@@ -115,7 +111,6 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"reps", o.reps},
                      {"kv", o.kv},
                      {"epilogues", fo.fuse_epilogues},
-                     {"epilogue_rows", fo.epilogue_rows},  // 0: the default (ops::MatmulTuning)
                      {"attention_splits", plan.config.attention_splits},
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
@@ -160,9 +155,8 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--copy-mib", o->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
   m->add_option("--device", o->device, "Device index or name substring");
   m->add_flag("--no-breakdown", o->no_breakdown, "Skip the per-op timestamp run");
-  m->add_option("--epilogue-rows", o->epilogue_rows,
-                "Decode: rows per workgroup of the GEMVs that run the next RMSNorm / SwiGLU (0 = separate dispatches)")
-      ->check(CLI::IsMember({0, 1, 2, 4, 8}));
+  m->add_flag("--no-epilogues", o->no_epilogues,
+              "Decode: RMSNorm and SwiGLU as dispatches of their own, not folded into the GEMVs (for comparison)");
   m->add_option("--attention-splits", o->attention_splits,
                 "Decode: workgroups per head of the attention kernel (default: enough to fill a large GPU)")
       ->check(CLI::Range(1u, ops::kMaxAttentionSplits));
@@ -242,7 +236,7 @@ void add_bench_command(Cli& cli) {
     o.n = mo->n;
     o.act = mo->act == "f16" ? ops::ActType::f16 : ops::ActType::f32;
     o.variant = mo->variant;
-    o.tuning = {mo->wg, mo->rows, mo->unroll, 0, {mo->gemm_wg, mo->tile_m, mo->tile_n}};
+    o.tuning = {mo->wg, mo->rows, mo->unroll, {mo->gemm_wg, mo->tile_m, mo->tile_n}};
     o.runs = mo->runs;
     o.seed = mo->seed;
     o.copy_bytes = mo->copy_mib << 20;

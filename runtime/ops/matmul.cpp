@@ -24,9 +24,6 @@ std::string op_name(const char* kind, GgmlType t, ActType a) {
 }
 
 constexpr uint32_t kMaxGemvCols = 8;
-// The norm epilogue: a workgroup per 32-block of the residual, so no
-// workgroup waits for another (matvec_idot_norm.comp).
-constexpr uint32_t kNormEpilogueRows = 32;
 
 }  // namespace
 
@@ -90,10 +87,6 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   // percent around them); tuning overrides them.
   rows_ = tuning.rows ? tuning.rows : (idot_ ? 1 : 2);
   unroll_ = tuning.unroll ? tuning.unroll : 2;
-  // With an epilogue every workgroup also counts itself (an atomic after a
-  // memory barrier): fewer, larger workgroups pay that less often. 4 was the
-  // fastest of 1 / 2 / 4 / 8 on the H200 (benchmarks/RESULTS.md, call 7).
-  epi_rows_ = tuning.epi_rows ? tuning.epi_rows : 4;
   // The shared-memory tree needs WG floats; the subgroup path one partial per
   // subgroup and output.
   const bool subgroup = idot_ || gemv_variant_.find("_subgroup") != std::string::npos;
@@ -119,12 +112,9 @@ uint32_t Matmul::gemv_wg(uint32_t K) const {
   return std::min(wg, wg_max_);
 }
 
-uint64_t epilogue_count_bytes(uint32_t rows) { return 4ull * std::max<uint32_t>(1, rows / 64); }  // a count per 32-block of h
-
 bool Matmul::can_fuse(const GpuMatrix& w, uint32_t n, GemvEpilogue::Kind kind) const {
   if (!uses_idot(n) || n != 1 || epi_swiglu_variant_.empty() || w.chunks().size() != 1) return false;
-  if (kind == GemvEpilogue::Kind::norm) return w.rows() % kNormEpilogueRows == 0;
-  return w.rows() % 64 == 0 && 32 % epi_rows_ == 0;
+  return w.rows() % (kind == GemvEpilogue::Kind::norm ? 32 : 64) == 0;
 }
 
 const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows) {
@@ -136,17 +126,17 @@ const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string&
   return device_.kernel({variant, spec, sizeof(pc::Matmul)});
 }
 
-const Kernel& Matmul::norm_kernel(uint32_t K) {
-  // matvec_idot_norm.comp: 512 invocations on a 32-row block, the rows
-  // spread over the subgroups (RPS each at a time), every row's granules
-  // over one subgroup's lanes in as few steps of at most 8 as cover it.
+const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint32_t wg_rows) {
+  // 512 invocations on the workgroup's rows, spread over the subgroups (rps
+  // each at a time), every row's granules over one subgroup's lanes in as
+  // few steps of at most 8 granules per lane as cover it.
   const auto& caps = device_.caps();
   const uint32_t wg = pick_workgroup_size(caps, 512), sg = std::max<uint32_t>(1, caps.subgroup_size);
-  const uint32_t rps = std::max<uint32_t>(1, kNormEpilogueRows / std::max<uint32_t>(1, wg / sg));
+  const uint32_t rps = std::max<uint32_t>(1, wg_rows / std::max<uint32_t>(1, wg / sg));
   const uint32_t gpr = padded_k(K) / (wtype_ == GgmlType::Q8_0 ? 16 : 32);
   const uint32_t steps = std::max<uint32_t>(1, (gpr + sg * 8 - 1) / (sg * 8));
   const uint32_t unroll = std::clamp<uint32_t>((gpr + sg * steps - 1) / (sg * steps), 1, 8);
-  return device_.kernel({epi_norm_variant_, {wg, rps, unroll}, sizeof(pc::Matmul)});
+  return device_.kernel({variant, {wg, rps, unroll}, sizeof(pc::Matmul)});
 }
 
 std::string Matmul::variant_for(uint32_t n) const { return use_gemm(n) ? gemm_variant_ : gemv_variant_; }
@@ -257,8 +247,6 @@ void Matmul::check_epilogue(const GpuMatrix& w, uint32_t n, const GemvEpilogue* 
   if (norm && (scale || !epi->ss || !epi->weight || epi->ss->size() < uint64_t(w.rows() / 32) * 4 ||
                epi->weight->size() < uint64_t(w.rows()) * 4))
     throw InputError("matmul: the norm epilogue needs its weight and sums of squares, and no input scale");
-  if (!norm && (!epi->count || epi->count->size() < epilogue_count_bytes(w.rows())))
-    throw InputError("matmul: epilogue counters too small");
 }
 
 void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
@@ -274,8 +262,11 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
                                        : gemv_variant_;
   for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
-    const uint32_t rows = norm ? kNormEpilogueRows : epi ? epi_rows_ : rows_;
-    const Kernel& k = norm ? norm_kernel(K) : gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, variant, rows);
+    // Workgroups: ROWS rows each, or a 32-block of the epilogue's input
+    // (norm: 32 residual rows; swiglu: its 32 gate and 32 up rows).
+    const uint32_t rows = norm ? 32 : epi ? 64 : rows_;
+    const Kernel& k = epi ? block_kernel(variant, K, rows)
+                          : gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, variant, rows);
     const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
     if (qoff % align || doff % align || yoff % align)
       throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
@@ -290,9 +281,9 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
       if (norm)
         cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, *epi->ss, *epi->weight}, p, grid);
       else if (epi && scale)
-        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, *epi->count, *scale.ss}, p, grid);
+        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, *scale.ss}, p, grid);
       else if (epi)
-        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, *epi->count}, p, grid);
+        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds}, p, grid);
       else if (scale)
         cs.dispatch(k, {c.quants, c.scales, bq, bd, by, *scale.ss}, p, grid);
       else

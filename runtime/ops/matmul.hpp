@@ -36,16 +36,15 @@ struct MatmulTuning {
   uint32_t wg = 0;    // GEMV workgroup size (0 = default)
   uint32_t rows = 0;  // GEMV rows per workgroup (0 = default)
   uint32_t unroll = 0;  // integer-dot GEMV: granules in flight per invocation (0 = default)
-  uint32_t epi_rows = 0;  // the GEMV with the SwiGLU epilogue: rows per workgroup (0 = default; divides 32)
   GemmTuning gemm;      // GEMM workgroup size and tile (0 = derived from the device)
 };
 
 // Work done by a decode GEMV's own workgroups after its rows (integer-dot
-// GEMV, one activation column, the weight in one chunk; shaders/common/
-// gemv_epilogue.glsl and matvec_idot.comp) instead of a dispatch of its own:
+// GEMV, one activation column, the weight in one chunk;
+// shaders/matvec_idot_block.comp: each workgroup owns whole 32-blocks of the
+// epilogue's input) instead of a dispatch of its own:
 //   swiglu: W is gate | up (gate rows first, as many up rows after them);
-//           h = silu(gate) * up goes to xq / xds in 8-bit blocks; `count`
-//           holds the arrival counters (epilogue_count_bytes(rows)).
+//           h = silu(gate) * up goes to xq / xds in 8-bit blocks.
 //   norm:   W's rows add into the residual Y (accumulate); each workgroup
 //           owns 32 of them and writes the RMSNorm after it in the deferred
 //           form: Y * weight in 8-bit blocks, unscaled, to xq / xds, and
@@ -55,12 +54,9 @@ struct GemvEpilogue {
   enum class Kind { swiglu, norm };
   Kind kind;
   Binding xq, xds;
-  const Buffer* count = nullptr;   // swiglu
   const Buffer* ss = nullptr;      // norm: a float per 32-block of Y
   const Buffer* weight = nullptr;  // norm: its weight, one float per row of W
 };
-// The arrival counters of the SwiGLU epilogue of a GEMV of `rows` (gate | up) rows.
-uint64_t epilogue_count_bytes(uint32_t rows);
 // Activations in the deferred RMSNorm form (rmsnorm_q8_deferred or a norm
 // epilogue): the GEMV multiplies its result by 1 / sqrt(sum(ss) / K + eps).
 struct InputScale {
@@ -83,8 +79,8 @@ class Matmul {
               uint32_t x_stride = 0, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false,
               const GemvEpilogue* epi = nullptr);
   // Whether an epilogue can run in W's GEMV over n columns: integer-dot
-  // GEMV, n = 1, one chunk; swiglu: each half of W's rows whole 32-blocks,
-  // the rows per workgroup dividing 32; norm: W's rows whole 32-blocks.
+  // GEMV, n = 1, one chunk; swiglu: each half of W's rows whole 32-blocks;
+  // norm: W's rows whole 32-blocks.
   bool can_fuse(const GpuMatrix& w, uint32_t n, GemvEpilogue::Kind kind = GemvEpilogue::Kind::swiglu) const;
   // Whether n columns run the integer-dot GEMV, which reads activations in
   // 8-bit blocks: then record_quantized() takes them already quantized.
@@ -108,7 +104,8 @@ class Matmul {
 
  private:
   const Kernel& gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows);
-  const Kernel& norm_kernel(uint32_t K);  // the norm epilogue's (matvec_idot_norm.comp)
+  // matvec_idot_block.comp's pipeline for `variant` on rows of K, wg_rows per workgroup.
+  const Kernel& block_kernel(const std::string& variant, uint32_t K, uint32_t wg_rows);
   uint32_t gemv_wg(uint32_t K) const;  // workgroup size for rows of K weights
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
   // The integer-dot GEMV dispatches, per 8-column group and weight chunk.
@@ -131,7 +128,7 @@ class Matmul {
   std::string quantize_variant_;
   // Where idot (fp32 activations): matvec_idot_{swiglu,swiglu_scaled,norm,scaled}_<type>.
   std::string epi_swiglu_variant_, epi_swiglu_scaled_variant_, epi_norm_variant_, scaled_variant_;
-  uint32_t wg_max_, rows_, unroll_, epi_rows_;
+  uint32_t wg_max_, rows_, unroll_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced
   uint32_t gemm_min_n_ = 0;   // smallest n that runs the GEMM

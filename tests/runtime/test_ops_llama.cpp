@@ -236,7 +236,7 @@ TEST_CASE("rmsnorm_q8, attention_*_q8 and swiglu_q8 write 8-bit blocks of their 
 // the deferred form (x * w in 8-bit blocks, unscaled, and a sum of x^2 per
 // block), written by rmsnorm_q8_deferred or by the residual GEMV's norm
 // epilogue, and read by the GEMV that applies 1/rms.
-TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm epilogue and the scaled GEMV", "[gpu][kernel][llama_ops]") {
+TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm and SwiGLU epilogues and the scaled GEMVs", "[gpu][kernel][llama_ops]") {
   auto& dev = test::device();
   const float eps = 1e-5f;
   // rmsnorm_q8_deferred, rows at an offset (as the classifier's input).
@@ -288,7 +288,7 @@ TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm epilogue and
     nds.fill(test::kPoison);
     nss.fill(test::kPoison);
     y2.fill(test::kPoison);
-    const ops::GemvEpilogue epi{ops::GemvEpilogue::Kind::norm, nq, nds, nullptr, &nss, &bg};
+    const ops::GemvEpilogue epi{ops::GemvEpilogue::Kind::norm, nq, nds, &nss, &bg};
     REQUIRE(mm.can_fuse(W1, 1, ops::GemvEpilogue::Kind::norm));
     CommandStream cs(dev);
     mm.record(cs, W1, bh, by, 1, 0, 0, 0, true, &epi);
@@ -322,6 +322,26 @@ TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm epilogue and
     ops::rmsnorm_ref(y, g, eps, normed);
     ops::matmul_ref(t, w2.data(), M2, M, normed.data(), 1, M, ref.data());
     CHECK(rel_err(got, ref) <= 0.02);
+    // The gate | up GEMV with the SwiGLU epilogue on the same scaled input
+    // (2 x 64 rows: two 32-blocks of h): its rows as the scaled GEMV's, and
+    // h = silu(gate) * up of them in 8-bit blocks.
+    const uint32_t half = 64;
+    const auto wgu = test::random_weights(t, 2 * half, M);
+    GpuMatrix GU(dev, t, wgu.data(), 2 * half, M);
+    REQUIRE(mm.can_fuse(GU, 1, ops::GemvEpilogue::Kind::swiglu));
+    Buffer gu(dev, 2 * half * 4), gu_plain(dev, 2 * half * 4), hq(dev, half), hds(dev, half / 32 * 8);
+    gu.fill(test::kPoison);
+    hds.fill(test::kPoison);
+    const ops::GemvEpilogue sw{ops::GemvEpilogue::Kind::swiglu, hq, hds};
+    CommandStream cs_sw(dev);
+    mm.record_quantized(cs_sw, GU, nq, nds, gu, 1, 0, 0, false, &sw, ops::InputScale{&nss, eps});
+    mm.record_quantized(cs_sw, GU, nq, nds, gu_plain, 1, 0, 0, false, nullptr, ops::InputScale{&nss, eps});
+    cs_sw.submit_and_wait();
+    const auto gv = download(gu, 2 * half);
+    CHECK(rel_err(gv, download(gu_plain, 2 * half)) <= 1e-5);
+    std::vector<float> hv(half);
+    ops::swiglu_ref(std::span(gv).first(half), std::span(gv).subspan(half), hv);
+    check_q8(hv, hq, hds, 1, half);
     // Refused: an input scale for two columns, a norm epilogue on rows that
     // are not whole 32-blocks, a norm epilogue reading a scaled input.
     Buffer nq2(dev, 2 * M), nds2(dev, 2 * blocks * 8), y3(dev, 2 * M2 * 4);

@@ -169,13 +169,11 @@ TEST_CASE("Vulkan forward: decode's epilogues agree with the separate dispatches
   // reference (that path is checked against the CPU above).
   const auto hp = small_llama(128, 3);
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1);
-  const uint32_t rows = GENERATE(1u, 0u);  // 1 and the default (4): other arrival counts
-  INFO(vkq::ggml_type_name(type) << ", epilogue rows " << rows);
+  INFO(vkq::ggml_type_name(type));
   const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
   auto o = opts(64);
   o.seed = 11;
   o.force_idot = true;
-  o.epilogue_rows = rows;
   vkq::VulkanForward fused(vkq::test::device(), layout, o);
   o.fuse_epilogues = false;
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
@@ -189,7 +187,7 @@ TEST_CASE("Vulkan forward: decode's epilogues agree with the separate dispatches
     if (pos == 0) first = rel_diff(a, b);
     for (const float v : b) scale = std::max(scale, double(std::fabs(v)));
   }
-  UNSCOPED_INFO(vkq::ggml_type_name(type) << " rows " << rows << " epilogues vs dispatches: max rel logit diff "
+  UNSCOPED_INFO(vkq::ggml_type_name(type) << " epilogues vs dispatches: max rel logit diff "
                                             << worst << ", at position 0 " << first);
   CHECK(scale > 0.1);  // logits that are not all zero
   // The same formulas (swiglu_q8's, quantize_block32); the deferred norm

@@ -1,0 +1,168 @@
+#version 450
+// Decode GEMVs (one token, integer dot products) whose workgroups each own
+// whole 32-blocks of what the op after them reads, so that op runs as their
+// epilogue and no workgroup waits for another (no arrival counts):
+//   EPI_NORM   (attn_output, ffn_down: 32 rows per workgroup) Y += W x into
+//              the residual, then for the RMSNorm after it (weight NW) Y * NW
+//              in 8-bit blocks, unscaled, and the sum of Y^2 per block: the
+//              deferred form of rmsnorm.comp DEFERRED, which the GEMVs after
+//              it scale by 1/rms (IN_SCALE).
+//   EPI_SWIGLU (gate | up: 64 rows per workgroup, the 32 gate rows of block
+//              b and the 32 up rows pc.epi_half further on) Y = W x, then
+//              h = silu(gate) * up of block b in 8-bit blocks.
+//   IN_SCALE   (with EPI_SWIGLU) x is a deferred norm's output: 1/rms from
+//              its per-block sums of squares and pc.eps scales W x.
+// The workgroup's subgroups take RPS rows each at a time, a lane UNROLL
+// granules of each (all loads issued before any is used), and each row is
+// reduced within its subgroup; the row sums meet in shared memory, where
+// one invocation writes Y and the block. Any subgroup size works: rows go
+// to subgroups by gl_SubgroupID, granules to lanes by gl_SubgroupSize.
+// Arithmetic as matvec_idot.comp (common/idot.glsl).
+// Bindings: 0 quants, 1 scales, 2 XQ, 3 DS (x in 8-bit blocks), 4 Y (fp32;
+//           EPI_NORM: += with pc.accumulate), 5 OXQ, 6 ODS (the block out),
+//           EPI_NORM: 7 OSS (sums of squares), 8 NW; IN_SCALE: 7 SS (in).
+// The host checks the shape: pc.rows a multiple of the rows per workgroup.
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_integer_dot_product : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#define VKQ_PC_MATMUL
+#include "push_constants.h"
+#include "weights.glsl"
+#include "idot.glsl"
+#include "quantize_block.glsl"
+
+#if defined(EPI_NORM)
+#define WG_ROWS 32u
+#elif defined(EPI_SWIGLU)
+#define WG_ROWS 64u
+#else
+#error "define EPI_NORM or EPI_SWIGLU"
+#endif
+
+layout(constant_id = 0) const uint WG_SIZE = 512;
+layout(constant_id = 1) const uint RPS = 2;     // rows per subgroup at a time
+layout(constant_id = 2) const uint UNROLL = 4;  // granules of each row in flight per invocation
+layout(local_size_x_id = 0) in;
+
+layout(std430, binding = 2) readonly buffer XQ { uvec4 xq[]; };
+layout(std430, binding = 3) readonly buffer DS { vec2 ds[]; };
+layout(std430, binding = 4) buffer Out { float y[]; };
+layout(std430, binding = 5) writeonly buffer OutXQ { uvec4 out_xq[]; };
+layout(std430, binding = 6) writeonly buffer OutDS { vec2 out_ds[]; };
+#ifdef EPI_NORM
+layout(std430, binding = 7) writeonly buffer OutSS { float out_ss[]; };
+layout(std430, binding = 8) readonly buffer NormW { float norm_w[]; };
+#endif
+#ifdef IN_SCALE
+layout(std430, binding = 7) readonly buffer InSS { float in_ss[]; };
+#endif
+
+shared float rowsum[WG_ROWS];
+
+// Chunk row of the workgroup's row rr (0 .. WG_ROWS-1).
+uint chunk_row(uint blk, uint rr) {
+#ifdef EPI_SWIGLU
+  return rr < 32u ? blk * 32u + rr : pc.epi_half + blk * 32u + (rr - 32u);
+#else
+  return blk * 32u + rr;
+#endif
+}
+
+void main() {
+  const uint blk = gl_WorkGroupID.x + gl_WorkGroupID.y * pc.groups_x;  // the workgroup's 32-block
+  if (blk * WG_ROWS >= pc.rows) return;  // the whole workgroup
+  const uint gpr = pc.Kp / WG_ELEMS, lane = gl_SubgroupInvocationID, sgs = gl_SubgroupSize;
+#ifdef IN_SCALE
+  // Issued now, added after the weights: no wait for them here.
+  const uint bpr = pc.K / 32u;
+  float ssv[8];
+  for (uint u = 0; u < 8u; ++u) ssv[u] = lane + u * sgs < bpr ? in_ss[lane + u * sgs] : 0.0;
+#endif
+
+  for (uint rb = gl_SubgroupID * RPS; rb < WG_ROWS; rb += gl_NumSubgroups * RPS) {
+    float acc[RPS];
+    uint rows[RPS];
+    for (uint r = 0; r < RPS; ++r) {
+      acc[r] = 0.0;
+      rows[r] = chunk_row(blk, min(rb + r, WG_ROWS - 1u));
+    }
+    for (uint g0 = lane; g0 < gpr; g0 += sgs * UNROLL) {
+      uvec4 w[UNROLL * RPS];
+      vec2 dm[UNROLL * RPS];
+      uvec4 xa[UNROLL], xb[UNROLL];
+      vec2 xds[UNROLL];
+      for (uint u = 0; u < UNROLL; ++u) {
+        const uint gi = min(g0 + u * sgs, gpr - 1);  // past the row end: reloads the last granule, skipped below
+#if defined(WTYPE_Q8_0)
+        const uint b = gi >> 1;  // two granules per block
+        xa[u] = xq[gi];
+        xb[u] = uvec4(0);
+#else
+        const uint b = gi;
+        xa[u] = xq[2u * b];
+        xb[u] = xq[2u * b + 1u];
+#endif
+        xds[u] = ds[b];
+        for (uint r = 0; r < RPS; ++r) {
+          w[u * RPS + r] = wq[rows[r] * gpr + gi];
+          dm[u * RPS + r] = block_scale(rows[r] * (pc.Kp / 32u) + b);
+        }
+      }
+      for (uint u = 0; u < UNROLL; ++u) {
+        if (g0 + u * sgs >= gpr) break;
+        for (uint r = 0; r < RPS; ++r) acc[r] += idot_granule(w[u * RPS + r], dm[u * RPS + r], xa[u], xb[u], xds[u]);
+      }
+    }
+    for (uint r = 0; r < RPS; ++r) {
+      const float s = subgroupAdd(acc[r]);
+      if (subgroupElect() && rb + r < WG_ROWS) rowsum[rb + r] = s;
+    }
+  }
+#ifdef IN_SCALE
+  float in_sum = 0.0;
+  for (uint u = 0; u < 8u; ++u) in_sum += ssv[u];
+  for (uint i = lane + 8u * sgs; i < bpr; i += sgs) in_sum += in_ss[i];  // rows past 256 * the subgroup size
+  // Every subgroup adds the same values in the same order; invocation 0 uses it.
+  const float in_scale = inversesqrt(subgroupAdd(in_sum) / float(pc.K) + pc.eps);
+#else
+  const float in_scale = 1.0;
+#endif
+  barrier();
+
+  // One invocation: what it reads is loaded together (before any store),
+  // then Y and the block are written.
+  if (gl_LocalInvocationIndex != 0u) return;
+  vec4 v[8];
+#ifdef EPI_NORM
+  const uint k0 = pc.row0 + blk * 32u;
+  float yo[32], g[32];
+  for (uint r = 0; r < 32u; ++r) {
+    yo[r] = pc.accumulate != 0u ? y[k0 + r] : 0.0;
+    g[r] = norm_w[k0 + r];
+  }
+  float ss = 0.0;
+  for (uint r = 0; r < 32u; ++r) {
+    const float xn = yo[r] + rowsum[r];
+    y[k0 + r] = xn;
+    ss += xn * xn;
+    v[r / 4u][r % 4u] = xn * g[r];
+  }
+  const uint ob = k0 / 32u;
+  out_ss[ob] = ss;
+#else
+  const uint ob = blk;
+  for (uint r = 0; r < 32u; ++r) {
+    const float gt = rowsum[r] * in_scale, up = rowsum[32u + r] * in_scale;
+    y[pc.row0 + chunk_row(blk, r)] = gt;
+    y[pc.row0 + chunk_row(blk, 32u + r)] = up;
+    v[r / 4u][r % 4u] = gt / (1.0 + exp(-gt)) * up;  // as swiglu.comp
+  }
+#endif
+  uvec4 lo, hi;
+  vec2 dsv;
+  quantize_block32(v, lo, hi, dsv);
+  out_xq[2u * ob] = lo;
+  out_xq[2u * ob + 1u] = hi;
+  out_ds[ob] = dsv;
+}
