@@ -3,13 +3,14 @@
 # call. Builds nothing: takes the bundle from benchmarks/bundle.sh (carried
 # as .device) and the Vulkan loader (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_model.sh [model|fit|all|epi]
+#   bash .device/h100_model.sh [model|fit|all|epi|splits|block]
 #   model: vkq bench model --synthetic llama-2-7b --type q4_0 / q8_0 (pp512, tg128),
 #          with the per-op decode breakdown;
 #   fit:   measured device memory against the forward plan for llama-2-7b
 #          and tinyllama-1.1b at contexts 512 and 4096;
 #   epi:   decode (tg128) with the GEMV epilogues (norm, SwiGLU) on and off;
-#   splits: decode (tg128, tg512) at 1 .. 64 attention workgroups per head.
+#   splits: decode (tg128, tg512) at 1 .. 64 attention workgroups per head;
+#   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations x 4 .. 16 loads in flight.
 # Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
 set -uo pipefail
 mode=${1:-all}
@@ -27,6 +28,11 @@ if [ "$mode" = epi ]; then  # decode with the norm / SwiGLU epilogues on and off
   for t in q4_0 q8_0; do for e in "" --no-epilogues; do
     run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 $e
   done; done
+fi
+if [ "$mode" = block ]; then  # the GEMVs with an epilogue: invocations x loads in flight
+  for t in q4_0 q8_0; do for wg in 256 512 1024; do for l in 4 8 16; do
+    run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 --block-wg $wg --block-loads $l
+  done; done; done
 fi
 if [ "$mode" = splits ]; then  # decode attention's workgroups per head (ops::attention_splits)
   run --synthetic llama-2-7b --type q4_0 --prompt 0 --gen 128 --reps 3

@@ -16,7 +16,8 @@ def name(d):
         return d["model"]
     if not d["epilogues"]:
         return f"{d['model']}, separate norm/SwiGLU"
-    return f"{d['model']}, norm/SwiGLU in the GEMVs"
+    tuned = "".join(f", {k} {d[k]}" for k in ("block_wg", "block_loads") if d.get(k))
+    return f"{d['model']}, norm/SwiGLU in the GEMVs{tuned}"
 
 
 print("| model | prompt | gen | pp t/s | tg t/s | µs/token | roofline t/s | % of roofline | dispatches/token | decode matmul |")

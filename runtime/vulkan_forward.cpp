@@ -87,7 +87,10 @@ ops::Matmul& VulkanForward::matmul(GgmlType t) {
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
       forced = "matvec_" + name + "_f32_idot";
     }
-    m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced);
+    ops::MatmulTuning tuning;
+    tuning.block_wg = opts_.block_wg;
+    tuning.block_loads = opts_.block_loads;
+    m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced, tuning);
   }
   return *m;
 }

@@ -40,6 +40,7 @@ struct ModelOpts {
   uint64_t seed = 1, copy_mib = 0;
   bool json = false, no_breakdown = false, force = false, no_epilogues = false;
   uint32_t attention_splits = 0;  // 0: default
+  uint32_t block_wg = 0, block_loads = 0;  // 0: defaults
 };
 
 void run_bench_model(Cli& cli, const ModelOpts& o) {
@@ -59,6 +60,8 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   fo.n_ctx = std::max<uint32_t>(std::max(o.prompt, o.gen), 1);
   fo.fuse_epilogues = !o.no_epilogues;
   fo.attention_splits = o.attention_splits;
+  fo.block_wg = o.block_wg;
+  fo.block_loads = o.block_loads;
   fo.kv = o.kv == "f32" ? ops::KvType::f32 : ops::KvType::f16;
   fo.max_batch = o.batch;
   fo.seed = o.seed;
@@ -112,6 +115,8 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"kv", o.kv},
                      {"epilogues", fo.fuse_epilogues},
                      {"attention_splits", plan.config.attention_splits},
+                     {"block_wg", o.block_wg},        // 0: the default (ops::MatmulTuning)
+                     {"block_loads", o.block_loads},
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -160,6 +165,11 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--attention-splits", o->attention_splits,
                 "Decode: workgroups per head of the attention kernel (default: enough to fill a large GPU)")
       ->check(CLI::Range(1u, ops::kMaxAttentionSplits));
+  m->add_option("--block-wg", o->block_wg, "Decode: invocations per workgroup of the GEMVs with an epilogue (default 512)")
+      ->check(CLI::IsMember({64u, 128u, 256u, 512u, 1024u}));
+  m->add_option("--block-loads", o->block_loads,
+                "Decode: weight loads in flight per invocation in the GEMVs with an epilogue (default 16)")
+      ->check(CLI::Range(1u, 32u));
   m->add_flag("--force", o->force, "--synthetic: allow a context beyond the config's trained one");
   m->add_flag("--json", o->json, "Print one JSON document");
   m->callback([&cli, o] { run_bench_model(cli, *o); });
@@ -236,7 +246,7 @@ void add_bench_command(Cli& cli) {
     o.n = mo->n;
     o.act = mo->act == "f16" ? ops::ActType::f16 : ops::ActType::f32;
     o.variant = mo->variant;
-    o.tuning = {mo->wg, mo->rows, mo->unroll, {mo->gemm_wg, mo->tile_m, mo->tile_n}};
+    o.tuning = {mo->wg, mo->rows, mo->unroll, 0, 0, {mo->gemm_wg, mo->tile_m, mo->tile_n}};
     o.runs = mo->runs;
     o.seed = mo->seed;
     o.copy_bytes = mo->copy_mib << 20;

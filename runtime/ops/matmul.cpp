@@ -87,6 +87,8 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   // percent around them); tuning overrides them.
   rows_ = tuning.rows ? tuning.rows : (idot_ ? 1 : 2);
   unroll_ = tuning.unroll ? tuning.unroll : 2;
+  block_wg_ = tuning.block_wg ? tuning.block_wg : 512;
+  block_loads_ = tuning.block_loads ? tuning.block_loads : 16;
   // The shared-memory tree needs WG floats; the subgroup path one partial per
   // subgroup and output.
   const bool subgroup = idot_ || gemv_variant_.find("_subgroup") != std::string::npos;
@@ -127,15 +129,17 @@ const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string&
 }
 
 const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint32_t wg_rows) {
-  // 512 invocations on the workgroup's rows, spread over the subgroups (rps
-  // each at a time), every row's granules over one subgroup's lanes in as
-  // few steps of at most 8 granules per lane as cover it.
+  // block_wg_ invocations on the workgroup's rows, spread over the
+  // subgroups (rps each at a time), every row's granules over one
+  // subgroup's lanes in as few steps as cover it with at most block_loads_
+  // weight loads per lane in flight (more spill registers).
   const auto& caps = device_.caps();
-  const uint32_t wg = pick_workgroup_size(caps, 512), sg = std::max<uint32_t>(1, caps.subgroup_size);
+  const uint32_t wg = pick_workgroup_size(caps, block_wg_), sg = std::max<uint32_t>(1, caps.subgroup_size);
   const uint32_t rps = std::max<uint32_t>(1, wg_rows / std::max<uint32_t>(1, wg / sg));
   const uint32_t gpr = padded_k(K) / (wtype_ == GgmlType::Q8_0 ? 16 : 32);
-  const uint32_t steps = std::max<uint32_t>(1, (gpr + sg * 8 - 1) / (sg * 8));
-  const uint32_t unroll = std::clamp<uint32_t>((gpr + sg * steps - 1) / (sg * steps), 1, 8);
+  const uint32_t unroll_max = std::max<uint32_t>(1, block_loads_ / rps);
+  const uint32_t steps = std::max<uint32_t>(1, (gpr + sg * unroll_max - 1) / (sg * unroll_max));
+  const uint32_t unroll = std::clamp<uint32_t>((gpr + sg * steps - 1) / (sg * steps), 1, unroll_max);
   return device_.kernel({variant, {wg, rps, unroll}, sizeof(pc::Matmul)});
 }
 

@@ -36,6 +36,10 @@ struct MatmulTuning {
   uint32_t wg = 0;    // GEMV workgroup size (0 = default)
   uint32_t rows = 0;  // GEMV rows per workgroup (0 = default)
   uint32_t unroll = 0;  // integer-dot GEMV: granules in flight per invocation (0 = default)
+  // The GEMVs with an epilogue (matvec_idot_block.comp): invocations per
+  // workgroup, and the most 16-byte weight loads in flight per invocation
+  // (rows at a time x granules of each; 0 = defaults).
+  uint32_t block_wg = 0, block_loads = 0;
   GemmTuning gemm;      // GEMM workgroup size and tile (0 = derived from the device)
 };
 
@@ -128,7 +132,7 @@ class Matmul {
   std::string quantize_variant_;
   // Where idot (fp32 activations): matvec_idot_{swiglu,swiglu_scaled,norm,scaled}_<type>.
   std::string epi_swiglu_variant_, epi_swiglu_scaled_variant_, epi_norm_variant_, scaled_variant_;
-  uint32_t wg_max_, rows_, unroll_;
+  uint32_t wg_max_, rows_, unroll_, block_wg_, block_loads_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced
   uint32_t gemm_min_n_ = 0;   // smallest n that runs the GEMM
