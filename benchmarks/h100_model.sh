@@ -10,7 +10,7 @@
 #          and tinyllama-1.1b at contexts 512 and 4096;
 #   epi:   decode (tg128) with the GEMV epilogues (norm, SwiGLU) on and off;
 #   splits: decode (tg128, tg512) at 1 .. 64 attention workgroups per head;
-#   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations x 4 .. 16 loads in flight.
+#   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations x 2 .. 8 loads in flight.
 # Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
 set -uo pipefail
 mode=${1:-all}
@@ -30,7 +30,7 @@ if [ "$mode" = epi ]; then  # decode with the norm / SwiGLU epilogues on and off
   done; done
 fi
 if [ "$mode" = block ]; then  # the GEMVs with an epilogue: invocations x loads in flight
-  for t in q4_0 q8_0; do for wg in 256 512 1024; do for l in 4 8 16; do
+  for t in q4_0 q8_0; do for wg in 256 512 1024; do for l in 2 4 8; do
     run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 --block-wg $wg --block-loads $l
   done; done; done
 fi

@@ -10,10 +10,8 @@
 // then acc += d_w * d_x * isum + m_w * s_x.
 // Bindings: 0 quants, 1 scales, 2 XQ (uvec4: 32 int8 per block = 2 uvec4),
 //           3 DS (vec2 per block), 4 Y.
-// IN_SCALE (one column): X is a deferred RMSNorm's output (rmsnorm.comp
-// DEFERRED, or matvec_idot_block.comp EPI_NORM); 1/rms from binding 5 SS
-// (its per-block sums of squares) and pc.eps scales the result.
-// (The GEMVs with an epilogue are matvec_idot_block.comp.)
+// (The decode GEMVs with an epilogue or a deferred norm's input are
+// matvec_idot_block.comp.)
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_integer_dot_product : require
 #define VKQ_PC_MATMUL
@@ -33,9 +31,6 @@ layout(local_size_x_id = 0) in;
 layout(std430, binding = 2) readonly buffer XQ { uvec4 xq[]; };
 layout(std430, binding = 3) readonly buffer DS { vec2 ds[]; };
 layout(std430, binding = 4) buffer Out { float y[]; };  // += with pc.accumulate
-#ifdef IN_SCALE
-layout(std430, binding = 5) readonly buffer InSS { float in_ss[]; };
-#endif
 
 shared float red[NSUB_MAX * ROWS * NCOLS];
 
@@ -48,14 +43,6 @@ void main() {
 
   float acc[ROWS * NCOLS];
   for (uint i = 0; i < ROWS * NCOLS; ++i) acc[i] = 0.0;
-#ifdef IN_SCALE
-  // Issued now, added after the weights: no wait for them here.
-  float ssv[8];
-  for (uint u = 0; u < 8u; ++u) {
-    const uint i = gl_SubgroupInvocationID + u * gl_SubgroupSize;
-    ssv[u] = i < bpr ? in_ss[i] : 0.0;
-  }
-#endif
 
   // UNROLL granules per step: all their loads are issued before any is used,
   // so each invocation keeps UNROLL * ROWS 16-byte weight loads in flight.
@@ -102,22 +89,13 @@ void main() {
     }
   }
 
-#ifdef IN_SCALE
-  float in_sum = 0.0;
-  for (uint u = 0; u < 8u; ++u) in_sum += ssv[u];
-  for (uint i = gl_SubgroupInvocationID + 8u * gl_SubgroupSize; i < bpr; i += gl_SubgroupSize) in_sum += in_ss[i];
-  // Every subgroup adds the same values in the same order: one scale.
-  const float in_scale = inversesqrt(subgroupAdd(in_sum) / float(pc.K) + pc.eps);
-#else
-  const float in_scale = 1.0;
-#endif
   for (uint i = 0; i < ROWS * NCOLS; ++i) acc[i] = subgroupAdd(acc[i]);
   if (gl_NumSubgroups > 1) {
     if (subgroupElect())
       for (uint i = 0; i < ROWS * NCOLS; ++i) red[gl_SubgroupID * ROWS * NCOLS + i] = acc[i];
     barrier();
     if (gl_SubgroupID != 0) return;
-    {
+    if (gl_SubgroupID == 0) {
       for (uint i = 0; i < ROWS * NCOLS; ++i) {
         float v = 0.0;
         for (uint s = gl_SubgroupInvocationID; s < gl_NumSubgroups; s += gl_SubgroupSize) v += red[s * ROWS * NCOLS + i];
@@ -130,8 +108,7 @@ void main() {
       if (r0 + r >= pc.rows) break;
       for (uint j = 0; j < pc.n && j < NCOLS; ++j) {
         const uint i = j * pc.y_stride + pc.row0 + r0 + r;
-        const float a = acc[r * NCOLS + j] * in_scale;
-        y[i] = pc.accumulate != 0u ? y[i] + a : a;
+        y[i] = pc.accumulate != 0u ? y[i] + acc[r * NCOLS + j] : acc[r * NCOLS + j];
       }
     }
   }

@@ -10,8 +10,9 @@
 //   EPI_SWIGLU (gate | up: 64 rows per workgroup, the 32 gate rows of block
 //              b and the 32 up rows pc.epi_half further on) Y = W x, then
 //              h = silu(gate) * up of block b in 8-bit blocks.
-//   IN_SCALE   (with EPI_SWIGLU) x is a deferred norm's output: 1/rms from
-//              its per-block sums of squares and pc.eps scales W x.
+//   neither    (32 rows per workgroup, any pc.rows) Y (+)= W x.
+//   IN_SCALE   (with EPI_SWIGLU or neither) x is a deferred norm's output:
+//              1/rms from its per-block sums of squares and pc.eps scales W x.
 // The workgroup's subgroups take RPS rows each at a time, a lane UNROLL
 // granules of each (all loads issued before any is used), and each row is
 // reduced within its subgroup; the row sums meet in shared memory, where
@@ -19,9 +20,11 @@
 // to subgroups by gl_SubgroupID, granules to lanes by gl_SubgroupSize.
 // Arithmetic as matvec_idot.comp (common/idot.glsl).
 // Bindings: 0 quants, 1 scales, 2 XQ, 3 DS (x in 8-bit blocks), 4 Y (fp32;
-//           EPI_NORM: += with pc.accumulate), 5 OXQ, 6 ODS (the block out),
-//           EPI_NORM: 7 OSS (sums of squares), 8 NW; IN_SCALE: 7 SS (in).
-// The host checks the shape: pc.rows a multiple of the rows per workgroup.
+//           += with pc.accumulate but for EPI_SWIGLU), 5 OXQ, 6 ODS (the
+//           block out), EPI_NORM: 7 OSS (sums of squares), 8 NW;
+//           IN_SCALE: SS (in), 7 after EPI_SWIGLU's, else 5.
+// The host checks the shape: with an epilogue, pc.rows a multiple of the
+// rows per workgroup.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_integer_dot_product : require
 #extension GL_KHR_shader_subgroup_basic : require
@@ -34,10 +37,12 @@
 
 #if defined(EPI_NORM)
 #define WG_ROWS 32u
+#define EPILOGUE 1
 #elif defined(EPI_SWIGLU)
 #define WG_ROWS 64u
+#define EPILOGUE 1
 #else
-#error "define EPI_NORM or EPI_SWIGLU"
+#define WG_ROWS 32u
 #endif
 
 layout(constant_id = 0) const uint WG_SIZE = 512;
@@ -48,24 +53,30 @@ layout(local_size_x_id = 0) in;
 layout(std430, binding = 2) readonly buffer XQ { uvec4 xq[]; };
 layout(std430, binding = 3) readonly buffer DS { vec2 ds[]; };
 layout(std430, binding = 4) buffer Out { float y[]; };
+#ifdef EPILOGUE
 layout(std430, binding = 5) writeonly buffer OutXQ { uvec4 out_xq[]; };
 layout(std430, binding = 6) writeonly buffer OutDS { vec2 out_ds[]; };
+#endif
 #ifdef EPI_NORM
 layout(std430, binding = 7) writeonly buffer OutSS { float out_ss[]; };
 layout(std430, binding = 8) readonly buffer NormW { float norm_w[]; };
 #endif
-#ifdef IN_SCALE
+#if defined(IN_SCALE) && defined(EPILOGUE)
 layout(std430, binding = 7) readonly buffer InSS { float in_ss[]; };
+#elif defined(IN_SCALE)
+layout(std430, binding = 5) readonly buffer InSS { float in_ss[]; };
 #endif
 
 shared float rowsum[WG_ROWS];
 
 // Chunk row of the workgroup's row rr (0 .. WG_ROWS-1).
 uint chunk_row(uint blk, uint rr) {
-#ifdef EPI_SWIGLU
+#if defined(EPI_SWIGLU)
   return rr < 32u ? blk * 32u + rr : pc.epi_half + blk * 32u + (rr - 32u);
-#else
+#elif defined(EPI_NORM)
   return blk * 32u + rr;
+#else
+  return min(blk * 32u + rr, pc.rows - 1u);  // a last partial block repeats its last row (not written)
 #endif
 }
 
@@ -129,6 +140,15 @@ void main() {
   const float in_scale = 1.0;
 #endif
   barrier();
+#ifndef EPILOGUE
+  // An invocation per row.
+  const uint t = gl_LocalInvocationIndex, row = blk * 32u + t;
+  if (t < 32u && row < pc.rows) {
+    const float a = rowsum[t] * in_scale;
+    y[pc.row0 + row] = pc.accumulate != 0u ? y[pc.row0 + row] + a : a;
+  }
+  return;
+#else
 
   // One invocation: what it reads is loaded together (before any store),
   // then Y and the block are written.
@@ -165,4 +185,5 @@ void main() {
   out_xq[2u * ob] = lo;
   out_xq[2u * ob + 1u] = hi;
   out_ds[ob] = dsv;
+#endif
 }

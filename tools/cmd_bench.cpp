@@ -168,7 +168,7 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--block-wg", o->block_wg, "Decode: invocations per workgroup of the GEMVs with an epilogue (default 512)")
       ->check(CLI::IsMember({64u, 128u, 256u, 512u, 1024u}));
   m->add_option("--block-loads", o->block_loads,
-                "Decode: weight loads in flight per invocation in the GEMVs with an epilogue (default 16)")
+                "Decode: weight loads in flight per invocation in the GEMVs with an epilogue (default 4)")
       ->check(CLI::Range(1u, 32u));
   m->add_flag("--force", o->force, "--synthetic: allow a context beyond the config's trained one");
   m->add_flag("--json", o->json, "Print one JSON document");

@@ -88,7 +88,9 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   rows_ = tuning.rows ? tuning.rows : (idot_ ? 1 : 2);
   unroll_ = tuning.unroll ? tuning.unroll : 2;
   block_wg_ = tuning.block_wg ? tuning.block_wg : 512;
-  block_loads_ = tuning.block_loads ? tuning.block_loads : 16;
+  // 512 x 4 was the fastest of 256 / 512 / 1024 x 4 / 8 / 16 for Q4_0 and
+  // Q8_0 on the H200 (llama-2-7b decode; benchmarks/RESULTS.md).
+  block_loads_ = tuning.block_loads ? tuning.block_loads : 4;
   // The shared-memory tree needs WG floats; the subgroup path one partial per
   // subgroup and output.
   const bool subgroup = idot_ || gemv_variant_.find("_subgroup") != std::string::npos;
@@ -266,11 +268,13 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
                                        : gemv_variant_;
   for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
-    // Workgroups: ROWS rows each, or a 32-block of the epilogue's input
-    // (norm: 32 residual rows; swiglu: its 32 gate and 32 up rows).
-    const uint32_t rows = norm ? 32 : epi ? 64 : rows_;
-    const Kernel& k = epi ? block_kernel(variant, K, rows)
-                          : gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, variant, rows);
+    // Workgroups: ROWS rows each, or in matvec_idot_block.comp (an epilogue
+    // or an input scale) a 32-block: 32 rows, or for swiglu its 32 gate
+    // and 32 up rows.
+    const bool block = epi || scale;
+    const uint32_t rows = epi && !norm ? 64 : block ? 32 : rows_;
+    const Kernel& k = block ? block_kernel(variant, K, rows)
+                            : gemv_kernel(nc == 1 ? 1 : nc == 2 ? 2 : nc <= 4 ? 4 : 8, K, variant, rows);
     const uint64_t qoff = uint64_t(j0) * K, doff = uint64_t(j0) * (K / 32) * 8, yoff = uint64_t(j0) * y_stride * 4;
     if (qoff % align || doff % align || yoff % align)
       throw InputError(fmt::format("matmul: column offset not aligned to {} bytes on '{}'", align, caps.name));
