@@ -53,8 +53,8 @@ VKQ_PC_BEGIN(Matmul)
   u32 row0;        // first output row of this chunk
   u32 groups_x;    // workgroups in grid x; group id = x + y * groups_x
   u32 accumulate;  // 1: Y += W X (the residual add, fused); 0: Y = W X
-  u32 epi_half;    // matvec_idot EPI_SWIGLU: gate rows (up rows follow them; gemv_epilogue.glsl)
-  f32 eps;         // matvec_idot IN_SCALE: the deferred RMSNorm's epsilon
+  u32 epi_half;    // matvec_idot_block EPI_SWIGLU: gate rows (up rows follow them)
+  f32 eps;         // matvec_idot_block IN_SCALE: the deferred RMSNorm's epsilon
 VKQ_PC_END(Matmul, 44)
 #endif
 

@@ -301,6 +301,12 @@ TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm and SwiGLU e
     // 8-bit activations; only the order of the fp32 sums differs).
     const auto y = download(by, M);
     CHECK(rel_err(y, download(by_plain, M)) <= 1e-5);
+    {  // and within 8-bit activation rounding of y0 + W1 h on the CPU
+      std::vector<float> wh(M), yref(M);
+      ops::matmul_ref(t, w1.data(), M, K, h.data(), 1, K, wh.data());
+      for (uint32_t i = 0; i < M; ++i) yref[i] = y0[i] + wh[i];
+      CHECK(rel_err(y, yref) <= 0.02);
+    }
     // Its blocks: y * g quantized, and the sums of y^2.
     std::vector<float> yg(M), ss_ref(blocks, 0.0f);
     double sum = 0;
