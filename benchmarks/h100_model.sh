@@ -3,13 +3,14 @@
 # call. Builds nothing: takes the bundle from benchmarks/bundle.sh (carried
 # as .device) and the Vulkan loader (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_model.sh [model|fit|all|epi|splits|block]
+#   bash .device/h100_model.sh [model|fit|all|epi|splits|block|stage]
 #   model: vkq bench model --synthetic llama-2-7b --type q4_0 / q8_0 (pp512, tg128),
 #          with the per-op decode breakdown;
 #   fit:   measured device memory against the forward plan for llama-2-7b
 #          and tinyllama-1.1b at contexts 512 and 4096;
 #   epi:   decode (tg128) with the GEMV epilogues (norm, SwiGLU) on and off;
 #   splits: decode (tg128, tg512) at 1 .. 64 attention workgroups per head;
+#   stage: decode (tg128) with the epilogue GEMVs' x in shared memory and not;
 #   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations x 2 .. 8 loads in flight.
 # Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
 set -uo pipefail
@@ -33,6 +34,11 @@ if [ "$mode" = block ]; then  # the GEMVs with an epilogue: invocations x loads 
   for t in q4_0 q8_0; do for wg in 256 512 1024; do for l in 2 4 8; do
     run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 --block-wg $wg --block-loads $l
   done; done; done
+fi
+if [ "$mode" = stage ]; then  # the epilogue GEMVs with x in shared memory or not
+  for t in q4_0 q8_0; do for e in "" --block-no-stage; do
+    run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 $e
+  done; done
 fi
 if [ "$mode" = splits ]; then  # decode attention's workgroups per head (ops::attention_splits)
   run --synthetic llama-2-7b --type q4_0 --prompt 0 --gen 128 --reps 3

@@ -90,6 +90,7 @@ ops::Matmul& VulkanForward::matmul(GgmlType t) {
     ops::MatmulTuning tuning;
     tuning.block_wg = opts_.block_wg;
     tuning.block_loads = opts_.block_loads;
+    tuning.block_stage = opts_.block_stage;
     m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced, tuning);
   }
   return *m;

@@ -18,6 +18,10 @@
 // reduced within its subgroup; the row sums meet in shared memory, where
 // one invocation writes Y and the block. Any subgroup size works: rows go
 // to subgroups by gl_SubgroupID, granules to lanes by gl_SubgroupSize.
+// XS > 1: the input x (K / 16 uvec4s of 8-bit values and K / 32 (d, s)
+// pairs) is first copied into shared memory by the whole workgroup, so the
+// subgroups read it there, not each from L2 (16 subgroups would read it 16
+// times per workgroup: as many bytes as the weights).
 // Arithmetic as matvec_idot.comp (common/idot.glsl).
 // Bindings: 0 quants, 1 scales, 2 XQ, 3 DS (x in 8-bit blocks), 4 Y (fp32;
 //           += with pc.accumulate but for EPI_SWIGLU), 5 OXQ, 6 ODS (the
@@ -48,6 +52,7 @@
 layout(constant_id = 0) const uint WG_SIZE = 512;
 layout(constant_id = 1) const uint RPS = 2;     // rows per subgroup at a time
 layout(constant_id = 2) const uint UNROLL = 4;  // granules of each row in flight per invocation
+layout(constant_id = 3) const uint XS = 1;      // uvec4s of x staged in shared memory (K / 16), 1: none
 layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 2) readonly buffer XQ { uvec4 xq[]; };
@@ -68,6 +73,11 @@ layout(std430, binding = 5) readonly buffer InSS { float in_ss[]; };
 #endif
 
 shared float rowsum[WG_ROWS];
+shared uvec4 xs[XS];
+shared vec2 dss[(XS + 1u) / 2u];
+
+uvec4 x_at(uint i) { return XS > 1u ? xs[i] : xq[i]; }
+vec2 ds_at(uint b) { return XS > 1u ? dss[b] : ds[b]; }
 
 // Chunk row of the workgroup's row rr (0 .. WG_ROWS-1).
 uint chunk_row(uint blk, uint rr) {
@@ -84,6 +94,11 @@ void main() {
   const uint blk = gl_WorkGroupID.x + gl_WorkGroupID.y * pc.groups_x;  // the workgroup's 32-block
   if (blk * WG_ROWS >= pc.rows) return;  // the whole workgroup
   const uint gpr = pc.Kp / WG_ELEMS, lane = gl_SubgroupInvocationID, sgs = gl_SubgroupSize;
+  if (XS > 1u) {
+    for (uint i = gl_LocalInvocationIndex; i < pc.K / 16u; i += WG_SIZE) xs[i] = xq[i];
+    for (uint i = gl_LocalInvocationIndex; i < pc.K / 32u; i += WG_SIZE) dss[i] = ds[i];
+    barrier();
+  }
 #ifdef IN_SCALE
   // Issued now, added after the weights: no wait for them here.
   const uint bpr = pc.K / 32u;
@@ -107,14 +122,14 @@ void main() {
         const uint gi = min(g0 + u * sgs, gpr - 1);  // past the row end: reloads the last granule, skipped below
 #if defined(WTYPE_Q8_0)
         const uint b = gi >> 1;  // two granules per block
-        xa[u] = xq[gi];
+        xa[u] = x_at(gi);
         xb[u] = uvec4(0);
 #else
         const uint b = gi;
-        xa[u] = xq[2u * b];
-        xb[u] = xq[2u * b + 1u];
+        xa[u] = x_at(2u * b);
+        xb[u] = x_at(2u * b + 1u);
 #endif
-        xds[u] = ds[b];
+        xds[u] = ds_at(b);
         for (uint r = 0; r < RPS; ++r) {
           w[u * RPS + r] = wq[rows[r] * gpr + gi];
           dm[u * RPS + r] = block_scale(rows[r] * (pc.Kp / 32u) + b);

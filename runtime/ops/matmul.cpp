@@ -91,6 +91,7 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   // 512 x 4 was the fastest of 256 / 512 / 1024 x 4 / 8 / 16 for Q4_0 and
   // Q8_0 on the H200 (llama-2-7b decode; benchmarks/RESULTS.md).
   block_loads_ = tuning.block_loads ? tuning.block_loads : 4;
+  block_stage_ = tuning.block_stage;
   // The shared-memory tree needs WG floats; the subgroup path one partial per
   // subgroup and output.
   const bool subgroup = idot_ || gemv_variant_.find("_subgroup") != std::string::npos;
@@ -142,7 +143,10 @@ const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint3
   const uint32_t unroll_max = std::max<uint32_t>(1, block_loads_ / rps);
   const uint32_t steps = std::max<uint32_t>(1, (gpr + sg * unroll_max - 1) / (sg * unroll_max));
   const uint32_t unroll = std::clamp<uint32_t>((gpr + sg * steps - 1) / (sg * steps), 1, unroll_max);
-  return device_.kernel({variant, {wg, rps, unroll}, sizeof(pc::Matmul)});
+  // x in shared memory: K bytes of values, K / 4 of (d, s), beside the row sums.
+  const uint64_t stage_bytes = uint64_t(K) + K / 4 + 4 * 64;
+  const uint32_t xs = block_stage_ && stage_bytes <= caps.max_shared_memory ? K / 16 : 1;
+  return device_.kernel({variant, {wg, rps, unroll, xs}, sizeof(pc::Matmul)});
 }
 
 std::string Matmul::variant_for(uint32_t n) const { return use_gemm(n) ? gemm_variant_ : gemv_variant_; }

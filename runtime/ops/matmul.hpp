@@ -40,6 +40,7 @@ struct MatmulTuning {
   // workgroup, and the most 16-byte weight loads in flight per invocation
   // (rows at a time x granules of each; 0 = defaults).
   uint32_t block_wg = 0, block_loads = 0;
+  bool block_stage = true;  // and x staged in shared memory where it fits
   GemmTuning gemm;      // GEMM workgroup size and tile (0 = derived from the device)
 };
 
@@ -133,6 +134,7 @@ class Matmul {
   // Where idot (fp32 activations): matvec_idot_{swiglu,swiglu_scaled,norm,scaled}_<type>.
   std::string epi_swiglu_variant_, epi_swiglu_scaled_variant_, epi_norm_variant_, scaled_variant_;
   uint32_t wg_max_, rows_, unroll_, block_wg_, block_loads_;
+  bool block_stage_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced
   uint32_t gemm_min_n_ = 0;   // smallest n that runs the GEMM

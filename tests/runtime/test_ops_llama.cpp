@@ -317,10 +317,12 @@ TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm and SwiGLU e
     }
     check_q8(yg, nq, nds, 1, M);
     CHECK(rel_err(download(nss, blocks), ss_ref) <= 1e-5);
-    {  // Small workgroups, one load in flight: several rows per subgroup, several steps per row.
+    {  // Small workgroups, one load in flight: several rows per subgroup, several
+       // steps per row; and x read from memory, not staged in shared memory.
       ops::MatmulTuning tn;
       tn.block_wg = 64;
       tn.block_loads = 1;
+      tn.block_stage = false;
       ops::Matmul small(dev, t, ops::ActType::f32, name, tn);
       auto by2 = upload(dev, y0);
       Buffer nq2(dev, M), nds2(dev, blocks * 8), nss2(dev, blocks * 4);
