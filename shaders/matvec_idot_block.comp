@@ -76,6 +76,11 @@ shared float rowsum[WG_ROWS];
 shared uvec4 xs[XS];
 shared vec2 dss[(XS + 1u) / 2u];
 
+#ifdef EPI_NORM
+shared vec4 norm_v[8];    // the block's Y * NW
+shared float norm_sq[32]; // and Y^2, per row
+#endif
+
 uvec4 x_at(uint i) { return XS > 1u ? xs[i] : xq[i]; }
 vec2 ds_at(uint b) { return XS > 1u ? dss[b] : ds[b]; }
 
@@ -94,6 +99,17 @@ void main() {
   const uint blk = gl_WorkGroupID.x + gl_WorkGroupID.y * pc.groups_x;  // the workgroup's 32-block
   if (blk * WG_ROWS >= pc.rows) return;  // the whole workgroup
   const uint gpr = pc.Kp / WG_ELEMS, lane = gl_SubgroupInvocationID, sgs = gl_SubgroupSize;
+#ifdef EPI_NORM
+  // The block's residual rows and norm weights, one per invocation of the
+  // first 32, issued now and first used after the weights: the tail then
+  // waits on no memory.
+  const uint t = gl_LocalInvocationIndex, k0 = pc.row0 + blk * 32u;
+  float y_old = 0.0, g = 0.0;
+  if (t < 32u) {
+    y_old = pc.accumulate != 0u ? y[k0 + t] : 0.0;
+    g = norm_w[k0 + t];
+  }
+#endif
   if (XS > 1u) {
     for (uint i = gl_LocalInvocationIndex; i < pc.K / 16u; i += WG_SIZE) xs[i] = xq[i];
     for (uint i = gl_LocalInvocationIndex; i < pc.K / 32u; i += WG_SIZE) dss[i] = ds[i];
@@ -165,27 +181,27 @@ void main() {
   return;
 #else
 
-  // One invocation: what it reads is loaded together (before any store),
-  // then Y and the block are written.
-  if (gl_LocalInvocationIndex != 0u) return;
-  vec4 v[8];
 #ifdef EPI_NORM
-  const uint k0 = pc.row0 + blk * 32u;
-  float yo[32], g[32];
-  for (uint r = 0; r < 32u; ++r) {
-    yo[r] = pc.accumulate != 0u ? y[k0 + r] : 0.0;
-    g[r] = norm_w[k0 + r];
+  // A row per invocation: Y written, Y * NW and Y^2 to shared memory; then
+  // one invocation sums and quantizes the block.
+  if (t < 32u) {
+    const float xn = y_old + rowsum[t];
+    y[k0 + t] = xn;
+    norm_v[t / 4u][t % 4u] = xn * g;
+    norm_sq[t] = xn * xn;
   }
+  barrier();
+  if (t != 0u) return;
+  vec4 v[8];
+  for (uint i = 0; i < 8u; ++i) v[i] = norm_v[i];
   float ss = 0.0;
-  for (uint r = 0; r < 32u; ++r) {
-    const float xn = yo[r] + rowsum[r];
-    y[k0 + r] = xn;
-    ss += xn * xn;
-    v[r / 4u][r % 4u] = xn * g[r];
-  }
+  for (uint r = 0; r < 32u; ++r) ss += norm_sq[r];
   const uint ob = k0 / 32u;
   out_ss[ob] = ss;
 #else
+  // One invocation writes Y and the block.
+  if (gl_LocalInvocationIndex != 0u) return;
+  vec4 v[8];
   const uint ob = blk;
   for (uint r = 0; r < 32u; ++r) {
     const float gt = rowsum[r] * in_scale, up = rowsum[32u + r] * in_scale;

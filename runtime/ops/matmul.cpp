@@ -138,6 +138,9 @@ const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint3
   // weight loads per lane in flight (more spill registers).
   const auto& caps = device_.caps();
   const uint32_t wg = pick_workgroup_size(caps, block_wg_), sg = std::max<uint32_t>(1, caps.subgroup_size);
+  if (wg < 32)  // an invocation per row of a 32-block in the kernel's last step
+    throw DeviceError(fmt::format("device '{}': the decode GEMVs with an epilogue need 32 invocations per workgroup",
+                                  caps.name));
   const uint32_t rps = std::max<uint32_t>(1, wg_rows / std::max<uint32_t>(1, wg / sg));
   const uint32_t gpr = padded_k(K) / (wtype_ == GgmlType::Q8_0 ? 16 : 32);
   const uint32_t unroll_max = std::max<uint32_t>(1, block_loads_ / rps);
