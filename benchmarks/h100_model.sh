@@ -36,7 +36,7 @@ if [ "$mode" = block ]; then  # the GEMVs with an epilogue: invocations x loads 
   done; done; done
 fi
 if [ "$mode" = stage ]; then  # the epilogue GEMVs with x in shared memory or not
-  for t in q4_0 q8_0; do for e in "" --block-no-stage; do
+  for t in q4_0 q8_0; do for e in "" --block-stage; do
     run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 $e
   done; done
 fi

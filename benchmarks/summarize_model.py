@@ -17,8 +17,8 @@ def name(d):
     if not d["epilogues"]:
         return f"{d['model']}, separate norm/SwiGLU"
     tuned = "".join(f", {k} {d[k]}" for k in ("block_wg", "block_loads") if d.get(k))
-    if d.get("block_stage") is False:
-        tuned += ", x not staged"
+    if d.get("block_stage"):
+        tuned += ", x staged"
     return f"{d['model']}, norm/SwiGLU in the GEMVs{tuned}"
 
 

@@ -61,7 +61,7 @@ struct VulkanForwardOptions {
   bool fuse_epilogues = true;
   uint32_t attention_splits = 0;  // decode attention's workgroups per head (0 = ops::attention_splits)
   uint32_t block_wg = 0, block_loads = 0;  // the GEMVs with an epilogue (ops::MatmulTuning; 0 = defaults)
-  bool block_stage = true;
+  bool block_stage = false;  // ops::MatmulTuning::block_stage
 };
 
 class VulkanForward final : public LlamaSession {

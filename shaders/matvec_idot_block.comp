@@ -21,7 +21,9 @@
 // XS > 1: the input x (K / 16 uvec4s of 8-bit values and K / 32 (d, s)
 // pairs) is first copied into shared memory by the whole workgroup, so the
 // subgroups read it there, not each from L2 (16 subgroups would read it 16
-// times per workgroup: as many bytes as the weights).
+// times per workgroup: as many bytes as the weights). Measured slower on the
+// H200 (the copy's wait and barrier cost more than the L2 reads), so the
+// host stages only when asked (ops::MatmulTuning::block_stage).
 // Arithmetic as matvec_idot.comp (common/idot.glsl).
 // Bindings: 0 quants, 1 scales, 2 XQ, 3 DS (x in 8-bit blocks), 4 Y (fp32;
 //           += with pc.accumulate but for EPI_SWIGLU), 5 OXQ, 6 ODS (the

@@ -40,7 +40,9 @@ struct MatmulTuning {
   // workgroup, and the most 16-byte weight loads in flight per invocation
   // (rows at a time x granules of each; 0 = defaults).
   uint32_t block_wg = 0, block_loads = 0;
-  bool block_stage = true;  // and x staged in shared memory where it fits
+  // x staged in shared memory where it fits: measured slower on the H200
+  // (tg128 Q4_0 427 against 438 tokens/s; benchmarks/RESULTS.md), so off.
+  bool block_stage = false;
   GemmTuning gemm;      // GEMM workgroup size and tile (0 = derived from the device)
 };
 

@@ -292,6 +292,7 @@ TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm and SwiGLU e
     REQUIRE(mm.can_fuse(W1, 1, ops::GemvEpilogue::Kind::norm));
     CommandStream cs(dev);
     mm.record(cs, W1, bh, by, 1, 0, 0, 0, true, &epi);
+    cs.barrier();  // both quantize h into the matmul's one scratch
     mm.record(cs, W1, bh, by_plain, 1, 0, 0, 0, true);
     cs.barrier();
     mm.record_quantized(cs, W2, nq, nds, y2, 1, 0, 0, false, nullptr, ops::InputScale{&nss, eps});
@@ -318,11 +319,11 @@ TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm and SwiGLU e
     check_q8(yg, nq, nds, 1, M);
     CHECK(rel_err(download(nss, blocks), ss_ref) <= 1e-5);
     {  // Small workgroups, one load in flight: several rows per subgroup, several
-       // steps per row; and x read from memory, not staged in shared memory.
+       // steps per row; and x staged in shared memory (off by default).
       ops::MatmulTuning tn;
       tn.block_wg = 64;
       tn.block_loads = 1;
-      tn.block_stage = false;
+      tn.block_stage = true;
       ops::Matmul small(dev, t, ops::ActType::f32, name, tn);
       auto by2 = upload(dev, y0);
       Buffer nq2(dev, M), nds2(dev, blocks * 8), nss2(dev, blocks * 4);
