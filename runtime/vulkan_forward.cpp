@@ -276,7 +276,17 @@ void VulkanForward::record_matmul(CommandStream& cs, const GpuMatrix& w, const B
     mm.record(cs, w, x, y, n, 0, y_stride, y_offset, accumulate, epi);
 }
 
-void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
+void VulkanForward::record_norm(CommandStream& cs, const Buffer& w, const ops::RmsNorm::Shape& s, bool quantized,
+                                bool deferred) {
+  if (deferred)
+    rmsnorm_deferred_->record(cs, x_, w, xb_, s, {&nq_, &nds_, &nss_});
+  else
+    (quantized ? *rmsnorm_q8_ : *rmsnorm_)
+        .record(cs, x_, w, xb_, s, quantized ? ops::QuantizedActivations{&xq_, &xds_} : ops::QuantizedActivations{});
+  cs.barrier();
+}
+
+bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   const uint32_t dim = hp_.embedding_length, ff = hp_.feed_forward_length, n_ctx = plan_.config.n_ctx;
   const ops::RopeShape rope{hp_.head_count, hp_.head_count_kv, hp_.head_dim(), hp_.rope_dimension_count,
                             hp_.rope_freq_base, n_rope_freqs_};
@@ -299,12 +309,7 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   // GEMV before it wrote them (`fused`), or rmsnorm_q8_deferred does.
   auto norm = [&](const Buffer& w, bool quantized, bool deferred, bool fused, const std::string& label) {
     if (fused) return;
-    if (deferred)
-      rmsnorm_deferred_->record(cs, x_, w, xb_, {n, dim, hp_.rms_norm_eps}, {&nq_, &nds_, &nss_});
-    else
-      (quantized ? *rmsnorm_q8_ : *rmsnorm_)
-          .record(cs, x_, w, xb_, {n, dim, hp_.rms_norm_eps}, quantized ? qa : ops::QuantizedActivations{});
-    cs.barrier();
+    record_norm(cs, w, {n, dim, hp_.rms_norm_eps}, quantized, deferred);
     mark(cs, marks, label);
   };
   // Whether the norm before the next consumers was written by the GEMV just recorded.
@@ -372,24 +377,15 @@ void VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     done(!next_epi ? "ffn_down" : last ? "ffn_down+output_norm" : "ffn_down+attn_norm");
     fused_norm = next_epi.has_value();
   }
-  logits_normed_ = fused_norm;
+  return fused_norm;
 }
 
-void VulkanForward::record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks) {
+void VulkanForward::record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks, bool normed) {
   const uint32_t dim = hp_.embedding_length, vocab = hp_.vocab_size;
   const GpuMatrix& out = output_ ? *output_ : token_embd_;
   const bool q = wants_quantized({&out, 1}, rows, dim), deferred = norm_deferred({&out, 1}, rows);
-  const ops::RmsNorm::Shape shape{rows, dim, hp_.rms_norm_eps, row0 * dim, dim, 0, dim};
-  if (deferred && row0 == 0 && logits_normed_) {
-    // The last layer's down GEMV wrote the output norm's input.
-  } else if (deferred) {
-    rmsnorm_deferred_->record(cs, x_, output_norm_, xb_, shape, {&nq_, &nds_, &nss_});
-    cs.barrier();
-  } else {
-    (q ? *rmsnorm_q8_ : *rmsnorm_)
-        .record(cs, x_, output_norm_, xb_, shape, q ? ops::QuantizedActivations{&xq_, &xds_} : ops::QuantizedActivations{});
-    cs.barrier();
-  }
+  if (normed && !deferred) throw InputError("record_logits: a fused output norm needs the deferred form");
+  if (!normed) record_norm(cs, output_norm_, {rows, dim, hp_.rms_norm_eps, row0 * dim, dim, 0, dim}, q, deferred);
   record_matmul(cs, out, xb_, q, logits_, rows, 0, 0, false, nullptr, nullptr, nullptr, deferred);
   cs.barrier();
   cs.copy(logits_, readback_, uint64_t(rows) * vocab * 4);
@@ -419,8 +415,8 @@ std::vector<float> VulkanForward::decode(int32_t token, uint32_t pos) {
   if (!decode_stream_) {
     const uint32_t marks = opts_.timestamps ? 16 * hp_.block_count + 16 : 0;
     decode_stream_ = std::make_unique<CommandStream>(device_, marks, true);
-    record_layers(*decode_stream_, 1, opts_.timestamps);
-    record_logits(*decode_stream_, 0, 1, opts_.timestamps);
+    const bool normed = record_layers(*decode_stream_, 1, opts_.timestamps);
+    record_logits(*decode_stream_, 0, 1, opts_.timestamps, normed);
   }
   decode_stream_->submit_and_wait();
   std::vector<float> logits(hp_.vocab_size);
@@ -439,16 +435,17 @@ std::vector<float> VulkanForward::prefill(std::span<const int32_t> tokens, uint3
   for (size_t b0 = 0; b0 < tokens.size(); b0 += B) {
     const uint32_t n = static_cast<uint32_t>(std::min<size_t>(B, tokens.size() - b0));
     write_inputs(tokens.subspan(b0, n), start_pos + static_cast<uint32_t>(b0));
-    record_layers(*stream_, n, false);
+    // normed: a one-token batch's last down GEMV wrote the output norm's input.
+    const bool normed = record_layers(*stream_, n, false);
     const bool last = b0 + n == tokens.size();
     if (!all_logits) {
-      if (last) record_logits(*stream_, n - 1, 1, false);
+      if (last) record_logits(*stream_, n - 1, 1, false, normed);
       stream_->submit_and_wait();
       continue;
     }
     for (uint32_t r0 = 0; r0 < n; r0 += plan_.logit_rows) {
       const uint32_t rows = std::min(plan_.logit_rows, n - r0);
-      record_logits(*stream_, r0, rows, false);
+      record_logits(*stream_, r0, rows, false, normed);
       stream_->submit_and_wait();
       readback_.download(out.data() + (b0 + r0) * vocab, uint64_t(rows) * vocab * 4);
     }

@@ -119,10 +119,16 @@ class VulkanForward final : public LlamaSession {
   ops::Matmul& matmul(GgmlType t);
   // Records the whole pass for n tokens (step and tokens already written);
   // the logits of rows [logit_first, n) are not included: see record_logits.
-  void record_layers(CommandStream& cs, uint32_t n, bool marks);
+  // True where the last layer's down GEMV also wrote the output norm's input
+  // (deferred, in nq_): then record_logits is told so.
+  bool record_layers(CommandStream& cs, uint32_t n, bool marks);
+  // x_'s rows normed by w into what the consumers read: the deferred form
+  // (nq_ / nds_ / nss_), 8-bit blocks (xq_ / xds_) or fp32 (xb_); then a barrier.
+  void record_norm(CommandStream& cs, const Buffer& w, const ops::RmsNorm::Shape& s, bool quantized, bool deferred);
   // rmsnorm of x rows [row0, row0 + rows) into xb, the classifier into
   // logits, and the copy to the readback buffer.
-  void record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks);
+  // `normed`: the norm's output is already in nq_ (record_layers' result).
+  void record_logits(CommandStream& cs, uint32_t row0, uint32_t rows, bool marks, bool normed = false);
   void mark(CommandStream& cs, bool marks, const std::string& label);
   // Whether the producer of a `width`-wide activation should also write it
   // quantized: some consumer's matmul reads 8-bit activations for n tokens.
@@ -165,7 +171,6 @@ class VulkanForward final : public LlamaSession {
   // Decode's deferred RMSNorm output (act.nq / act.nds / act.nss): x * w in
   // 8-bit blocks, unscaled, and per-block sums of squares of x.
   Buffer nq_, nds_, nss_;
-  bool logits_normed_ = false;  // the last record_layers left the output norm's input in nq_
   uint64_t weight_bytes_per_token_ = 0;
 
   std::map<GgmlType, std::unique_ptr<ops::Matmul>> matmuls_;
