@@ -3,7 +3,7 @@
 # call. Builds nothing: takes the bundle from benchmarks/bundle.sh (carried
 # as .device) and the Vulkan loader (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_model.sh [model|fit|all|epi|splits|block|stage]
+#   bash .device/h100_model.sh [model|fit|all|epi|splits|block|stage|prefill]
 #   model: vkq bench model --synthetic llama-2-7b --type q4_0 / q8_0 (pp512, tg128),
 #          with the per-op decode breakdown;
 #   fit:   measured device memory against the forward plan for llama-2-7b
@@ -11,7 +11,8 @@
 #   epi:   decode (tg128) with the GEMV epilogues (norm, SwiGLU) on and off;
 #   splits: decode (tg128, tg512) at 1 .. 64 attention workgroups per head;
 #   stage: decode (tg128) with the epilogue GEMVs' x in shared memory and not;
-#   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations x 2 .. 8 loads in flight.
+#   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations x 2 .. 8 loads in flight;
+#   prefill: pp512 with its per-op breakdown, attention in query tiles and per token.
 # Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
 set -uo pipefail
 mode=${1:-all}
@@ -38,6 +39,11 @@ fi
 if [ "$mode" = stage ]; then  # the epilogue GEMVs with x in shared memory or not
   for t in q4_0 q8_0; do for e in "" --block-stage; do
     run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 $e
+  done; done
+fi
+if [ "$mode" = prefill ]; then  # prefill attention in query tiles or one workgroup per token
+  for t in q4_0 q8_0 f16; do for a in "" --no-tiled-attention; do
+    run --synthetic llama-2-7b --type $t --prompt 512 --gen 0 --reps 3 $a
   done; done
 fi
 if [ "$mode" = splits ]; then  # decode attention's workgroups per head (ops::attention_splits)

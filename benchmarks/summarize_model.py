@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Markdown tables of `vkq bench model --json` documents (concatenated in
 one file, as benchmarks/h100_model.sh writes them): throughput and roofline,
-memory planned against measured, and each run's decode breakdown."""
+memory planned against measured, and each run's decode and prefill
+breakdowns."""
 import sys
 
 from json_documents import documents
@@ -14,6 +15,8 @@ def name(d):
     """The model, and the decode epilogue setting where the run names one."""
     if "epilogues" not in d:
         return d["model"]
+    if d.get("tiled_attention") is False:
+        return f"{d['model']}, prefill attention per token"
     if not d["epilogues"]:
         return f"{d['model']}, separate norm/SwiGLU"
     tuned = "".join(f", {k} {d[k]}" for k in ("block_wg", "block_loads") if d.get(k))
@@ -47,3 +50,15 @@ for d in docs:
     print("|---|---|---|")
     for o in r["breakdown"]:
         print(f"| {o['op']} | {o['us_per_token']:.2f} | {100 * o['us_per_token'] / r['decode_us_per_token']:.1f}% |")
+for d in docs:
+    r = d["result"]
+    if not r.get("prefill_breakdown"):
+        continue
+    wall = 1e6 * d["prompt"] / r["prompt_tokens_per_s"]
+    print()
+    print(f"Prefill breakdown, {name(d)}, {d['prompt']} tokens: {r['prefill_gpu_us']:.0f} µs of GPU time in {wall:.0f} µs of wall time (median run)")
+    print()
+    print("| op | µs per prefill | share of wall |")
+    print("|---|---|---|")
+    for o in r["prefill_breakdown"]:
+        print(f"| {o['op']} | {o['us']:.1f} | {100 * o['us'] / wall:.1f}% |")

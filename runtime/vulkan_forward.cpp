@@ -104,13 +104,13 @@ void VulkanForward::create_ops(const LlamaGpuLayout& layout) {
   // act.xq / act.xds exist then).
   if (plan_has(plan_, "act.xq")) {
     rmsnorm_q8_ = std::make_unique<ops::RmsNorm>(device_, true);
-    attention_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true);
+    attention_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true, false, 1, opts_.tiled_attention);
     attention_rope_q8_ = std::make_unique<ops::Attention>(device_, opts_.kv, true, true, splits);
     swiglu_q8_ = std::make_unique<ops::Swiglu>(device_, true);
     if (plan_has(plan_, "act.nq")) rmsnorm_deferred_ = std::make_unique<ops::RmsNorm>(device_, true, true);
   }
   rope_kv_ = std::make_unique<ops::RopeKv>(device_, opts_.kv);
-  attention_ = std::make_unique<ops::Attention>(device_, opts_.kv);
+  attention_ = std::make_unique<ops::Attention>(device_, opts_.kv, false, false, 1, opts_.tiled_attention);
   attention_rope_ = std::make_unique<ops::Attention>(device_, opts_.kv, false, true, splits);
   swiglu_ = std::make_unique<ops::Swiglu>(device_);
   // One matmul per weight type; its integer-dot scratch (if any) is reserved
@@ -413,12 +413,12 @@ std::vector<float> VulkanForward::decode(int32_t token, uint32_t pos) {
   check_positions(1, pos);
   write_inputs({&token, 1}, pos);
   if (!decode_stream_) {
-    const uint32_t marks = opts_.timestamps ? 16 * hp_.block_count + 16 : 0;
-    decode_stream_ = std::make_unique<CommandStream>(device_, marks, true);
+    decode_stream_ = std::make_unique<CommandStream>(device_, max_marks(), true);
     const bool normed = record_layers(*decode_stream_, 1, opts_.timestamps);
     record_logits(*decode_stream_, 0, 1, opts_.timestamps, normed);
   }
   decode_stream_->submit_and_wait();
+  spans_ = decode_stream_->spans();
   std::vector<float> logits(hp_.vocab_size);
   readback_.download(logits.data(), logits.size() * 4);
   return logits;
@@ -427,7 +427,14 @@ std::vector<float> VulkanForward::decode(int32_t token, uint32_t pos) {
 std::vector<float> VulkanForward::prefill(std::span<const int32_t> tokens, uint32_t start_pos, bool all_logits) {
   check_positions(tokens.size(), start_pos);
   const uint32_t vocab = hp_.vocab_size, B = plan_.config.max_batch;
-  if (!stream_) stream_ = std::make_unique<CommandStream>(device_, 0);
+  if (!stream_) stream_ = std::make_unique<CommandStream>(device_, max_marks());
+  const bool marks = opts_.timestamps;
+  spans_.clear();
+  // Each submit's spans, appended: a prompt of several batches gives one list.
+  auto submit = [&] {
+    stream_->submit_and_wait();
+    spans_.insert(spans_.end(), stream_->spans().begin(), stream_->spans().end());
+  };
   std::vector<float> out;
   if (all_logits) out.resize(tokens.size() * size_t(vocab));
   // Batches of at most max_batch tokens (attention is causal, so a prompt in
@@ -436,17 +443,17 @@ std::vector<float> VulkanForward::prefill(std::span<const int32_t> tokens, uint3
     const uint32_t n = static_cast<uint32_t>(std::min<size_t>(B, tokens.size() - b0));
     write_inputs(tokens.subspan(b0, n), start_pos + static_cast<uint32_t>(b0));
     // normed: a one-token batch's last down GEMV wrote the output norm's input.
-    const bool normed = record_layers(*stream_, n, false);
+    const bool normed = record_layers(*stream_, n, marks);
     const bool last = b0 + n == tokens.size();
     if (!all_logits) {
-      if (last) record_logits(*stream_, n - 1, 1, false, normed);
-      stream_->submit_and_wait();
+      if (last) record_logits(*stream_, n - 1, 1, marks, normed);
+      submit();
       continue;
     }
     for (uint32_t r0 = 0; r0 < n; r0 += plan_.logit_rows) {
       const uint32_t rows = std::min(plan_.logit_rows, n - r0);
-      record_logits(*stream_, r0, rows, false, normed);
-      stream_->submit_and_wait();
+      record_logits(*stream_, r0, rows, marks, normed);
+      submit();
       readback_.download(out.data() + (b0 + r0) * vocab, uint64_t(rows) * vocab * 4);
     }
   }
@@ -457,14 +464,13 @@ std::vector<float> VulkanForward::prefill(std::span<const int32_t> tokens, uint3
   return out;
 }
 
-const std::vector<TimedSpan>& VulkanForward::last_spans() const {
-  return decode_stream_ ? decode_stream_->spans() : no_spans_;
-}
+uint32_t VulkanForward::max_marks() const { return opts_.timestamps ? 16 * hp_.block_count + 16 : 0; }
 
 void VulkanForward::set_timestamps(bool on) {
   if (on == opts_.timestamps) return;
   opts_.timestamps = on;
   decode_stream_.reset();
+  stream_.reset();
 }
 
 GgmlType VulkanForward::main_weight_type() const {

@@ -49,7 +49,7 @@ struct VulkanForwardOptions {
   uint32_t max_batch = 0;  // tokens per prefill pass (0: the plan's default)
   ops::KvType kv = ops::KvType::f16;
   uint64_t seed = 0;       // synthetic weights
-  bool timestamps = false; // GPU timestamps after every op of a decode step (last_spans)
+  bool timestamps = false; // GPU timestamps after every op of a decode step or prefill (last_spans)
   // Tests: block-type matmuls run the integer-dot GEMV (for every n, as a
   // forced variant does) wherever the device can run it, accelerated or not,
   // so the fused 8-bit producers are exercised on lavapipe.
@@ -60,6 +60,7 @@ struct VulkanForwardOptions {
   // after it, where it can; false: separate dispatches (tests compare the two).
   bool fuse_epilogues = true;
   uint32_t attention_splits = 0;  // decode attention's workgroups per head (0 = ops::attention_splits)
+  bool tiled_attention = true;    // prefill attention in query tiles where they fit (ops::Attention)
   uint32_t block_wg = 0, block_loads = 0;  // the GEMVs with an epilogue (ops::MatmulTuning; 0 = defaults)
   bool block_stage = false;  // ops::MatmulTuning::block_stage
 };
@@ -90,9 +91,11 @@ class VulkanForward final : public LlamaSession {
   uint64_t weight_bytes_per_token() const { return weight_bytes_per_token_; }
   // GPU time per op of the last decode step (with options.timestamps), in
   // order: "embed", "blk.0.attn_norm", ... "output".
-  const std::vector<TimedSpan>& last_spans() const;
-  // Turns per-op timestamps in decode steps on or off (the step is
-  // recorded again at the next decode).
+  // Or of the last prefill (every batch's ops, in order); empty without
+  // timestamps.
+  const std::vector<TimedSpan>& last_spans() const { return spans_; }
+  // Turns per-op timestamps in decode steps and prefills on or off (the
+  // decode step is recorded again at the next decode).
   void set_timestamps(bool on);
   // The type of most weight bytes (the attention and FFN matrices' type).
   GgmlType main_weight_type() const;
@@ -186,7 +189,8 @@ class VulkanForward final : public LlamaSession {
 
   std::unique_ptr<CommandStream> decode_stream_;  // recorded once, replayed
   std::unique_ptr<CommandStream> stream_;         // prefill, re-recorded per call
-  std::vector<TimedSpan> no_spans_;
+  std::vector<TimedSpan> spans_;  // of the last decode step or prefill (last_spans)
+  uint32_t max_marks() const;      // timestamps a stream holds: none unless timing
 };
 
 }  // namespace vkq

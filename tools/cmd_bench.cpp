@@ -42,6 +42,7 @@ struct ModelOpts {
   uint32_t attention_splits = 0;  // 0: default
   uint32_t block_wg = 0, block_loads = 0;  // 0: defaults
   bool block_stage = false;
+  bool no_tiled_attention = false;
 };
 
 void run_bench_model(Cli& cli, const ModelOpts& o) {
@@ -61,6 +62,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   fo.n_ctx = std::max<uint32_t>(std::max(o.prompt, o.gen), 1);
   fo.fuse_epilogues = !o.no_epilogues;
   fo.attention_splits = o.attention_splits;
+  fo.tiled_attention = !o.no_tiled_attention;
   fo.block_wg = o.block_wg;
   fo.block_loads = o.block_loads;
   fo.block_stage = o.block_stage;
@@ -117,6 +119,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"kv", o.kv},
                      {"epilogues", fo.fuse_epilogues},
                      {"attention_splits", plan.config.attention_splits},
+                     {"tiled_attention", fo.tiled_attention},
                      {"block_wg", o.block_wg},        // 0: the default (ops::MatmulTuning)
                      {"block_loads", o.block_loads},
                      {"block_stage", o.block_stage},
@@ -168,6 +171,8 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--attention-splits", o->attention_splits,
                 "Decode: workgroups per head of the attention kernel (default: enough to fill a large GPU)")
       ->check(CLI::Range(1u, ops::kMaxAttentionSplits));
+  m->add_flag("--no-tiled-attention", o->no_tiled_attention,
+              "Prefill: attention with one workgroup per token and head, not in query tiles (for comparison)");
   m->add_option("--block-wg", o->block_wg, "Decode: invocations per workgroup of the GEMVs with an epilogue (default 512)")
       ->check(CLI::IsMember({64u, 128u, 256u, 512u, 1024u}));
   m->add_option("--block-loads", o->block_loads,

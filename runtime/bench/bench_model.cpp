@@ -30,6 +30,30 @@ std::string op_kind(const std::string& label) {
   return dot == std::string::npos ? label : label.substr(dot + 1);
 }
 
+// GPU time per op kind, summed over layers (and weighted: 1 / tokens to
+// average decode steps), in the order the kinds first appear.
+struct OpTimes {
+  std::map<std::string, double> us;
+  std::vector<std::string> order;
+  void add(const std::vector<TimedSpan>& spans, double weight) {
+    for (const auto& s : spans) {
+      const auto k = op_kind(s.label);
+      if (!us.count(k)) order.push_back(k);
+      us[k] += s.ms * 1e3 * weight;
+    }
+  }
+  // The kinds, largest first, into ops; returns their sum.
+  double take(std::vector<OpTime>& ops) const {
+    double total = 0;
+    for (const auto& k : order) {
+      ops.push_back({k, us.at(k)});
+      total += us.at(k);
+    }
+    std::stable_sort(ops.begin(), ops.end(), [](const OpTime& a, const OpTime& b) { return a.us_per_token > b.us_per_token; });
+    return total;
+  }
+};
+
 }  // namespace
 
 ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
@@ -70,26 +94,24 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
   if (r.gen_tokens_per_s > 0) r.decode_us_per_token = 1e6 / r.gen_tokens_per_s;
 
   r.dispatches_per_token = fwd.decode_dispatches();
-  if (opt.breakdown && opt.gen && fwd.device().caps().timestamps) {
-    // The same decode steps with a timestamp after every op; times summed
-    // per op kind over layers, averaged over the tokens.
+  if (opt.breakdown && fwd.device().caps().timestamps) {
+    // The same decode steps and prefill with a timestamp after every op.
     fwd.set_timestamps(true);
-    std::map<std::string, double> us;
-    std::vector<std::string> order;
-    for (uint32_t i = 0; i < opt.gen; ++i) {
-      fwd.decode(gen[i], i);
-      for (const auto& s : fwd.last_spans()) {
-        const auto k = op_kind(s.label);
-        if (!us.count(k)) order.push_back(k);
-        us[k] += s.ms * 1e3 / opt.gen;
+    if (opt.gen) {
+      OpTimes decode;
+      for (uint32_t i = 0; i < opt.gen; ++i) {
+        fwd.decode(gen[i], i);
+        decode.add(fwd.last_spans(), 1.0 / opt.gen);
       }
+      r.gpu_us_per_token = decode.take(r.ops);
+    }
+    if (opt.prompt) {
+      OpTimes prefill;
+      fwd.prefill(prompt, 0);
+      prefill.add(fwd.last_spans(), 1.0);
+      r.prefill_gpu_us = prefill.take(r.prefill_ops);
     }
     fwd.set_timestamps(false);
-    for (const auto& k : order) {
-      r.ops.push_back({k, us[k]});
-      r.gpu_us_per_token += us[k];
-    }
-    std::stable_sort(r.ops.begin(), r.ops.end(), [](const OpTime& a, const OpTime& b) { return a.us_per_token > b.us_per_token; });
   }
   r.matmul_variant_decode = fwd.matmul_variant(fwd.main_weight_type(), 1);
   r.matmul_variant_prefill = fwd.matmul_variant(fwd.main_weight_type(), std::max<uint32_t>(opt.prompt, 1));
@@ -97,8 +119,9 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
 }
 
 nlohmann::json to_json(const ModelBenchResult& r) {
-  nlohmann::json ops = nlohmann::json::array();
+  nlohmann::json ops = nlohmann::json::array(), prefill_ops = nlohmann::json::array();
   for (const auto& o : r.ops) ops.push_back({{"op", o.op}, {"us_per_token", o.us_per_token}});
+  for (const auto& o : r.prefill_ops) prefill_ops.push_back({{"op", o.op}, {"us", o.us_per_token}});
   return {{"prompt_tokens_per_s", r.prompt_tokens_per_s},
           {"gen_tokens_per_s", r.gen_tokens_per_s},
           {"prompt_runs", r.prompt_runs},
@@ -112,7 +135,9 @@ nlohmann::json to_json(const ModelBenchResult& r) {
           {"dispatches_per_token", r.dispatches_per_token},
           {"matmul_variant_decode", r.matmul_variant_decode},
           {"matmul_variant_prefill", r.matmul_variant_prefill},
-          {"breakdown", ops}};
+          {"breakdown", ops},
+          {"prefill_gpu_us", r.prefill_gpu_us},
+          {"prefill_breakdown", prefill_ops}};
 }
 
 }  // namespace vkq::bench

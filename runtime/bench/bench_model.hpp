@@ -1,8 +1,8 @@
 // `vkq bench model`: prefill and decode throughput of the Vulkan forward
 // pass, like llama-bench's pp<N> / tg<N> (wall time of whole passes,
 // repeated, median), decode's share of the bandwidth roofline, and where a
-// decode step's time goes (GPU time per op from timestamps, and the rest:
-// submit, wait, readback and gaps).
+// decode step's and a prefill's time goes (GPU time per op from timestamps,
+// and the rest: submit, wait, readback and gaps).
 #pragma once
 
 #include <cstdint>
@@ -21,7 +21,7 @@ struct ModelBenchOptions {
   int reps = 3;
   uint64_t seed = 1;
   double copy_gbps = 0;   // bandwidth reference (bench copy in the same process); 0 = run it
-  bool breakdown = true;  // one more decode run with per-op timestamps
+  bool breakdown = true;  // one more decode run and prefill with per-op timestamps
 };
 
 struct OpTime {
@@ -41,6 +41,8 @@ struct ModelBenchResult {
   double gpu_us_per_token = 0;       // sum of op times (breakdown run)
   uint32_t dispatches_per_token = 0;
   std::vector<OpTime> ops;           // breakdown, largest first
+  double prefill_gpu_us = 0;         // sum of op times of one prefill (breakdown run)
+  std::vector<OpTime> prefill_ops;   // its breakdown, largest first; us_per_token holds µs per prefill
   std::string matmul_variant_decode, matmul_variant_prefill;
 };
 

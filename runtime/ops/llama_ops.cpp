@@ -153,8 +153,27 @@ uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t spli
   return uint64_t(n_heads) * splits * (1 + head_dim / 2) * 8;
 }
 
-Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope, uint32_t splits)
-    : device_(device), quant_out_(quant_out), fused_rope_(fused_rope), splits_(fused_rope ? splits : 1) {
+uint64_t attention_tile_shared_bytes(const AttentionTile& t, uint32_t head_dim, KvType kv) {
+  // attention_tiled.comp: qs, ks and vs (rows padded by a word), sc, red_m and red_l.
+  const uint64_t hp = head_dim / 2, word = kv == KvType::f16 ? 4 : 8;
+  return uint64_t(t.queries) * hp * 8 + 2 * uint64_t(t.rows) * (hp + 1) * word + uint64_t(t.queries) * (t.rows + 1) * 4 +
+         2 * uint64_t(t.wg) * 4;
+}
+
+std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t head_dim, KvType kv) {
+  // Largest first: more queries per chunk of the cache read, more
+  // invocations. Each keeps the kernel's rules: wg % queries == 0,
+  // wg % rows == 0, rows % (wg / queries) == 0.
+  static constexpr AttentionTile kCandidates[] = {{128, 16, 32}, {64, 16, 16}, {64, 8, 32}, {32, 8, 16}};
+  const uint32_t max_wg = std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);
+  for (const auto& t : kCandidates)
+    if (t.wg <= max_wg && attention_tile_shared_bytes(t, head_dim, kv) <= caps.max_shared_memory) return t;
+  return std::nullopt;
+}
+
+Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope, uint32_t splits, bool tiled)
+    : device_(device), kv_(kv), quant_out_(quant_out), fused_rope_(fused_rope), tiled_(tiled && !fused_rope),
+      splits_(fused_rope ? splits : 1) {
   static_assert(kMaxAttentionSplits == VKQ_ATTENTION_SPLITS_MAX);
   if (splits_ == 0 || splits_ > kMaxAttentionSplits || splits_ > device.caps().max_workgroup_count[1])
     throw InputError(fmt::format("attention: {} splits per head", splits));
@@ -186,10 +205,18 @@ void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, c
   if (qa && head_dim % 32) throw InputError("attention: a quantized output needs head_dim a multiple of 32");
   const pc::Attention p{n, n_heads, n_kv_heads, head_dim, q_stride, out_stride, 1.0f / std::sqrt(float(head_dim)), n_ctx,
                         0, 0.0f, 0, 0};
+  const Kernel* k = kernel_;
+  std::array<uint32_t, 3> grid{n_heads, n, 1};
+  if (const auto tile = tiled_ ? attention_tile(device_.caps(), head_dim, kv_) : std::nullopt) {
+    // The pipeline for this head size (a specialization constant), made once.
+    const auto v = select_variant(device_, fmt::format("attention_tiled_{}{}", kv_suffix(kv_), quant_out_ ? "_q8" : ""));
+    k = &device_.kernel({v, {tile->wg, tile->queries, tile->rows, head_dim / 2}, sizeof(pc::Attention)});
+    grid = {n_heads, (n + tile->queries - 1) / tile->queries, 1};
+  }
   if (qa)
-    cs.dispatch(*kernel_, {q, step, kc, vc, out, *qa.xq, *qa.xds}, p, {n_heads, n, 1});
+    cs.dispatch(*k, {q, step, kc, vc, out, *qa.xq, *qa.xds}, p, grid);
   else
-    cs.dispatch(*kernel_, {q, step, kc, vc, out}, p, {n_heads, n, 1});
+    cs.dispatch(*k, {q, step, kc, vc, out}, p, grid);
 }
 
 void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq,

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "buffer.hpp"
@@ -117,7 +118,13 @@ class Attention {
   // fused_rope: the decode variant that also does rope_kv's work for its one
   // token (record_rope), with each head's rows split over `splits`
   // workgroups (attention_splits).
-  Attention(Device& device, KvType kv, bool quant_out = false, bool fused_rope = false, uint32_t splits = 1);
+  // tiled (not fused_rope): record takes the query-tiled kernel
+  // (attention_tiled.comp: QT tokens of a head per workgroup, the cache in
+  // chunks through shared memory) where its tile fits the device
+  // (attention_tile), the one-token-per-workgroup kernel where not; false
+  // takes the latter always.
+  Attention(Device& device, KvType kv, bool quant_out = false, bool fused_rope = false, uint32_t splits = 1,
+            bool tiled = true);
   // q: token t's heads at t * q_stride; out: at t * out_stride (n_heads * head_dim each).
   void record(CommandStream& cs, const Buffer& q, const Buffer& step, const Buffer& k_cache, const Buffer& v_cache,
               const Buffer& out, uint32_t n_tokens, uint32_t q_stride, uint32_t out_stride, uint32_t n_ctx,
@@ -136,10 +143,20 @@ class Attention {
   void check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,
                    uint32_t out_stride) const;
   Device& device_;
-  bool quant_out_, fused_rope_;
+  KvType kv_;
+  bool quant_out_, fused_rope_, tiled_;
   const Kernel* kernel_;
   uint32_t wg_, splits_;
 };
+
+// The query-tiled prefill attention's workgroup: invocations, queries per
+// tile, cache rows per chunk; none where no candidate's shared memory fits
+// the device for this head size and cache type.
+struct AttentionTile {
+  uint32_t wg, queries, rows;
+};
+std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t head_dim, KvType kv);
+uint64_t attention_tile_shared_bytes(const AttentionTile& t, uint32_t head_dim, KvType kv);
 
 class Swiglu {
  public:

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <catch2/catch_test_macros.hpp>
+#include <fmt/format.h>
 #include <catch2/generators/catch_generators.hpp>
 
 #include "buffer.hpp"
@@ -439,8 +440,11 @@ TEST_CASE("attention matches attention_ref", "[gpu][kernel][llama_ops]") {
   const auto kv = GENERATE(ops::KvType::f32, ops::KvType::f16);
   struct Case { uint32_t heads, kv_heads, head_dim; };
   const auto c = GENERATE(Case{8, 4, 8}, Case{4, 1, 64}, Case{2, 2, 128}, Case{4, 2, 256});
-  const uint32_t n = GENERATE(1u, 7u);
+  // 40 tokens: tiles of 16 and 8 queries with a partial last one.
+  const uint32_t n = GENERATE(1u, 7u, 40u);
   const uint32_t start = GENERATE(0u, 1u, 200u);
+  // The query-tiled kernel (where its tile fits) and the one-token kernel.
+  const bool tiled = GENERATE(true, false);
   const uint32_t n_ctx = start + n + 3, q_dim = c.heads * c.head_dim, kv_dim = c.kv_heads * c.head_dim;
   const uint32_t q_stride = q_dim + 6;
   auto q = test::random_floats(size_t(n) * q_stride, -2, 2);
@@ -457,14 +461,39 @@ TEST_CASE("attention matches attention_ref", "[gpu][kernel][llama_ops]") {
   bk.upload(kb.data(), kb.size());
   bv.upload(vb.data(), vb.size());
   out.fill(test::kPoison);
-  ops::Attention op(dev, kv);
+  ops::Attention op(dev, kv, false, false, 1, tiled);
   CommandStream cs(dev);
   op.record(cs, bq, step, bk, bv, out, n, q_stride, q_dim, n_ctx, c.heads, c.kv_heads, c.head_dim);
   cs.submit_and_wait();
+  const auto tile = ops::attention_tile(dev.caps(), c.head_dim, kv);
   INFO("heads " << c.heads << "/" << c.kv_heads << " head_dim " << c.head_dim << " n " << n << " start " << start
-                << " kv " << ops::kv_type_name(kv));
+                << " kv " << ops::kv_type_name(kv) << (tiled && tile ? fmt::format(" tile {}x{} rows, {} invocations",
+                                                                                 tile->queries, tile->rows, tile->wg)
+                                                                   : std::string(" one token per workgroup")));
   // fp32 online softmax against the fp64 two-pass reference.
   CHECK(rel_err(download(out, ref.size()), ref) <= 1e-5);
+}
+
+TEST_CASE("attention_tile takes the largest query tile whose shared memory fits, and none where none does", "[llama_ops]") {
+  DeviceCaps caps;
+  caps.max_workgroup_invocations = 1024;
+  caps.max_workgroup_size = {1024, 1024, 64};
+  caps.max_shared_memory = 49152;
+  auto tile = [&](uint32_t hd, ops::KvType kv) {
+    const auto t = ops::attention_tile(caps, hd, kv);
+    if (t) CHECK(ops::attention_tile_shared_bytes(*t, hd, kv) <= caps.max_shared_memory);
+    return t ? fmt::format("{}x{}x{}", t->wg, t->queries, t->rows) : std::string("none");
+  };
+  CHECK(tile(128, ops::KvType::f16) == "128x16x32");
+  CHECK(tile(128, ops::KvType::f32) == "128x16x32");  // 44,608 bytes
+  CHECK(tile(256, ops::KvType::f32) == "32x8x16");
+  caps.max_shared_memory = 16384;
+  CHECK(tile(64, ops::KvType::f16) == "128x16x32");  // 15,680 bytes
+  CHECK(tile(128, ops::KvType::f16) == "32x8x16");
+  CHECK(tile(256, ops::KvType::f32) == "none");      // the one-token kernel then
+  caps.max_shared_memory = 49152;
+  caps.max_workgroup_invocations = 64;
+  CHECK(tile(128, ops::KvType::f16) == "64x16x16");
 }
 
 TEST_CASE("attention with fused RoPE and KV write (decode) matches rope_ref + attention_ref", "[gpu][kernel][llama_ops]") {
