@@ -28,7 +28,6 @@
 // (quantize_block.glsl); a head's blocks are its own, so each workgroup
 // quantizes what it computed.
 #extension GL_GOOGLE_include_directive : require
-#extension GL_EXT_control_flow_attributes : require
 #define VKQ_PC_ATTENTION
 #include "push_constants.h"
 #include "kv_cache.glsl"
@@ -74,11 +73,8 @@ shared float ps[WG_SIZE];
 shared float red[WG_SIZE];
 #ifdef ROPE_FUSED
 shared bool last_split;
-// The splits' m, then their weights e^(m_s - M), and l (push_constants.h; checked on the host).
-shared float wsplit[VKQ_ATTENTION_SPLITS_MAX], lsplit[VKQ_ATTENTION_SPLITS_MAX];
+shared float wsplit[VKQ_ATTENTION_SPLITS_MAX];  // push_constants.h; checked on the host
 #endif
-// Loads in flight per invocation where the combine sums the splits' partials.
-const uint COMBINE_LOADS = 16;
 
 const float kNoScore = -1.0e30;
 // Scores: invocations per cache row, and rows per pass (WG_SIZE >= 8).
@@ -132,23 +128,6 @@ void main() {
 #ifdef ROPE_FUSED
   const uint pos = start_pos + t;  // t = 0: one token
   const uint group = pc.n_heads / pc.n_kv_heads;
-  // The first score pass's K pairs and the first chunk's first four V rows,
-  // loaded first: their wait overlaps the q, k, v loads and the rotation
-  // below instead of following the barrier (decode's splits walk a few rows
-  // each, so these are most of a split's cache reads). Row pos is this
-  // token's own, taken from shared memory, never read here.
-  vec2 kpre[8], vpre[4];
-  {
-    const uint jr = j0 + tid / ROW_THREADS, lane = tid % ROW_THREADS;
-    [[unroll]] for (uint i = 0; i < 8u; ++i) {
-      const uint d = lane + i * ROW_THREADS;
-      kpre[i] = jr < j1 && jr != pos && d < hp ? kv_unpack(kc[jr * kv_pairs + kvh * hp + d]) : vec2(0.0);
-    }
-    [[unroll]] for (uint i = 0; i < 4u; ++i) {
-      const uint jv = j0 + i;
-      vpre[i] = jv < j1 && jv != pos && tid < hp ? kv_unpack(vc[jv * kv_pairs + kvh * hp + tid]) : vec2(0.0);
-    }
-  }
   const uint qrow = (t * pc.q_stride) / 2u, krow = qrow + pc.n_heads * hp, vrow = krow + kv_pairs;
   for (uint d = tid; d < hp; d += WG_SIZE) {
     qs[d] = rope_rotate(q[qrow + h * hp + d], d, pos, pc.rope_dims, pc.freq_base, pc.n_freq_factors) * pc.scale;
@@ -191,15 +170,10 @@ void main() {
         {
           for (uint d0 = lane; d0 < hp; d0 += 8u * ROW_THREADS) {
             vec2 kk[8];
-#ifdef ROPE_FUSED
-            if (c0 == j0 && r0 == 0u && d0 == lane)
-              kk = kpre;
-            else
-#endif
-              for (uint i = 0; i < 8u; ++i) {
-                const uint d = d0 + i * ROW_THREADS;
-                kk[i] = d < hp ? kv_unpack(kc[base + d]) : vec2(0.0);
-              }
+            for (uint i = 0; i < 8u; ++i) {
+              const uint d = d0 + i * ROW_THREADS;
+              kk[i] = d < hp ? kv_unpack(kc[base + d]) : vec2(0.0);
+            }
             for (uint i = 0; i < 8u; ++i) {
               const uint d = d0 + i * ROW_THREADS;
               if (d < hp) part_dot += dot(qs[d], kk[i]);
@@ -232,13 +206,6 @@ void main() {
     for (uint d = tid; d < hp; d += WG_SIZE) {
       vec2 a = acc[d] * alpha;
       uint jj = 0;
-#ifdef ROPE_FUSED
-      if (c0 == j0 && d == tid) {  // the rows loaded before the first barrier
-        [[unroll]] for (uint i = 0; i < 4u; ++i)
-          if (i < nk) a += ps[i] * vpre[i];
-        jj = min(4u, nk);
-      }
-#endif
       for (; jj + 4u <= nk; jj += 4u) {  // four loads in flight, as above
         vec2 vv[4];
         for (uint i = 0; i < 4u; ++i) vv[i] = kv_unpack(vc[(c0 + jj + i) * kv_pairs + kvh * hp + d]);
@@ -266,35 +233,23 @@ void main() {
     barrier();
     if (!last_split) return;
     memoryBarrierBuffer();
-    // The splits' (m, l) read once, in parallel, one split per invocation,
-    // into shared memory; then their weights e^(m_s - M) for the sum of acc.
+    // The splits' (m, l) read in parallel, one split per invocation, and
+    // their weights e^(m_s - M) kept in shared memory for the sum of acc.
     const uint hb0 = h * SPLITS * stride;
     float mloc = kNoScore;
-    for (uint sp = tid; sp < SPLITS; sp += WG_SIZE) {
-      const vec2 ml = part[hb0 + sp * stride];
-      wsplit[sp] = ml.x;
-      lsplit[sp] = ml.y;
-      mloc = max(mloc, ml.x);
-    }
-    const float mx = tree_max(mloc);  // its barriers also publish wsplit, lsplit
+    for (uint sp = tid; sp < SPLITS; sp += WG_SIZE) mloc = max(mloc, part[hb0 + sp * stride].x);
+    const float mx = tree_max(mloc);
     float lloc = 0.0;
     for (uint sp = tid; sp < SPLITS; sp += WG_SIZE) {
-      const float w = exp(wsplit[sp] - mx);
-      wsplit[sp] = w;
-      lloc += lsplit[sp] * w;
+      const vec2 ml = part[hb0 + sp * stride];
+      wsplit[sp] = exp(ml.x - mx);
+      lloc += ml.y * wsplit[sp];
     }
-    l = tree_sum(lloc);  // its barriers also publish the weights
+    l = tree_sum(lloc);  // its barriers also publish wsplit
     for (uint d = tid; d < hp; d += WG_SIZE) {
       vec2 a = vec2(0.0);
       uint sp = 0;
-      // COMBINE_LOADS in flight: a head's 32 splits in two waits on memory
-      // (was eight, four loads at a time, on the critical path of the step).
-      for (; sp + COMBINE_LOADS <= SPLITS; sp += COMBINE_LOADS) {
-        vec2 pp[COMBINE_LOADS];
-        [[unroll]] for (uint i = 0; i < COMBINE_LOADS; ++i) pp[i] = part[hb0 + (sp + i) * stride + 1u + d];
-        [[unroll]] for (uint i = 0; i < COMBINE_LOADS; ++i) a += pp[i] * wsplit[sp + i];
-      }
-      for (; sp + 4u <= SPLITS; sp += 4u) {
+      for (; sp + 4u <= SPLITS; sp += 4u) {  // four loads in flight
         vec2 pp[4];
         for (uint i = 0; i < 4u; ++i) pp[i] = part[hb0 + (sp + i) * stride + 1u + d];
         for (uint i = 0; i < 4u; ++i) a += pp[i] * wsplit[sp + i];
