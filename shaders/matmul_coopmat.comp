@@ -11,11 +11,10 @@
 // A workgroup computes a BM x BN tile of C. K advances one 32-weight block
 // (BK = 32, two 16-deep MMA steps) at a time through two shared-memory
 // buffers: while the subgroups multiply the tiles of step s, each invocation
-// holds the raw global data of steps s+1 and s+2 in two sets of registers
-// (16-byte quant granules, scale words, activation vec4s; step s+2's loads
-// issued at the start of step s) and writes step s+1's, dequantized to fp16
-// (w = d q + m in fp32, then rounded once), into the other buffer after the
-// MMAs; one barrier per step.
+// holds the raw global data of step s+1 in registers (16-byte quant
+// granules, scale words, activation vec4s) and writes it, dequantized to
+// fp16 (w = d q + m in fp32, then rounded once), into the other buffer after
+// the MMAs; one barrier per step.
 //   a_tile[buf][m][k]  fp16, row-major (A), rows of BK + 8 halves (80 bytes:
 //                      16-byte aligned and spread over the banks);
 //   b_tile[buf][j][k]  fp16, = B column-major, same row pitch.
@@ -131,35 +130,32 @@ f16vec4 x_to_half(uvec2 u) { return f16vec4(unpackFloat2x16(u.x), unpackFloat2x1
 f16vec4 x_to_half(vec4 v) { return f16vec4(v); }
 #endif
 
-// Registers holding the next two steps' global data (see the header): set
-// (slot) s % 2 holds step s from its fetch until its stash, which writes
-// shared buffer s % 2. Every call names its slot with a constant, so the
-// sets stay in registers.
-uvec4 ga[2 * A_LOADS];
+// Registers holding the next step's global data (see the header).
+uvec4 ga[A_LOADS];
 #ifdef WQUANT
-uint gs[2 * A_LOADS];
+uint gs[A_LOADS];
 #endif
-XRAW gb[2 * B_LOADS];
+XRAW gb[B_LOADS];
 
 uint m0, n0, gpr, bpr;
 
-void fetch(uint slot, uint kb) {
+void fetch(uint kb) {
   const uint tid = gl_LocalInvocationID.x;
   [[unroll]] for (uint i = 0; i < A_LOADS; ++i) {
     const uint g = tid + i * WG_SIZE;
     if (g < BM * GPB) {
       const uint row = min(m0 + g / GPB, pc.rows - 1);  // rows past the end: read clamped, never stored
-      ga[slot * A_LOADS + i] = wq[row * gpr + kb * GPB + g % GPB];
+      ga[i] = wq[row * gpr + kb * GPB + g % GPB];
 #ifdef WQUANT
-      gs[slot * A_LOADS + i] = ws[scale_word(row * bpr + kb)];
+      gs[i] = ws[scale_word(row * bpr + kb)];
 #endif
     }
   }
   [[unroll]] for (uint i = 0; i < B_LOADS; ++i) {
     const uint g = tid + i * WG_SIZE;
     const uint j = g / XPB, k = kb * BK + 4 * (g % XPB);
-    gb[slot * B_LOADS + i] = XRAW(0);
-    if (j < BN && n0 + j < pc.n && k < pc.K) gb[slot * B_LOADS + i] = xv[((n0 + j) * pc.x_stride + k) >> 2];
+    gb[i] = XRAW(0);
+    if (j < BN && n0 + j < pc.n && k < pc.K) gb[i] = xv[((n0 + j) * pc.x_stride + k) >> 2];
   }
 }
 
@@ -170,9 +166,9 @@ void stash(uint buf, uint kb) {
     if (g < BM * GPB) {
       const uint r = g / GPB;
       vec4 q[WG_VEC4];
-      decode_granule(ga[buf * A_LOADS + i], q);
+      decode_granule(ga[i], q);
 #ifdef WQUANT
-      const vec2 dm = decode_scale(gs[buf * A_LOADS + i], min(m0 + r, pc.rows - 1) * bpr + kb);
+      const vec2 dm = decode_scale(gs[i], min(m0 + r, pc.rows - 1) * bpr + kb);
 #else
       const vec2 dm = vec2(1.0, 0.0);
 #endif
@@ -183,7 +179,7 @@ void stash(uint buf, uint kb) {
   [[unroll]] for (uint i = 0; i < B_LOADS; ++i) {
     const uint g = tid + i * WG_SIZE;
     const uint j = g / XPB;
-    if (j < BN) b_tile[(buf * BN + j) * PITCH + g % XPB] = x_to_half(gb[buf * B_LOADS + i]);
+    if (j < BN) b_tile[(buf * BN + j) * PITCH + g % XPB] = x_to_half(gb[i]);
   }
 }
 
@@ -199,21 +195,13 @@ void main() {
   [[unroll]] for (uint i = 0; i < WT_MAX * FM * FN; ++i) FRAG_ZERO(acc[i]);
 
   const uint steps = pc.Kp / BK;
-  fetch(0, 0);
+  fetch(0);
   stash(0, 0);
-  if (steps > 1) fetch(1, 1);
   barrier();
   for (uint s = 0; s < steps; ++s) {
     const uint cur = s & 1u;
     const bool more = s + 1 < steps;
-    // Step s + 2's global loads in flight during two steps' MMAs (one step
-    // left the GEMM waiting on them: 96 TFLOP/s at the model's shapes).
-    if (s + 2 < steps) {
-      if (cur == 0u)
-        fetch(0, s + 2);
-      else
-        fetch(1, s + 2);
-    }
+    if (more) fetch(s + 1);  // global loads in flight during the MMAs
     [[unroll]] for (uint t = 0; t < WT_MAX; ++t) {
       const uint wt = sg + t * nsub;
       if (wt < NWT) {  // uniform per subgroup
@@ -230,12 +218,7 @@ void main() {
         }
       }
     }
-    if (more) {  // step s + 1, from slot (and into buffer) cur ^ 1
-      if (cur == 0u)
-        stash(1, s + 1);
-      else
-        stash(0, s + 1);
-    }
+    if (more) stash(cur ^ 1u, s + 1);
     barrier();  // this step's reads done before the next overwrite; stash visible
   }
 
