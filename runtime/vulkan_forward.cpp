@@ -418,7 +418,7 @@ std::vector<float> VulkanForward::decode(int32_t token, uint32_t pos) {
     record_logits(*decode_stream_, 0, 1, opts_.timestamps, normed);
   }
   decode_stream_->submit_and_wait();
-  spans_ = decode_stream_->spans();
+  last_spans_ = &decode_stream_->spans();
   std::vector<float> logits(hp_.vocab_size);
   readback_.download(logits.data(), logits.size() * 4);
   return logits;
@@ -429,11 +429,12 @@ std::vector<float> VulkanForward::prefill(std::span<const int32_t> tokens, uint3
   const uint32_t vocab = hp_.vocab_size, B = plan_.config.max_batch;
   if (!stream_) stream_ = std::make_unique<CommandStream>(device_, max_marks());
   const bool marks = opts_.timestamps;
-  spans_.clear();
+  prefill_spans_.clear();
+  last_spans_ = &prefill_spans_;
   // Each submit's spans, appended: a prompt of several batches gives one list.
   auto submit = [&] {
     stream_->submit_and_wait();
-    spans_.insert(spans_.end(), stream_->spans().begin(), stream_->spans().end());
+    prefill_spans_.insert(prefill_spans_.end(), stream_->spans().begin(), stream_->spans().end());
   };
   std::vector<float> out;
   if (all_logits) out.resize(tokens.size() * size_t(vocab));
@@ -469,6 +470,8 @@ uint32_t VulkanForward::max_marks() const { return opts_.timestamps ? 16 * hp_.b
 void VulkanForward::set_timestamps(bool on) {
   if (on == opts_.timestamps) return;
   opts_.timestamps = on;
+  last_spans_ = &prefill_spans_;  // not into the stream about to go
+  prefill_spans_.clear();
   decode_stream_.reset();
   stream_.reset();
 }

@@ -74,6 +74,8 @@ class VulkanForward final : public LlamaSession {
   // needed): `vkq bench model --synthetic`.
   VulkanForward(Device& device, const LlamaGpuLayout& layout, VulkanForwardOptions opts);
   ~VulkanForward() override;
+  VulkanForward(const VulkanForward&) = delete;  // last_spans_ points into the object
+  VulkanForward& operator=(const VulkanForward&) = delete;
 
   uint32_t n_ctx() const override { return plan_.config.n_ctx; }
   uint32_t n_vocab() const override { return hp_.vocab_size; }
@@ -93,7 +95,7 @@ class VulkanForward final : public LlamaSession {
   // order: "embed", "blk.0.attn_norm", ... "output".
   // Or of the last prefill (every batch's ops, in order); empty without
   // timestamps.
-  const std::vector<TimedSpan>& last_spans() const { return spans_; }
+  const std::vector<TimedSpan>& last_spans() const { return *last_spans_; }
   // Turns per-op timestamps in decode steps and prefills on or off (the
   // decode step is recorded again at the next decode).
   void set_timestamps(bool on);
@@ -189,7 +191,8 @@ class VulkanForward final : public LlamaSession {
 
   std::unique_ptr<CommandStream> decode_stream_;  // recorded once, replayed
   std::unique_ptr<CommandStream> stream_;         // prefill, re-recorded per call
-  std::vector<TimedSpan> spans_;  // of the last decode step or prefill (last_spans)
+  std::vector<TimedSpan> prefill_spans_;                // every batch's, of the last prefill
+  const std::vector<TimedSpan>* last_spans_ = &prefill_spans_;  // the decode stream's or prefill_spans_
   uint32_t max_marks() const;      // timestamps a stream holds: none unless timing
 };
 

@@ -178,6 +178,8 @@ Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope,
   if (splits_ == 0 || splits_ > kMaxAttentionSplits || splits_ > device.caps().max_workgroup_count[1])
     throw InputError(fmt::format("attention: {} splits per head", splits));
   wg_ = pick_workgroup_size(device.caps(), 64, 8);
+  if (tiled_)
+    tiled_variant_ = select_variant(device, fmt::format("attention_tiled_{}{}", kv_suffix(kv), quant_out ? "_q8" : ""));
   const auto v = select_variant(device, fmt::format("attention_{}{}{}", kv_suffix(kv), fused_rope ? "_rope" : "",
                                                     quant_out ? "_q8" : ""));
   kernel_ = &device.kernel({v, {wg_, splits_}, sizeof(pc::Attention)});
@@ -209,8 +211,7 @@ void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, c
   std::array<uint32_t, 3> grid{n_heads, n, 1};
   if (const auto tile = tiled_ ? attention_tile(device_.caps(), head_dim, kv_) : std::nullopt) {
     // The pipeline for this head size (a specialization constant), made once.
-    const auto v = select_variant(device_, fmt::format("attention_tiled_{}{}", kv_suffix(kv_), quant_out_ ? "_q8" : ""));
-    k = &device_.kernel({v, {tile->wg, tile->queries, tile->rows, head_dim / 2}, sizeof(pc::Attention)});
+    k = &device_.kernel({tiled_variant_, {tile->wg, tile->queries, tile->rows, head_dim / 2}, sizeof(pc::Attention)});
     grid = {n_heads, (n + tile->queries - 1) / tile->queries, 1};
   }
   if (qa)

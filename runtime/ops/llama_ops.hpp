@@ -145,6 +145,7 @@ class Attention {
   Device& device_;
   KvType kv_;
   bool quant_out_, fused_rope_, tiled_;
+  std::string tiled_variant_;  // tiled_: attention_tiled_*, its pipeline made per head size at record
   const Kernel* kernel_;
   uint32_t wg_, splits_;
 };
