@@ -3,7 +3,7 @@
 # nothing: takes the bundle from benchmarks/bundle.sh (carried as .device)
 # and the Vulkan loader from ../shared/device/prepare.sh (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_kernels.sh [table|tune|gemm|quick]
+#   bash .device/h100_kernels.sh [table|tune|gemm|gemm-step|chain|quick]
 # Writes logs and JSON under $OUT (or ./bench-out).
 set -uo pipefail
 mode=${1:-table}
@@ -19,7 +19,47 @@ row() {  # row TYPE M K N [extra args]: one `vkq bench matmul` run, JSON appende
   $vkq bench matmul --type "$t" --m "$m" --k "$k" --n "$n" --runs 50 --json "$@" >> "$out/matmul.jsonl" 2>>"$out/errors.log" ||
     echo "FAILED: $t m=$m k=$k n=$n $*: $(tail -2 "$out/errors.log")"
 }
+chain() {  # chain LABEL [bench chain args]: one `vkq bench chain`, JSON appended to chain.jsonl
+  local label=$1; shift
+  { printf '{"label": "%s", "result": ' "$label"; $vkq bench chain --json "$@" 2>>"$out/errors.log" || echo null; echo '}'; } \
+    | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())))' >> "$out/chain.jsonl" ||
+    echo "FAILED: chain $label $*: $(tail -2 "$out/errors.log")"
+}
+# One decode layer of llama-2-7b in the GPU layout, bytes per dispatch: QKV,
+# attention (the f16 K and V of 576 positions, tg128's mean after pp512),
+# attn_output, gate/up, down.
+L_Q4="28311552,9437184,9437184,50724864,25362432"
+L_Q8="53477376,9437184,17825792,95813632,47906816"
 case "$mode" in
+  chain)  # what the decode step's structure costs with perfect memory-bound kernels
+    chain empty --sizes 0 --layers 160
+    chain empty-nobarrier --sizes 0 --layers 160 --no-barriers
+    chain 1M --sizes 1M --layers 160
+    chain 9.4M --sizes 9437184 --layers 160
+    chain layer-q4_0 --sizes $L_Q4 --layers 32
+    chain layer-q4_0-nobarrier --sizes $L_Q4 --layers 32 --no-barriers
+    chain layer-q4_0-wg512 --sizes $L_Q4 --layers 32 --wg 512
+    chain layer-q4_0-wg1024 --sizes $L_Q4 --layers 32 --wg 1024
+    chain layer-q8_0 --sizes $L_Q8 --layers 32
+    chain token-q4_0-10dispatches --sizes 452984832,150994944,150994944,811597824,405798912 --layers 2
+    python3 - "$out/chain.jsonl" <<'PY' | tee "$out/chain.md"
+import json, sys
+print("| chain | dispatches | MB read | us | us per dispatch | roofline share | us per entry (timestamped) |")
+print("|---|---|---|---|---|---|---|")
+for line in open(sys.argv[1]):
+    d = json.loads(line); r = d["result"]
+    if not r: print(f"| {d['label']} | failed |"); continue
+    c = r["chain"]
+    print(f"| {d['label']} | {c['dispatches']} | {c['bytes']/1e6:.1f} | {c['median_us']:.1f} | {c['us_per_dispatch']:.2f} | "
+          f"{100*c['roofline_share']:.1f}% | {', '.join(f'{e:.2f}' for e in c['entry_us'])} |")
+PY
+    exit 0 ;;
+  gemm-step)  # prefill GEMM at n = 512: f32 / f16 activations x K per step and shared buffers
+    for t in q4_0 q8_0 f16; do for mk in "4096 14336" "14336 4096" "4096 4096"; do for a in f32 f16; do
+      for st in "" "--gemm-bufs 1" "--gemm-bk 64 --gemm-bufs 1"; do row $t $mk 512 --act $a $st "$@"; done
+    done; done; done
+    for st in "--gemm-bk 128 --gemm-bufs 1 --tile-n 64" "--gemm-bk 64 --gemm-bufs 2 --tile-n 64"; do
+      row q4_0 4096 14336 512 $st "$@"; done ;;
   quick)
     row q4_0 4096 14336 1; row q8_0 4096 14336 1 ;;
   tune)  # GEMV workgroup size x rows per workgroup, at (4096, 14336), n = 1

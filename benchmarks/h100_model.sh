@@ -3,7 +3,7 @@
 # call. Builds nothing: takes the bundle from benchmarks/bundle.sh (carried
 # as .device) and the Vulkan loader (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_model.sh [model|fit|all|epi|splits|block|stage|prefill]
+#   bash .device/h100_model.sh [model|fit|all|epi|splits|block|stage|prefill|prefill-step]
 #   model: vkq bench model --synthetic llama-2-7b --type q4_0 / q8_0 (pp512, tg128),
 #          with the per-op decode breakdown;
 #   fit:   measured device memory against the forward plan for llama-2-7b
@@ -12,7 +12,8 @@
 #   splits: decode (tg128, tg512) at 1 .. 64 attention workgroups per head;
 #   stage: decode (tg128) with the epilogue GEMVs' x in shared memory and not;
 #   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations x 2 .. 8 loads in flight;
-#   prefill: pp512 with its per-op breakdown, attention in query tiles and per token.
+#   prefill: pp512 with its per-op breakdown, attention in query tiles and per token;
+#   prefill-step: pp512 with the GEMM 32 deep in two buffers (default) and 64 deep in one.
 # Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
 set -uo pipefail
 mode=${1:-all}
@@ -44,6 +45,11 @@ fi
 if [ "$mode" = prefill ]; then  # prefill attention in query tiles or one workgroup per token
   for t in q4_0 q8_0 f16; do for a in "" --no-tiled-attention; do
     run --synthetic llama-2-7b --type $t --prompt 512 --gen 0 --reps 3 $a
+  done; done
+fi
+if [ "$mode" = prefill-step ]; then  # prefill with the GEMM's K per step and shared buffers
+  for t in q4_0 q8_0; do for st in "" "--gemm-bk 64 --gemm-bufs 1"; do
+    run --synthetic llama-2-7b --type $t --prompt 512 --gen 0 --reps 3 $st
   done; done
 fi
 if [ "$mode" = splits ]; then  # decode attention's workgroups per head (ops::attention_splits)

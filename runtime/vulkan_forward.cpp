@@ -91,6 +91,8 @@ ops::Matmul& VulkanForward::matmul(GgmlType t) {
     tuning.block_wg = opts_.block_wg;
     tuning.block_loads = opts_.block_loads;
     tuning.block_stage = opts_.block_stage;
+    tuning.gemm.bk = opts_.gemm_bk;
+    tuning.gemm.nbuf = opts_.gemm_bufs;
     m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced, tuning);
   }
   return *m;

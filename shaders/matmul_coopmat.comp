@@ -8,13 +8,15 @@
 // B[k][j] = X[j][k]) and C[m][j] = Y[j][m]: C is stored column-major with
 // stride y_stride, which is Y's own layout.
 //
-// A workgroup computes a BM x BN tile of C. K advances one 32-weight block
-// (BK = 32, two 16-deep MMA steps) at a time through two shared-memory
+// A workgroup computes a BM x BN tile of C. K advances KB 32-weight blocks
+// (BK = 32 KB, 2 KB 16-deep MMA steps) at a time through NBUF shared-memory
 // buffers: while the subgroups multiply the tiles of step s, each invocation
 // holds the raw global data of step s+1 in registers (16-byte quant
 // granules, scale words, activation vec4s) and writes it, dequantized to
 // fp16 (w = d q + m in fp32, then rounded once), into the other buffer after
-// the MMAs; one barrier per step.
+// the MMAs; one barrier per step (NBUF = 2), or into the same buffer after a
+// second barrier (NBUF = 1: half the shared memory, for a deeper step). The
+// host keeps Kp a multiple of BK.
 //   a_tile[buf][m][k]  fp16, row-major (A), rows of BK + 8 halves (80 bytes:
 //                      16-byte aligned and spread over the banks);
 //   b_tile[buf][j][k]  fp16, = B column-major, same row pitch.
@@ -58,9 +60,12 @@ layout(constant_id = 3) const uint WM = 64;        // subgroup tile rows (multip
 layout(constant_id = 4) const uint WN = 64;        // subgroup tile columns (multiple of 16)
 layout(constant_id = 5) const uint WT_MAX = 1;     // subgroup tiles per subgroup, at most
 layout(constant_id = 6) const uint NSUB_MAX = 4;   // subgroups per workgroup, at most
+layout(constant_id = 7) const uint KB = 1;         // quant blocks per step
+layout(constant_id = 8) const uint NBUF = 2;       // shared-memory buffers per operand (1 or 2)
 layout(local_size_x_id = 0) in;
 
-const uint BK = 32;                 // K per step: one quant block
+const uint BK = 32 * KB;            // K per step
+const uint EPB = 32 / WG_ELEMS;     // granules per quant block (WG_ELEMS <= 32)
 const uint GPB = BK / WG_ELEMS;     // weight granules per row and step
 const uint XPB = BK / 4;            // activation vec4s per column and step
 const uint PITCH = (BK + 8) / 4;    // f16vec4s per shared row (80 bytes)
@@ -70,8 +75,8 @@ const uint NWT = (BM / WM) * (BN / WN);
 const uint A_LOADS = (BM * GPB + WG_SIZE - 1) / WG_SIZE;
 const uint B_LOADS = (BN * XPB + WG_SIZE - 1) / WG_SIZE;
 
-shared f16vec4 a_tile[2 * BM * PITCH];
-shared f16vec4 b_tile[2 * BN * PITCH];
+shared f16vec4 a_tile[NBUF * BM * PITCH];
+shared f16vec4 b_tile[NBUF * BN * PITCH];
 shared float stage[NSUB_MAX * 256];
 
 // Fragment operations: A (16 x 16 of a_tile, row-major), B (16 x 16 of
@@ -147,7 +152,7 @@ void fetch(uint kb) {
       const uint row = min(m0 + g / GPB, pc.rows - 1);  // rows past the end: read clamped, never stored
       ga[i] = wq[row * gpr + kb * GPB + g % GPB];
 #ifdef WQUANT
-      gs[i] = ws[scale_word(row * bpr + kb)];
+      gs[i] = ws[scale_word(row * bpr + kb * KB + (g % GPB) / EPB)];
 #endif
     }
   }
@@ -168,7 +173,7 @@ void stash(uint buf, uint kb) {
       vec4 q[WG_VEC4];
       decode_granule(ga[i], q);
 #ifdef WQUANT
-      const vec2 dm = decode_scale(gs[i], min(m0 + r, pc.rows - 1) * bpr + kb);
+      const vec2 dm = decode_scale(gs[i], min(m0 + r, pc.rows - 1) * bpr + kb * KB + (g % GPB) / EPB);
 #else
       const vec2 dm = vec2(1.0, 0.0);
 #endif
@@ -199,7 +204,7 @@ void main() {
   stash(0, 0);
   barrier();
   for (uint s = 0; s < steps; ++s) {
-    const uint cur = s & 1u;
+    const uint cur = NBUF == 2u ? s & 1u : 0u;
     const bool more = s + 1 < steps;
     if (more) fetch(s + 1);  // global loads in flight during the MMAs
     [[unroll]] for (uint t = 0; t < WT_MAX; ++t) {
@@ -218,7 +223,8 @@ void main() {
         }
       }
     }
-    if (more) stash(cur ^ 1u, s + 1);
+    if (NBUF == 1u) barrier();  // this step's reads done before the stash overwrites them
+    if (more) stash(NBUF == 2u ? cur ^ 1u : 0u, s + 1);
     barrier();  // this step's reads done before the next overwrite; stash visible
   }
 

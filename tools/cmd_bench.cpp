@@ -1,10 +1,14 @@
-// vkq bench copy|matmul|model: device bandwidth and dequant-matmul kernels,
+// vkq bench copy|chain|matmul|model: device bandwidth, chains of dependent
+// dispatches, dequant-matmul kernels,
 // timed with GPU timestamps (median of many runs), and the whole forward
 // pass (prefill and decode tokens/s, decode's share of the bandwidth
 // roofline, and a per-op time breakdown).
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -43,6 +47,7 @@ struct ModelOpts {
   uint32_t block_wg = 0, block_loads = 0;  // 0: defaults
   bool block_stage = false;
   bool no_tiled_attention = false;
+  uint32_t gemm_bk = 0, gemm_bufs = 0;  // 0: defaults
 };
 
 void run_bench_model(Cli& cli, const ModelOpts& o) {
@@ -66,6 +71,8 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   fo.block_wg = o.block_wg;
   fo.block_loads = o.block_loads;
   fo.block_stage = o.block_stage;
+  fo.gemm_bk = o.gemm_bk;
+  fo.gemm_bufs = o.gemm_bufs;
   fo.kv = o.kv == "f32" ? ops::KvType::f32 : ops::KvType::f16;
   fo.max_batch = o.batch;
   fo.seed = o.seed;
@@ -123,6 +130,8 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"block_wg", o.block_wg},        // 0: the default (ops::MatmulTuning)
                      {"block_loads", o.block_loads},
                      {"block_stage", o.block_stage},
+                     {"gemm_bk", o.gemm_bk},  // 0: the default (ops::GemmTuning)
+                     {"gemm_bufs", o.gemm_bufs},
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -180,15 +189,35 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
       ->check(CLI::Range(1u, 32u));
   m->add_flag("--block-stage", o->block_stage,
               "Decode: the GEMVs with an epilogue read x from a copy in shared memory (slower on the H200)");
+  m->add_option("--gemm-bk", o->gemm_bk, "Prefill: K per step of the cooperative-matrix GEMM (a multiple of 32; default 32)");
+  m->add_option("--gemm-bufs", o->gemm_bufs, "Prefill: shared-memory buffers per operand of that GEMM (1 or 2; default 2)")
+      ->check(CLI::Range(1u, 2u));
   m->add_flag("--force", o->force, "--synthetic: allow a context beyond the config's trained one");
   m->add_flag("--json", o->json, "Print one JSON document");
   m->callback([&cli, o] { run_bench_model(cli, *o); });
 }
 
+// "28.3M" -> 28300000, "4Ki" -> 4096, "100" -> 100.
+uint64_t parse_size(const std::string& s) {
+  size_t end = 0;
+  double v = -1;
+  try {
+    v = std::stod(s, &end);
+  } catch (const std::exception&) {
+  }
+  const std::string unit = v >= 0 ? s.substr(end) : "";
+  static const std::pair<const char*, double> kUnits[] = {{"", 1},      {"k", 1e3},         {"K", 1e3},
+                                                           {"M", 1e6},   {"G", 1e9},         {"Ki", 1024.0},
+                                                           {"Mi", 1048576.0}, {"Gi", 1073741824.0}};
+  for (const auto& [u, f] : kUnits)
+    if (v >= 0 && unit == u && v * f < 1.8e19) return static_cast<uint64_t>(v * f);
+  throw InputError(fmt::format("--sizes: '{}' is not a size in bytes (a number with an optional k, M, G, Ki, Mi or Gi)", s));
+}
+
 }  // namespace
 
 void add_bench_command(Cli& cli) {
-  auto* bench = cli.app.add_subcommand("bench", "Benchmarks: copy bandwidth, matmul kernels");
+  auto* bench = cli.app.add_subcommand("bench", "Benchmarks: copy bandwidth, dispatch chains, matmul kernels, the forward pass");
   bench->require_subcommand(1);
 
   struct CopyOpts {
@@ -218,9 +247,62 @@ void add_bench_command(Cli& cli) {
     cli.result = 0;
   });
 
+  struct ChainOpts {
+    std::string device;
+    std::vector<std::string> sizes{"0"};
+    uint32_t layers = 32, wg = 256;
+    int runs = 5;
+    uint64_t copy_mib = 0;
+    bool json = false, no_barriers = false;
+  };
+  auto ho = std::make_shared<ChainOpts>();
+  auto* chain = bench->add_subcommand(
+      "chain", "Dependent memory-bound dispatches: what a decode step's structure costs with perfect kernels");
+  chain->add_option("--device", ho->device, "Device index or name substring");
+  chain->add_option("--sizes", ho->sizes,
+                    "Bytes read by each dispatch of one layer, comma-separated, with k/M/G (10^3..) or Ki/Mi/Gi "
+                    "suffixes; 0 = a one-workgroup dispatch that reads nothing (default 0)")
+      ->delimiter(',');
+  chain->add_option("--layers", ho->layers, "Repeats of the sizes per chain (default 32)")->check(CLI::Range(1u, 4096u));
+  chain->add_option("--wg", ho->wg, "Invocations per workgroup (default 256)");
+  chain->add_option("--runs", ho->runs, "Timed chains, one submit each (median reported)")->check(CLI::Range(1, 1000));
+  chain->add_option("--copy-mib", ho->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
+  chain->add_flag("--no-barriers", ho->no_barriers, "No barrier between the dispatches (they may overlap)");
+  chain->add_flag("--json", ho->json, "Print one JSON document");
+  chain->callback([&cli, ho] {
+    bench::ChainOptions o;
+    o.bytes.clear();
+    for (const auto& s : ho->sizes) o.bytes.push_back(parse_size(s));
+    o.layers = ho->layers;
+    o.wg = ho->wg;
+    o.runs = ho->runs;
+    o.barriers = !ho->no_barriers;
+    o.copy_bytes = ho->copy_mib << 20;
+    Instance inst;
+    auto dev = open_for_bench(inst, ho->device);
+    const auto r = bench::bench_chain(*dev, o);
+    if (ho->json) {
+      std::printf("%s\n", nlohmann::json{{"device", device_json(*dev)}, {"options", {{"sizes", o.bytes}, {"layers", o.layers},
+                                                                                   {"barriers", o.barriers}, {"wg", o.wg}}},
+                                          {"chain", bench::to_json(r)}}
+                               .dump(2)
+                               .c_str());
+    } else {
+      std::printf("%s: %u dispatches%s reading %s: %.1f us (median of %d), %.2f us per dispatch; "
+                  "the bytes at %.1f GB/s copy: %.1f us = %.1f%% of the chain\n",
+                  dev->caps().name.c_str(), r.dispatches, o.barriers ? " with barriers" : " without barriers",
+                  format_bytes(r.bytes).c_str(), r.median_us, r.runs, r.us_per_dispatch, r.copy_gbps, r.roofline_us,
+                  100.0 * r.roofline_share);
+      for (size_t i = 0; i < o.bytes.size(); ++i)
+        std::printf("  %s per dispatch: %.2f us (timestamp after each)\n", format_bytes(o.bytes[i]).c_str(), r.entry_us[i]);
+    }
+    cli.result = 0;
+  });
+
   struct MatmulOpts {
     std::string device, type = "q4_0", act = "f32", variant;
-    uint32_t m = 4096, k = 4096, n = 1, wg = 0, rows = 0, unroll = 0, gemm_wg = 0, tile_m = 0, tile_n = 0;
+    uint32_t m = 4096, k = 4096, n = 1, wg = 0, rows = 0, unroll = 0, gemm_wg = 0, tile_m = 0, tile_n = 0,
+             gemm_bk = 0, gemm_bufs = 0;
     int runs = 20;
     uint64_t seed = 1, copy_mib = 0;
     bool json = false;
@@ -240,6 +322,9 @@ void add_bench_command(Cli& cli) {
   mm->add_option("--gemm-wg", mo->gemm_wg, "GEMM invocations per workgroup (tuning, n > 8)");
   mm->add_option("--tile-m", mo->tile_m, "GEMM weight rows per workgroup tile (tuning, n > 8)");
   mm->add_option("--tile-n", mo->tile_n, "GEMM activation columns per workgroup tile (tuning, n > 8)");
+  mm->add_option("--gemm-bk", mo->gemm_bk, "Cooperative-matrix GEMM: K per step (a multiple of 32; tuning, n > 8)");
+  mm->add_option("--gemm-bufs", mo->gemm_bufs, "Cooperative-matrix GEMM: shared-memory buffers per operand (1 or 2; tuning)")
+      ->check(CLI::Range(1u, 2u));
   mm->add_option("--runs", mo->runs, "Timed runs (median reported)")->check(CLI::Range(20, 10000));
   mm->add_option("--seed", mo->seed, "Seed for the random data");
   mm->add_option("--copy-mib", mo->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
@@ -259,7 +344,7 @@ void add_bench_command(Cli& cli) {
     o.tuning.wg = mo->wg;
     o.tuning.rows = mo->rows;
     o.tuning.unroll = mo->unroll;
-    o.tuning.gemm = {mo->gemm_wg, mo->tile_m, mo->tile_n};
+    o.tuning.gemm = {mo->gemm_wg, mo->tile_m, mo->tile_n, mo->gemm_bk, mo->gemm_bufs};
     o.runs = mo->runs;
     o.seed = mo->seed;
     o.copy_bytes = mo->copy_mib << 20;

@@ -200,9 +200,91 @@ MatmulResult bench_matmul(Device& device, const MatmulOptions& o) {
   return r;
 }
 
+ChainResult bench_chain(Device& device, const ChainOptions& o) {
+  require_timestamps(device);
+  if (o.bytes.empty() || o.layers == 0) throw InputError("bench chain: give at least one size and one layer");
+  const auto& caps = device.caps();
+  const uint32_t wg = pick_workgroup_size(caps, o.wg);
+  // Each dispatch reads its own range, never reused in a chain (as a decode
+  // step reads each weight once), packed into buffers of at most `chunk`.
+  const uint64_t align = std::max<uint64_t>(caps.min_storage_buffer_offset_alignment, 256);
+  const uint64_t chunk = std::min<uint64_t>({1ull << 30, caps.max_storage_buffer_range, caps.max_memory_allocation_size}) & ~(align - 1);
+  struct Range {
+    uint32_t buf;
+    uint64_t offset, bytes;
+  };
+  std::vector<Range> ranges;
+  std::vector<uint64_t> buf_sizes{0};
+  for (uint32_t l = 0; l < o.layers; ++l)
+    for (uint64_t b : o.bytes) {
+      const uint64_t len = std::max<uint64_t>(b & ~uint64_t(15), 16);
+      if (len > chunk)
+        throw InputError(fmt::format("bench chain: {} bytes in one dispatch is above the largest buffer '{}' binds ({} bytes)",
+                                     b, caps.name, chunk));
+      if (buf_sizes.back() + len > chunk) buf_sizes.push_back(0);
+      ranges.push_back({static_cast<uint32_t>(buf_sizes.size() - 1), buf_sizes.back(), b & ~uint64_t(15)});
+      buf_sizes.back() = (buf_sizes.back() + len + align - 1) & ~(align - 1);
+    }
+  ChainResult r;
+  r.copy_gbps = o.copy_gbps > 0 ? o.copy_gbps : bench_copy(device, o.copy_bytes).gbps;
+  std::vector<Buffer> bufs;
+  bufs.reserve(buf_sizes.size());
+  for (uint64_t sz : buf_sizes) {
+    bufs.emplace_back(device, std::min(sz, chunk));
+    bufs.back().fill(0x01010101u);
+  }
+  Buffer sink(device, 256);
+  sink.fill(0);
+  const Kernel& k = device.kernel({"read_stream", {wg}, sizeof(pc::Elementwise)});
+  const uint32_t max_groups = std::min<uint32_t>(caps.max_workgroup_count[0], 65535);
+  auto record = [&](CommandStream& cs, bool mark_each) {
+    for (const auto& rg : ranges) {
+      const uint32_t n = static_cast<uint32_t>(rg.bytes / 16);
+      const uint32_t groups = n ? std::min<uint32_t>((n + wg - 1) / wg, max_groups) : 1;
+      cs.dispatch(k, {Binding(bufs[rg.buf], rg.offset, std::max<uint64_t>(rg.bytes, 16)), sink}, pc::Elementwise{n},
+                  {groups, 1, 1});
+      if (mark_each) cs.mark("op");
+      if (o.barriers) cs.barrier();
+    }
+  };
+  r.dispatches = static_cast<uint32_t>(ranges.size());
+  for (const auto& rg : ranges) r.bytes += rg.bytes;
+  warm_up(device, [&](CommandStream& cs) { record(cs, false); });
+  std::vector<double> chain_us;
+  for (int i = 0; i < o.runs; ++i) {  // one chain per submit: a decode step is one submit
+    CommandStream cs(device, 4);
+    cs.mark("start");
+    record(cs, false);
+    cs.mark("chain");
+    cs.submit_and_wait();
+    for (const auto& s : cs.spans()) chain_us.push_back(s.ms * 1e3);
+  }
+  std::vector<std::vector<double>> per_entry(o.bytes.size());
+  {
+    CommandStream cs(device, r.dispatches + 4);
+    cs.mark("start");
+    record(cs, true);
+    cs.submit_and_wait();
+    for (size_t i = 0; i < cs.spans().size(); ++i) per_entry[i % o.bytes.size()].push_back(cs.spans()[i].ms * 1e3);
+  }
+  r.runs = o.runs;
+  r.median_us = median(chain_us);
+  r.us_per_dispatch = r.median_us / r.dispatches;
+  r.roofline_us = r.copy_gbps > 0 ? double(r.bytes) / (r.copy_gbps * 1e3) : 0;
+  r.roofline_share = r.median_us > 0 ? r.roofline_us / r.median_us : 0;
+  for (auto& v : per_entry) r.entry_us.push_back(median(v));
+  return r;
+}
+
 nlohmann::json to_json(const CopyResult& r) {
   return {{"bytes", r.bytes},          {"median_us", r.median_us},         {"gbps", r.gbps},
           {"shader_gbps", r.shader_gbps}, {"transfer_gbps", r.transfer_gbps}, {"runs", r.runs}};
+}
+
+nlohmann::json to_json(const ChainResult& r) {
+  return {{"dispatches", r.dispatches}, {"bytes", r.bytes},         {"median_us", r.median_us},
+          {"us_per_dispatch", r.us_per_dispatch}, {"copy_gbps", r.copy_gbps}, {"roofline_us", r.roofline_us},
+          {"roofline_share", r.roofline_share},   {"entry_us", r.entry_us},   {"runs", r.runs}};
 }
 
 nlohmann::json to_json(const MatmulResult& r) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -56,7 +57,39 @@ struct MatmulResult {
 };
 MatmulResult bench_matmul(Device& device, const MatmulOptions& opt);
 
+// A chain of dependent memory-bound dispatches: `layers` repeats of one
+// dispatch per entry of `bytes` (each reading that many bytes of its own,
+// never-reused memory with read_stream.comp; 0 = a one-workgroup dispatch
+// that reads nothing), a barrier between dispatches unless `barriers` is
+// off. What a decode step's structure costs with perfect kernels: the bytes
+// at the copy rate plus the fixed cost of each dependent dispatch.
+struct ChainOptions {
+  std::vector<uint64_t> bytes{0};
+  uint32_t layers = 32;
+  bool barriers = true;
+  uint32_t wg = 256;           // invocations per workgroup
+  int runs = 5;                // timed chains (median reported)
+  double copy_gbps = 0;        // from bench_copy in the same process (0 = run it)
+  uint64_t copy_bytes = 0;
+};
+
+struct ChainResult {
+  uint32_t dispatches = 0;     // per chain
+  uint64_t bytes = 0;          // read per chain
+  double median_us = 0;        // whole chain, timestamps at its ends only
+  double us_per_dispatch = 0;
+  double copy_gbps = 0;
+  double roofline_us = 0;      // bytes at the copy rate (as bench model's roofline counts)
+  double roofline_share = 0;   // roofline_us / median_us
+  // Per entry of `bytes`: median over the layers and runs of its span in a
+  // second, separately timed chain with a timestamp after every dispatch.
+  std::vector<double> entry_us;
+  int runs = 0;
+};
+ChainResult bench_chain(Device& device, const ChainOptions& opt);
+
 nlohmann::json to_json(const CopyResult& r);
+nlohmann::json to_json(const ChainResult& r);
 nlohmann::json to_json(const MatmulResult& r);
 
 }  // namespace vkq::bench

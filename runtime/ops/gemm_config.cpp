@@ -25,7 +25,8 @@ std::string TiledGemmConfig::describe() const {
 }
 
 std::string CoopmatGemmConfig::describe() const {
-  return fmt::format("tile {}x{}, subgroup tile {}x{}, {} invocations, {} B shared", bm, bn, wm, wn, wg, shared_bytes());
+  return fmt::format("tile {}x{}, subgroup tile {}x{}, {} invocations, K {} per step x {} buffer{}, {} B shared", bm, bn,
+                     wm, wn, wg, 32 * kb, nbuf, nbuf > 1 ? "s" : "", shared_bytes());
 }
 
 TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, uint32_t n, const GemmTuning& tuning) {
@@ -63,7 +64,8 @@ TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, uint32_t n, const Gemm
                                 caps.name, caps.max_shared_memory, limit));
 }
 
-CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning) {
+CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning,
+                                      uint32_t kp) {
   const uint32_t sg = std::max<uint32_t>(caps.subgroup_size, 1);
   // The pipeline may run with any size in [min, max] unless the profile
   // forces one.
@@ -72,6 +74,12 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
   const uint32_t limit = max_invocations(caps);
 
   CoopmatGemmConfig c;
+  if (tuning.bk && (tuning.bk % 32 || tuning.bk > 256))
+    throw InputError(fmt::format("cooperative-matrix GEMM: K per step {} is not a multiple of 32 up to 256", tuning.bk));
+  if (tuning.nbuf > 2) throw InputError(fmt::format("cooperative-matrix GEMM: {} buffers per operand (1 or 2)", tuning.nbuf));
+  c.kb = tuning.bk ? tuning.bk / 32 : 1;
+  while (kp && c.kb > 1 && (kp / 32) % c.kb) --c.kb;
+  c.nbuf = tuning.nbuf ? tuning.nbuf : 2;
   // 256 invocations (8 subgroups of 32) with 128 x 128 tiles measured
   // fastest on the H100 at n = 512 (benchmarks/RESULTS.md); fewer where the
   // device allows fewer.

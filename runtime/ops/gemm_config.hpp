@@ -19,6 +19,8 @@ struct GemmTuning {
   uint32_t wg = 0;  // invocations per workgroup
   uint32_t bm = 0;  // weight rows per workgroup tile
   uint32_t bn = 0;  // activation columns per workgroup tile
+  uint32_t bk = 0;  // coopmat: K per step, a multiple of 32 (0 = 32)
+  uint32_t nbuf = 0;  // coopmat: shared-memory buffers per operand, 1 or 2 (0 = 2)
 };
 
 // matmul_tiled.comp: a BM x BN tile per workgroup, TM x TN outputs per
@@ -39,20 +41,26 @@ struct TiledGemmConfig {
 TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, uint32_t n, const GemmTuning& tuning = {});
 
 // matmul_coopmat.comp: a BM x BN tile per workgroup split into subgroup
-// tiles of WM x WN (multiples of the 16 x 16 fragment); two fp16 shared
-// buffers per operand plus a 16 x 16 fp32 staging area per subgroup.
+// tiles of WM x WN (multiples of the 16 x 16 fragment); NBUF fp16 shared
+// buffers per operand of BK = 32 KB deep rows (plus 8 halves of padding)
+// and a 16 x 16 fp32 staging area per subgroup.
 struct CoopmatGemmConfig {
   uint32_t wg = 0, bm = 0, bn = 0, wm = 0, wn = 0;
   uint32_t wt_max = 0;    // subgroup tiles per subgroup with the largest subgroup size
   uint32_t nsub_max = 0;  // subgroups per workgroup with the smallest subgroup size
-  uint32_t shared_bytes() const { return 2 * (bm + bn) * 80 + nsub_max * 1024; }
-  std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, wm, wn, wt_max, nsub_max}; }
+  uint32_t kb = 1;        // quant blocks (32 of K) per step
+  uint32_t nbuf = 2;      // shared-memory buffers per operand
+  uint32_t shared_bytes() const { return nbuf * (bm + bn) * (64 * kb + 16) + nsub_max * 1024; }
+  std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, wm, wn, wt_max, nsub_max, kb, nbuf}; }
   std::string describe() const;
 };
 // For an M x K weight and n columns: 256 invocations (8 subgroups of 32 on
 // NVIDIA) and 128 x 128 tiles, the H100's best (benchmarks/RESULTS.md), with
 // fewer columns for n <= 64 and fewer rows while the grid has under 64
-// workgroups, then shrunk until the shared memory fits.
-CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning = {});
+// workgroups, then shrunk until the shared memory fits. One 32-deep step per
+// buffer, two buffers, unless `tuning` asks otherwise; a deeper step is cut
+// to the largest that divides kp (the padded K, a multiple of 32; 0 = any).
+CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning = {},
+                                      uint32_t kp = 0);
 
 }  // namespace vkq::ops

@@ -158,7 +158,7 @@ std::string Matmul::config_for(uint32_t M, uint32_t K, uint32_t n) const {
   if (!use_gemm(n))
     return fmt::format("{} invocations, {} rows per workgroup{}", gemv_wg(K), rows_,
                        idot_ ? fmt::format(", {} granules in flight", unroll_) : std::string());
-  return coopmat_ ? coopmat_gemm_config(device_.caps(), M, n, gemm_tuning_).describe()
+  return coopmat_ ? coopmat_gemm_config(device_.caps(), M, n, gemm_tuning_, padded_k(K)).describe()
                   : tiled_gemm_config(device_.caps(), n, gemm_tuning_).describe();
 }
 
@@ -315,7 +315,7 @@ void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x,
   if (coopmat_) {
     // The tile depends on the shape (fewer columns for small n, fewer rows
     // for small grids): one pipeline per distinct tile.
-    const auto c = coopmat_gemm_config(caps, w.rows(), n, gemm_tuning_);
+    const auto c = coopmat_gemm_config(caps, w.rows(), n, gemm_tuning_, padded_k(w.cols()));
     spec = c.spec_constants();
     bm = c.bm;
     bn = c.bn;

@@ -107,3 +107,26 @@ TEST_CASE("cooperative-matrix GEMM tiles on the H100 shape", "[gemm-config]") {
   CHECK_THROWS_AS(coopmat_gemm_config(h100, 4096, 512, {96, 0, 0}), InputError);
   CHECK_THROWS_AS(coopmat_gemm_config(h100, 4096, 512, {0, 256, 256}), InputError);
 }
+
+TEST_CASE("cooperative-matrix GEMM steps deeper than one block", "[gemm-config]") {
+  const auto h100 = caps_with(49152, 1024, 32, 32, 32);
+  // Default: one block per step, two buffers.
+  const auto d = coopmat_gemm_config(h100, 4096, 512, {}, 4096);
+  CHECK((d.kb == 1 && d.nbuf == 2));
+  // 64 deep with one buffer: 128 x 128 still fits 48 KiB (256 rows of 144 bytes + staging).
+  const auto one = coopmat_gemm_config(h100, 4096, 512, {0, 0, 0, 64, 1}, 4096);
+  CHECK((one.kb == 2 && one.nbuf == 1 && one.bm == 128 && one.bn == 128));
+  CHECK(one.shared_bytes() == 256 * 144 + 8 * 1024);
+  CHECK(one.spec_constants().size() == 9);
+  // Two buffers of 64-deep rows do not fit a 128 x 128 tile: it shrinks.
+  const auto two = coopmat_gemm_config(h100, 4096, 512, {0, 0, 0, 64, 2}, 4096);
+  CHECK(two.shared_bytes() <= 49152);
+  CHECK(two.bm * two.bn < 128 * 128);
+  // A step that does not divide the padded K is cut to one that does
+  // (4128 = 129 blocks: 4 per step does not divide it, 3 does).
+  CHECK(coopmat_gemm_config(h100, 4096, 512, {0, 0, 0, 128, 1}, 4128).kb == 3);
+  CHECK(coopmat_gemm_config(h100, 4096, 512, {0, 0, 0, 128, 1}, 11008).kb == 4);
+  CHECK(coopmat_gemm_config(h100, 4096, 512, {0, 0, 0, 64, 1}, 224).kb == 1);
+  CHECK_THROWS_AS(coopmat_gemm_config(h100, 4096, 512, {0, 0, 0, 48, 1}), InputError);
+  CHECK_THROWS_AS(coopmat_gemm_config(h100, 4096, 512, {0, 0, 0, 64, 3}), InputError);
+}

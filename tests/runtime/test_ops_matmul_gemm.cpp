@@ -60,20 +60,21 @@ namespace {
 // workgroup sizes and tiles that give several fragments per subgroup: the
 // H100's default tile has 4 x 4, lavapipe's defaults (8 lanes, 16 subgroups
 // of 128 invocations) give one. Tiles that do not fit the profile are skipped.
-void check_coopmat_tiles(std::initializer_list<ops::GemmTuning> tiles) {
+void check_coopmat_tiles(std::initializer_list<ops::GemmTuning> tiles, GgmlType t = GgmlType::Q4_0,
+                         Shape s = Shape{130, 96, 40}) {
   auto& dev = test::device();
-  const Shape s{130, 96, 40};
-  for (const auto& v : runnable("matmul_q4_0_f32")) {
+  const std::string op = std::string("matmul_") + (t == GgmlType::Q4_0 ? "q4_0" : t == GgmlType::Q8_0 ? "q8_0" : "f16") + "_f32";
+  for (const auto& v : runnable(op)) {
     if (v.find("_coopmat") == std::string::npos) continue;
     for (const auto& tile : tiles) {
       try {
-        INFO(ops::coopmat_gemm_config(dev.caps(), s.M, s.n, tile).describe());
+        INFO(ops::coopmat_gemm_config(dev.caps(), s.M, s.n, tile, (s.K + 31) / 32 * 32).describe());
       } catch (const InputError&) {
         continue;
       }
       ops::MatmulTuning tuning;
       tuning.gemm = tile;
-      test::check_matmul(GgmlType::Q4_0, ops::ActType::f32, v, s, 0, tuning);
+      test::check_matmul(t, ops::ActType::f32, v, s, 0, tuning);
     }
   }
 }
@@ -83,6 +84,17 @@ void check_coopmat_tiles(std::initializer_list<ops::GemmTuning> tiles) {
 TEST_CASE("cooperative-matrix GEMM with several fragments per subgroup", "[gpu][kernel]") {
   const uint32_t sg = test::device().caps().max_subgroup_size;
   check_coopmat_tiles({{4 * sg, 64, 64}, {8 * sg, 64, 64}});  // 2 x 2 and 1 x 2 fragments
+}
+
+// K deeper than one block per step (K = 192: 6 blocks, so 64 and 96 divide
+// it; K = 224: 7 blocks, so a 64-deep step falls back to 32), with one or
+// two shared buffers, for a type with one granule per block (Q4_0), two
+// (Q8_0) and none (F16).
+TEST_CASE("cooperative-matrix GEMM with deeper steps and one shared buffer", "[gpu][kernel]") {
+  const uint32_t sg = test::device().caps().max_subgroup_size;
+  const auto t = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F16);
+  const auto K = GENERATE(192u, 224u);
+  check_coopmat_tiles({{4 * sg, 64, 64, 64, 1}, {4 * sg, 32, 32, 96, 2}, {4 * sg, 32, 32, 64, 2}}, t, Shape{70, K, 40});
 }
 
 // Slower to compile on lavapipe (larger register arrays): once per suite.

@@ -4,6 +4,9 @@
 // "[kernel]" tests under no-subgroup-arith, no-int-dot, no-fp16,
 // no-int8-storage, shared-mem=16384 and the presets).
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
@@ -37,6 +40,33 @@ TEST_CASE("vkq bench copy reports bandwidth", "[gpu][cli]") {
   CHECK(j["gbps"].get<double>() > 0);
   CHECK(j["shader_gbps"].get<double>() > 0);
   CHECK(j["transfer_gbps"].get<double>() > 0);
+}
+
+TEST_CASE("vkq bench chain times dependent memory-bound dispatches", "[gpu][cli]") {
+  // Two layers of (nothing, 1 MiB, 64 KiB): 6 dispatches reading 2.125 MiB.
+  const auto r = vkq::test::run_cli("bench chain --sizes 0,1Mi,64Ki --layers 2 --runs 3 --copy-mib 8 --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("validation") == std::string::npos);
+  const auto j = nlohmann::json::parse(r.out)["chain"];
+  INFO(j.dump());
+  CHECK(j["dispatches"] == 6);
+  CHECK(j["bytes"] == 2 * ((1u << 20) + (64u << 10)));
+  CHECK(j["median_us"].get<double>() > 0);
+  CHECK(j["roofline_share"].get<double>() > 0);
+  REQUIRE(j["entry_us"].size() == 3);
+  for (const auto& e : j["entry_us"]) CHECK(e.get<double>() > 0);
+  const auto unbarriered = vkq::test::run_cli("bench chain --sizes 1M --layers 3 --runs 1 --copy-mib 8 --no-barriers");
+  INFO(unbarriered.err);
+  CHECK(unbarriered.exit_code == 0);
+  CHECK(unbarriered.out.find("3 dispatches without barriers") != std::string::npos);
+  for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
+           {"--sizes 12Q", "is not a size"}, {"--sizes=-3", "is not a size"}, {"--sizes 5Gi", "above the largest buffer"}}) {
+    const auto bad = vkq::test::run_cli("bench chain --copy-mib 8 " + args);
+    INFO(args << ": " << bad.err);
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find(what) != std::string::npos);
+  }
 }
 
 TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[gpu][cli][bench_model]") {
