@@ -209,7 +209,7 @@ void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, c
                         0, 0.0f, 0, 0};
   const Kernel* k = kernel_;
   std::array<uint32_t, 3> grid{n_heads, n, 1};
-  if (const auto tile = tiled_ ? attention_tile(device_.caps(), head_dim, kv_) : std::nullopt) {
+  if (const auto tile = tile_for(head_dim)) {
     // The pipeline for this head size (a specialization constant), made once.
     k = &device_.kernel({tiled_variant_, {tile->wg, tile->queries, tile->rows, head_dim / 2}, sizeof(pc::Attention)});
     grid = {n_heads, (n + tile->queries - 1) / tile->queries, 1};
@@ -219,6 +219,12 @@ void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, c
   else
     cs.dispatch(*k, {q, step, kc, vc, out}, p, grid);
 }
+
+std::optional<AttentionTile> Attention::tile_for(uint32_t head_dim) const {
+  return tiled_ ? attention_tile(device_.caps(), head_dim, kv_) : std::nullopt;
+}
+
+std::string Attention::variant_for(uint32_t head_dim) const { return tile_for(head_dim) ? tiled_variant_ : kernel_->name(); }
 
 void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq,
                             const Buffer& kc, const Buffer& vc, const Buffer& out, const Buffer& part,

@@ -113,6 +113,13 @@ uint64_t attention_part_bytes(uint32_t n_heads, uint32_t head_dim, uint32_t spli
 // The per-head arrival counts (uint32, zero-initialised once).
 inline uint64_t attention_count_bytes(uint32_t n_heads) { return uint64_t(n_heads) * 4; }
 
+// The query-tiled prefill attention's workgroup: invocations, queries per
+// tile, cache rows per chunk; none where no candidate's shared memory fits
+// the device for this head size and cache type.
+struct AttentionTile {
+  uint32_t wg, queries, rows;
+};
+
 class Attention {
  public:
   // fused_rope: the decode variant that also does rope_kv's work for its one
@@ -138,8 +145,12 @@ class Attention {
                    const Buffer& v_cache, const Buffer& out, const Buffer& part, const Buffer& count, uint32_t qkv_stride,
                    uint32_t n_ctx, const RopeShape& rope, QuantizedActivations qa = {}) const;
   uint32_t splits() const { return splits_; }
+  // The variant record() dispatches for this head size: the query-tiled
+  // one where it is on and its tile fits, else the one-token kernel.
+  std::string variant_for(uint32_t head_dim) const;
 
  private:
+  std::optional<AttentionTile> tile_for(uint32_t head_dim) const;
   void check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,
                    uint32_t out_stride) const;
   Device& device_;
@@ -150,12 +161,6 @@ class Attention {
   uint32_t wg_, splits_;
 };
 
-// The query-tiled prefill attention's workgroup: invocations, queries per
-// tile, cache rows per chunk; none where no candidate's shared memory fits
-// the device for this head size and cache type.
-struct AttentionTile {
-  uint32_t wg, queries, rows;
-};
 std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t head_dim, KvType kv);
 uint64_t attention_tile_shared_bytes(const AttentionTile& t, uint32_t head_dim, KvType kv);
 

@@ -3,6 +3,7 @@
 // per op below: fp32 arithmetic against the fp64 references.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include <catch2/catch_test_macros.hpp>
@@ -472,6 +473,13 @@ TEST_CASE("attention matches attention_ref", "[gpu][kernel][llama_ops]") {
                                                                    : std::string(" one token per workgroup")));
   // fp32 online softmax against the fp64 two-pass reference.
   CHECK(rel_err(download(out, ref.size()), ref) <= 1e-5);
+  // The kernel checked is the one asked for: on the device without a
+  // profile (lavapipe: 32 KiB of shared memory or more) every head size up
+  // to 128 has a tile, so the tiled kernel ran there.
+  const bool tiled_ran = op.variant_for(c.head_dim).rfind("attention_tiled_", 0) == 0;
+  CHECK(tiled_ran == (tiled && tile.has_value()));
+  const char* profile = std::getenv("VKQ_DEVICE_PROFILE");
+  if (tiled && c.head_dim <= 128 && (!profile || !*profile)) CHECK(tiled_ran);
 }
 
 TEST_CASE("attention_tile takes the largest query tile whose shared memory fits, and none where none does", "[llama_ops]") {
