@@ -37,6 +37,8 @@ case "$mode" in
     chain 1M --sizes 1M --layers 160
     chain 9.4M --sizes 9437184 --layers 160
     chain layer-q4_0 --sizes $L_Q4 --layers 32
+    chain layer-q4_0-constant-fill --sizes $L_Q4 --layers 32 --constant-fill
+    chain 9.4M-constant-fill --sizes 9437184 --layers 160 --constant-fill
     chain layer-q4_0-nobarrier --sizes $L_Q4 --layers 32 --no-barriers
     chain layer-q4_0-wg512 --sizes $L_Q4 --layers 32 --wg 512
     chain layer-q4_0-wg1024 --sizes $L_Q4 --layers 32 --wg 1024
@@ -56,7 +58,7 @@ PY
     exit 0 ;;
   gemm-step)  # prefill GEMM at n = 512: f32 / f16 activations x K per step and shared buffers
     for t in q4_0 q8_0 f16; do for mk in "4096 14336" "14336 4096" "4096 4096"; do for a in f32 f16; do
-      for st in "" "--gemm-bufs 1" "--gemm-bk 64 --gemm-bufs 1"; do row $t $mk 512 --act $a $st "$@"; done
+      for st in "--gemm-bk 32 --gemm-bufs 2" "--gemm-bufs 1 --gemm-bk 32" ""; do row $t $mk 512 --act $a $st "$@"; done
     done; done; done
     for st in "--gemm-bk 128 --gemm-bufs 1 --tile-n 64" "--gemm-bk 64 --gemm-bufs 2 --tile-n 64"; do
       row q4_0 4096 14336 512 $st "$@"; done ;;

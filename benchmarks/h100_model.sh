@@ -3,7 +3,7 @@
 # call. Builds nothing: takes the bundle from benchmarks/bundle.sh (carried
 # as .device) and the Vulkan loader (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_model.sh [model|fit|all|epi|splits|block|stage|prefill|prefill-step]
+#   bash .device/h100_model.sh [model|fit|all|epi|splits|block|stage|prefill|prefill-step|prefetch]
 #   model: vkq bench model --synthetic llama-2-7b --type q4_0 / q8_0 (pp512, tg128),
 #          with the per-op decode breakdown;
 #   fit:   measured device memory against the forward plan for llama-2-7b
@@ -13,7 +13,8 @@
 #   stage: decode (tg128) with the epilogue GEMVs' x in shared memory and not;
 #   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations x 2 .. 8 loads in flight;
 #   prefill: pp512 with its per-op breakdown, attention in query tiles and per token;
-#   prefill-step: pp512 with the GEMM 32 deep in two buffers (default) and 64 deep in one.
+#   prefill-step: pp512 with the GEMM 32 deep in two buffers and 64 deep in one (default);
+#   prefetch: tg128 with 0 .. 40 MiB of the next GEMVs' weights read into L2 beside attention.
 # Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
 set -uo pipefail
 mode=${1:-all}
@@ -48,8 +49,13 @@ if [ "$mode" = prefill ]; then  # prefill attention in query tiles or one workgr
   done; done
 fi
 if [ "$mode" = prefill-step ]; then  # prefill with the GEMM's K per step and shared buffers
-  for t in q4_0 q8_0; do for st in "" "--gemm-bk 64 --gemm-bufs 1"; do
+  for t in q4_0 q8_0; do for st in "--gemm-bk 32 --gemm-bufs 2" ""; do
     run --synthetic llama-2-7b --type $t --prompt 512 --gen 0 --reps 3 $st
+  done; done
+fi
+if [ "$mode" = prefetch ]; then  # decode with attn_output's and gate/up's weights read into L2 beside attention
+  for t in q4_0 q8_0; do for mb in 0 12 24 40; do
+    run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 --prefetch-mib $mb
   done; done
 fi
 if [ "$mode" = splits ]; then  # decode attention's workgroups per head (ops::attention_splits)

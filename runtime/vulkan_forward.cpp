@@ -10,6 +10,8 @@
 #include "error.hpp"
 #include "llama_model.hpp"
 #include "oom_report.hpp"
+#include "variant_select.hpp"
+#include "common/push_constants.h"
 
 namespace vkq {
 namespace {
@@ -230,6 +232,32 @@ void VulkanForward::allocate_activations() {
   }
   step_.fill(0);
   tokens_.fill(0);
+  if (opts_.prefetch_bytes) {
+    // A word per dispatch of a layer's prefetch, each in its own aligned
+    // slice: they run unordered, so none writes another's.
+    prefetch_slice_ = std::max<uint64_t>(device_.caps().min_storage_buffer_offset_alignment, 16);
+    prefetch_sink_ = Buffer(device_, kPrefetchSlices * prefetch_slice_);
+    prefetch_sink_.fill(0);
+    prefetch_wg_ = pick_workgroup_size(device_.caps(), 256);
+    prefetch_kernel_ = &device_.kernel({"read_stream", {prefetch_wg_}, sizeof(pc::Elementwise)});
+  }
+}
+
+void VulkanForward::record_prefetch(CommandStream& cs, std::initializer_list<const GpuMatrix*> ms, uint64_t bytes) {
+  // Few workgroups, each walking its share (grid-stride): the dispatch
+  // before keeps the SMs it needs, these fill what it leaves idle.
+  const uint32_t wg = prefetch_wg_;
+  uint32_t slice = 0;
+  for (const GpuMatrix* m : ms)
+    for (const auto& c : m->chunks())
+      for (const Buffer* plane : {&c.quants, &c.scales}) {
+        if (!*plane || bytes < 16 || slice == kPrefetchSlices) continue;
+        const uint64_t len = std::min(plane->size(), bytes) & ~uint64_t(15);
+        bytes -= len;
+        const uint32_t n = static_cast<uint32_t>(len / 16);
+        cs.dispatch(*prefetch_kernel_, {Binding(*plane, 0, len), Binding(prefetch_sink_, slice++ * prefetch_slice_, 16)},
+                    pc::Elementwise{n}, {std::min<uint32_t>((n + wg - 1) / wg, 512), 1, 1});
+      }
 }
 
 std::string VulkanForward::matmul_variant(GgmlType t, uint32_t n) const {
@@ -336,6 +364,7 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
       (q_att ? *attention_rope_q8_ : *attention_rope_)
           .record_rope(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, att_, att_part_, att_count_, qkv_width_, n_ctx,
                        rope, att_q);
+      if (opts_.prefetch_bytes) record_prefetch(cs, {&l.attn_output, &l.gate_up.front()}, opts_.prefetch_bytes);
     } else {
       rope_kv_->record(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, n, qkv_width_, n_ctx, rope);
       done("rope_kv");

@@ -64,6 +64,11 @@ struct VulkanForwardOptions {
   uint32_t block_wg = 0, block_loads = 0;  // the GEMVs with an epilogue (ops::MatmulTuning; 0 = defaults)
   bool block_stage = false;  // ops::MatmulTuning::block_stage
   uint32_t gemm_bk = 0, gemm_bufs = 0;  // prefill GEMM's K per step and buffers (ops::GemmTuning; 0 = defaults)
+  // Decode: beside each layer's attention (latency-bound, little of the
+  // memory bandwidth used), read up to this many bytes of the weights the
+  // next GEMVs read (attn_output's, then gate/up's) so that they find them
+  // in the L2 cache. 0: off.
+  uint64_t prefetch_bytes = 0;
 };
 
 class VulkanForward final : public LlamaSession {
@@ -154,6 +159,10 @@ class VulkanForward final : public LlamaSession {
                      uint32_t y_stride, uint32_t y_offset, bool accumulate, const ops::GemvEpilogue* epi = nullptr,
                      const Buffer* xq = nullptr, const Buffer* xds = nullptr, bool deferred = false);
 
+  // Decode: read_stream dispatches over the first `bytes` of these
+  // matrices' planes, recorded with no barrier before them (they overlap
+  // the dispatch recorded just before).
+  void record_prefetch(CommandStream& cs, std::initializer_list<const GpuMatrix*> ms, uint64_t bytes);
   void write_inputs(std::span<const int32_t> tokens, uint32_t start_pos);
   void check_positions(size_t n, uint32_t start_pos) const;
 
@@ -177,6 +186,11 @@ class VulkanForward final : public LlamaSession {
   // Decode's deferred RMSNorm output (act.nq / act.nds / act.nss): x * w in
   // 8-bit blocks, unscaled, and per-block sums of squares of x.
   Buffer nq_, nds_, nss_;
+  Buffer prefetch_sink_;  // read_stream's output word (with opts_.prefetch_bytes)
+  const Kernel* prefetch_kernel_ = nullptr;
+  uint32_t prefetch_wg_ = 0;
+  uint64_t prefetch_slice_ = 0;
+  static constexpr uint32_t kPrefetchSlices = 16;
   uint64_t weight_bytes_per_token_ = 0;
 
   std::map<GgmlType, std::unique_ptr<ops::Matmul>> matmuls_;

@@ -60,8 +60,8 @@ layout(constant_id = 3) const uint WM = 64;        // subgroup tile rows (multip
 layout(constant_id = 4) const uint WN = 64;        // subgroup tile columns (multiple of 16)
 layout(constant_id = 5) const uint WT_MAX = 1;     // subgroup tiles per subgroup, at most
 layout(constant_id = 6) const uint NSUB_MAX = 4;   // subgroups per workgroup, at most
-layout(constant_id = 7) const uint KB = 1;         // quant blocks per step
-layout(constant_id = 8) const uint NBUF = 2;       // shared-memory buffers per operand (1 or 2)
+layout(constant_id = 7) const uint KB = 2;         // quant blocks per step
+layout(constant_id = 8) const uint NBUF = 1;       // shared-memory buffers per operand (1 or 2)
 layout(local_size_x_id = 0) in;
 
 const uint BK = 32 * KB;            // K per step

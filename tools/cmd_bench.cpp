@@ -48,6 +48,7 @@ struct ModelOpts {
   bool block_stage = false;
   bool no_tiled_attention = false;
   uint32_t gemm_bk = 0, gemm_bufs = 0;  // 0: defaults
+  uint64_t prefetch_mib = 0;
 };
 
 void run_bench_model(Cli& cli, const ModelOpts& o) {
@@ -73,6 +74,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   fo.block_stage = o.block_stage;
   fo.gemm_bk = o.gemm_bk;
   fo.gemm_bufs = o.gemm_bufs;
+  fo.prefetch_bytes = o.prefetch_mib << 20;
   fo.kv = o.kv == "f32" ? ops::KvType::f32 : ops::KvType::f16;
   fo.max_batch = o.batch;
   fo.seed = o.seed;
@@ -132,6 +134,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"block_stage", o.block_stage},
                      {"gemm_bk", o.gemm_bk},  // 0: the default (ops::GemmTuning)
                      {"gemm_bufs", o.gemm_bufs},
+                     {"prefetch_mib", o.prefetch_mib},
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -192,6 +195,10 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--gemm-bk", o->gemm_bk, "Prefill: K per step of the cooperative-matrix GEMM (a multiple of 32; default 32)");
   m->add_option("--gemm-bufs", o->gemm_bufs, "Prefill: shared-memory buffers per operand of that GEMM (1 or 2; default 2)")
       ->check(CLI::Range(1u, 2u));
+  m->add_option("--prefetch-mib", o->prefetch_mib,
+                "Decode: MiB of attn_output's and gate/up's weights read into the L2 cache beside each layer's "
+                "attention (default 0: off)")
+      ->check(CLI::Range(uint64_t(0), uint64_t(4096)));
   m->add_flag("--force", o->force, "--synthetic: allow a context beyond the config's trained one");
   m->add_flag("--json", o->json, "Print one JSON document");
   m->callback([&cli, o] { run_bench_model(cli, *o); });
@@ -253,7 +260,7 @@ void add_bench_command(Cli& cli) {
     uint32_t layers = 32, wg = 256;
     int runs = 5;
     uint64_t copy_mib = 0;
-    bool json = false, no_barriers = false;
+    bool json = false, no_barriers = false, constant_fill = false;
   };
   auto ho = std::make_shared<ChainOpts>();
   auto* chain = bench->add_subcommand(
@@ -268,6 +275,8 @@ void add_bench_command(Cli& cli) {
   chain->add_option("--runs", ho->runs, "Timed chains, one submit each (median reported)")->check(CLI::Range(1, 1000));
   chain->add_option("--copy-mib", ho->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
   chain->add_flag("--no-barriers", ho->no_barriers, "No barrier between the dispatches (they may overlap)");
+  chain->add_flag("--constant-fill", ho->constant_fill,
+                  "Fill the memory with one repeated word (compressible), not random bits");
   chain->add_flag("--json", ho->json, "Print one JSON document");
   chain->callback([&cli, ho] {
     bench::ChainOptions o;
@@ -277,13 +286,15 @@ void add_bench_command(Cli& cli) {
     o.wg = ho->wg;
     o.runs = ho->runs;
     o.barriers = !ho->no_barriers;
+    o.constant_fill = ho->constant_fill;
     o.copy_bytes = ho->copy_mib << 20;
     Instance inst;
     auto dev = open_for_bench(inst, ho->device);
     const auto r = bench::bench_chain(*dev, o);
     if (ho->json) {
       std::printf("%s\n", nlohmann::json{{"device", device_json(*dev)}, {"options", {{"sizes", o.bytes}, {"layers", o.layers},
-                                                                                   {"barriers", o.barriers}, {"wg", o.wg}}},
+                                                                                   {"barriers", o.barriers}, {"wg", o.wg},
+                                                                                   {"constant_fill", o.constant_fill}}},
                                           {"chain", bench::to_json(r)}}
                                .dump(2)
                                .c_str());

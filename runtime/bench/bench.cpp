@@ -16,6 +16,7 @@
 #include "command_stream.hpp"
 #include "error.hpp"
 #include "gpu_weights.hpp"
+#include "ops/llama_ops.hpp"
 #include "quant_blocks.hpp"
 
 namespace vkq::bench {
@@ -229,9 +230,18 @@ ChainResult bench_chain(Device& device, const ChainOptions& o) {
   r.copy_gbps = o.copy_gbps > 0 ? o.copy_gbps : bench_copy(device, o.copy_bytes).gbps;
   std::vector<Buffer> bufs;
   bufs.reserve(buf_sizes.size());
-  for (uint64_t sz : buf_sizes) {
-    bufs.emplace_back(device, std::min(sz, chunk));
-    bufs.back().fill(0x01010101u);
+  // Random bits by default: memory that compresses (a constant fill) may
+  // read faster than the bandwidth of incompressible weights.
+  {
+    const ops::FillRandom fill(device);
+    CommandStream cs(device);
+    uint32_t seed = 1;
+    for (uint64_t sz : buf_sizes) {
+      bufs.emplace_back(device, std::min(sz, chunk));
+      if (o.constant_fill) bufs.back().fill(0x01010101u);
+      else fill.record(cs, bufs.back(), bufs.back().size() / 4, seed++, ops::FillRandom::Mode::bits, 1.0f);
+    }
+    cs.submit_and_wait();
   }
   Buffer sink(device, 256);
   sink.fill(0);

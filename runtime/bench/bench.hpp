@@ -69,6 +69,7 @@ struct ChainOptions {
   bool barriers = true;
   uint32_t wg = 256;           // invocations per workgroup
   int runs = 5;                // timed chains (median reported)
+  bool constant_fill = false;  // every word the same (compressible), not random bits
   double copy_gbps = 0;        // from bench_copy in the same process (0 = run it)
   uint64_t copy_bytes = 0;
 };

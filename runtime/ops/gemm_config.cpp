@@ -77,9 +77,14 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
   if (tuning.bk && (tuning.bk % 32 || tuning.bk > 256))
     throw InputError(fmt::format("cooperative-matrix GEMM: K per step {} is not a multiple of 32 up to 256", tuning.bk));
   if (tuning.nbuf > 2) throw InputError(fmt::format("cooperative-matrix GEMM: {} buffers per operand (1 or 2)", tuning.nbuf));
-  c.kb = tuning.bk ? tuning.bk / 32 : 1;
+  // Default: 64 of K per step in one buffer per operand (two blocks per
+  // barrier pair), which measured 23-37% faster than 32 in two buffers for
+  // the block types on the H200 at n = 512 and takes less shared memory per
+  // tile (benchmarks/RESULTS.md, call 22); 32 in two buffers where 64 does
+  // not divide the padded K.
+  c.kb = tuning.bk ? tuning.bk / 32 : 2;
   while (kp && c.kb > 1 && (kp / 32) % c.kb) --c.kb;
-  c.nbuf = tuning.nbuf ? tuning.nbuf : 2;
+  c.nbuf = tuning.nbuf ? tuning.nbuf : c.kb > 1 ? 1 : 2;
   // 256 invocations (8 subgroups of 32) with 128 x 128 tiles measured
   // fastest on the H100 at n = 512 (benchmarks/RESULTS.md); fewer where the
   // device allows fewer.

@@ -13,14 +13,15 @@
 
 namespace vkq::ops {
 
-// Overrides for benchmarks (`vkq bench matmul --gemm-wg --tile-m --tile-n`);
+// Overrides for benchmarks (`vkq bench matmul --gemm-wg --tile-m --tile-n
+// --gemm-bk --gemm-bufs`);
 // 0 = derive from the device.
 struct GemmTuning {
   uint32_t wg = 0;  // invocations per workgroup
   uint32_t bm = 0;  // weight rows per workgroup tile
   uint32_t bn = 0;  // activation columns per workgroup tile
-  uint32_t bk = 0;  // coopmat: K per step, a multiple of 32 (0 = 32)
-  uint32_t nbuf = 0;  // coopmat: shared-memory buffers per operand, 1 or 2 (0 = 2)
+  uint32_t bk = 0;  // coopmat: K per step, a multiple of 32 (0 = 64 where it divides K, else 32)
+  uint32_t nbuf = 0;  // coopmat: shared-memory buffers per operand, 1 or 2 (0 = 1 for steps over 32, else 2)
 };
 
 // matmul_tiled.comp: a BM x BN tile per workgroup, TM x TN outputs per
@@ -48,8 +49,8 @@ struct CoopmatGemmConfig {
   uint32_t wg = 0, bm = 0, bn = 0, wm = 0, wn = 0;
   uint32_t wt_max = 0;    // subgroup tiles per subgroup with the largest subgroup size
   uint32_t nsub_max = 0;  // subgroups per workgroup with the smallest subgroup size
-  uint32_t kb = 1;        // quant blocks (32 of K) per step
-  uint32_t nbuf = 2;      // shared-memory buffers per operand
+  uint32_t kb = 2;        // quant blocks (32 of K) per step
+  uint32_t nbuf = 1;      // shared-memory buffers per operand
   uint32_t shared_bytes() const { return nbuf * (bm + bn) * (64 * kb + 16) + nsub_max * 1024; }
   std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, wm, wn, wt_max, nsub_max, kb, nbuf}; }
   std::string describe() const;
@@ -57,9 +58,10 @@ struct CoopmatGemmConfig {
 // For an M x K weight and n columns: 256 invocations (8 subgroups of 32 on
 // NVIDIA) and 128 x 128 tiles, the H100's best (benchmarks/RESULTS.md), with
 // fewer columns for n <= 64 and fewer rows while the grid has under 64
-// workgroups, then shrunk until the shared memory fits. One 32-deep step per
-// buffer, two buffers, unless `tuning` asks otherwise; a deeper step is cut
-// to the largest that divides kp (the padded K, a multiple of 32; 0 = any).
+// workgroups, then shrunk until the shared memory fits. Steps 64 deep in one
+// buffer per operand, or 32 deep in two where 64 does not divide kp (the
+// padded K, a multiple of 32; 0 = any), unless `tuning` asks otherwise; a
+// requested step is cut to the largest that divides kp.
 CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning = {},
                                       uint32_t kp = 0);
 

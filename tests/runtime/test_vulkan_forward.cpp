@@ -4,6 +4,7 @@
 // prefill, prefill equals decode steps, synthetic weights run, and the
 // allocations match the forward plan.
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <memory>
 
@@ -206,6 +207,34 @@ TEST_CASE("Vulkan forward: decode's epilogues agree with the separate dispatches
   // per layer (the output norm instead of the first layer's).
   CHECK(fused.decode_dispatches() == 5 * hp.block_count + 3);
   CHECK(plain.decode_dispatches() == 8 * hp.block_count + 3);
+}
+
+TEST_CASE("Vulkan forward: the decode prefetch changes no logit", "[gpu][forward]") {
+  // Prefetch reads (read_stream beside each layer's attention) load weights
+  // and write only their own output words: the logits are bit for bit those
+  // without them, for a budget that covers part of one plane and for one
+  // past every plane of attn_output and gate/up.
+  const auto hp = small_llama(128, 3);
+  const auto type = GENERATE(GgmlType::Q4_0, GgmlType::F16);
+  const uint64_t budget = GENERATE(uint64_t(4096), uint64_t(1) << 30);
+  INFO(vkq::ggml_type_name(type) << " budget " << budget);
+  const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
+  auto o = opts(32);
+  o.seed = 5;
+  vkq::VulkanForward plain(vkq::test::device(), layout, o);
+  o.prefetch_bytes = budget;
+  vkq::VulkanForward pre(vkq::test::device(), layout, o);
+  for (uint32_t pos = 0; pos < 12; ++pos) {
+    const int32_t tok = int32_t((pos * 53 + 7) % 1000);
+    const auto a = plain.decode(tok, pos);
+    const auto b = pre.decode(tok, pos);
+    REQUIRE(a.size() == b.size());
+    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+  }
+  // One read per plane within the budget, per layer.
+  const uint32_t planes = type == GgmlType::F16 ? 2 : 4;  // attn_output and gate/up: quants (and scales)
+  const uint32_t extra = budget < 8192 ? 1 : planes;
+  CHECK(pre.decode_dispatches() == plain.decode_dispatches() + extra * hp.block_count);
 }
 
 TEST_CASE("Vulkan forward: seeded sampling is reproducible", "[gpu][forward]") {
