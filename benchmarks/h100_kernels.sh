@@ -36,6 +36,9 @@ case "$mode" in
     chain empty-nobarrier --sizes 0 --layers 160 --no-barriers
     chain 1M --sizes 1M --layers 160
     chain 9.4M --sizes 9437184 --layers 160
+    chain 25.4M --sizes 25362432 --layers 64
+    chain 28.3M --sizes 28311552 --layers 64
+    chain 50.7M --sizes 50724864 --layers 32
     chain layer-q4_0 --sizes $L_Q4 --layers 32
     chain layer-q4_0-constant-fill --sizes $L_Q4 --layers 32 --constant-fill
     chain 9.4M-constant-fill --sizes 9437184 --layers 160 --constant-fill
@@ -46,14 +49,14 @@ case "$mode" in
     chain token-q4_0-10dispatches --sizes 452984832,150994944,150994944,811597824,405798912 --layers 2
     python3 - "$out/chain.jsonl" <<'PY' | tee "$out/chain.md"
 import json, sys
-print("| chain | dispatches | MB read | us | us per dispatch | roofline share | us per entry (timestamped) |")
-print("|---|---|---|---|---|---|---|")
+print("| chain | dispatches | MB read | us (host) | us per dispatch | roofline share | us (end timestamps) | us per entry (timestamped) |")
+print("|---|---|---|---|---|---|---|---|")
 for line in open(sys.argv[1]):
     d = json.loads(line); r = d["result"]
     if not r: print(f"| {d['label']} | failed |"); continue
     c = r["chain"]
     print(f"| {d['label']} | {c['dispatches']} | {c['bytes']/1e6:.1f} | {c['median_us']:.1f} | {c['us_per_dispatch']:.2f} | "
-          f"{100*c['roofline_share']:.1f}% | {', '.join(f'{e:.2f}' for e in c['entry_us'])} |")
+          f"{100*c['roofline_share']:.1f}% | {c['timestamp_us']:.1f} | {', '.join(f'{e:.2f}' for e in c['entry_us'])} |")
 PY
     exit 0 ;;
   gemm-step)  # prefill GEMM at n = 512: f32 / f16 activations x K per step and shared buffers

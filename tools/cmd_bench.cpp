@@ -299,11 +299,11 @@ void add_bench_command(Cli& cli) {
                                .dump(2)
                                .c_str());
     } else {
-      std::printf("%s: %u dispatches%s reading %s: %.1f us (median of %d), %.2f us per dispatch; "
-                  "the bytes at %.1f GB/s copy: %.1f us = %.1f%% of the chain\n",
+      std::printf("%s: %u dispatches%s reading %s: %.1f us (median of %d, host time less a %.1f us empty submit), "
+                  "%.2f us per dispatch; the bytes at %.1f GB/s copy: %.1f us = %.1f%% of the chain\n",
                   dev->caps().name.c_str(), r.dispatches, o.barriers ? " with barriers" : " without barriers",
-                  format_bytes(r.bytes).c_str(), r.median_us, r.runs, r.us_per_dispatch, r.copy_gbps, r.roofline_us,
-                  100.0 * r.roofline_share);
+                  format_bytes(r.bytes).c_str(), r.median_us, r.runs, r.submit_us, r.us_per_dispatch, r.copy_gbps,
+                  r.roofline_us, 100.0 * r.roofline_share);
       for (size_t i = 0; i < o.bytes.size(); ++i)
         std::printf("  %s per dispatch: %.2f us (timestamp after each)\n", format_bytes(o.bytes[i]).c_str(), r.entry_us[i]);
     }

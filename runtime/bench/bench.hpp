@@ -77,7 +77,9 @@ struct ChainOptions {
 struct ChainResult {
   uint32_t dispatches = 0;     // per chain
   uint64_t bytes = 0;          // read per chain
-  double median_us = 0;        // whole chain, timestamps at its ends only
+  double median_us = 0;        // whole chain: host time from submit to fence, less submit_us
+  double submit_us = 0;        // the same for one empty dispatch
+  double timestamp_us = 0;     // GPU timestamps at the chain's ends (not trusted: see bench.cpp)
   double us_per_dispatch = 0;
   double copy_gbps = 0;
   double roofline_us = 0;      // bytes at the copy rate (as bench model's roofline counts)
