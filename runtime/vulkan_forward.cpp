@@ -253,6 +253,7 @@ void VulkanForward::record_prefetch(CommandStream& cs, std::initializer_list<con
       for (const Buffer* plane : {&c.quants, &c.scales}) {
         if (!*plane || bytes < 16 || slice == kPrefetchSlices) continue;
         const uint64_t len = std::min(plane->size(), bytes) & ~uint64_t(15);
+        if (len == 0) continue;  // a plane under 16 bytes
         bytes -= len;
         const uint32_t n = static_cast<uint32_t>(len / 16);
         cs.dispatch(*prefetch_kernel_, {Binding(*plane, 0, len), Binding(prefetch_sink_, slice++ * prefetch_slice_, 16)},
