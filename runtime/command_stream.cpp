@@ -158,6 +158,9 @@ void CommandStream::copy(const Buffer& src, const Buffer& dst, uint64_t bytes, u
 void CommandStream::mark(const std::string& label) {
   begin_if_needed();
   if (!*queries_ || labels_.size() >= max_timestamps_) return;
+  // The pending barrier now, with both stages after it: it also orders
+  // whatever comes next, so the next command records none of its own.
+  if (pending_src_) sync_before(kComputeStage | kTransferStage);
   cb_.writeTimestamp(vk::PipelineStageFlagBits::eBottomOfPipe, *queries_, static_cast<uint32_t>(labels_.size()));
   labels_.push_back(label);
 }

@@ -53,6 +53,11 @@ class CommandStream {
   void barrier();  // earlier compute/transfer writes -> later compute/transfer reads and writes
   void copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t src_offset = 0, uint64_t dst_offset = 0);
   // Writes a GPU timestamp; spans are measured between consecutive marks.
+  // A barrier() pending before it is recorded first, so the timestamp
+  // follows the work before it: without a barrier in front, NVIDIA's driver
+  // writes it when the dispatch before it is issued, not when it is done
+  // (every span then timed the dispatch before its own; benchmarks/RESULTS.md,
+  // call 24). Call barrier() before mark() to time what was just recorded.
   void mark(const std::string& label);
 
   void submit_and_wait();

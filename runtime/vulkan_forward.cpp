@@ -421,6 +421,7 @@ void VulkanForward::record_logits(CommandStream& cs, uint32_t row0, uint32_t row
   record_matmul(cs, out, xb_, q, logits_, rows, 0, 0, false, nullptr, nullptr, nullptr, deferred);
   cs.barrier();
   cs.copy(logits_, readback_, uint64_t(rows) * vocab * 4);
+  cs.barrier();  // what follows (and the timestamp) after the copy
   mark(cs, marks, "output");
 }
 

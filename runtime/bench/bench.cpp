@@ -79,11 +79,11 @@ CopyResult bench_copy(Device& device, uint64_t bytes, int runs) {
   cs.mark("start");
   for (int i = 0; i < runs; ++i) {
     cs.dispatch(k, {i % 2 ? b : a, i % 2 ? a : b}, p, {groups, 1, 1});
+    cs.barrier();
     cs.mark("shader");
-    cs.barrier();
     cs.copy(i % 2 ? b : a, i % 2 ? a : b, bytes);
-    cs.mark("transfer");
     cs.barrier();
+    cs.mark("transfer");
   }
   cs.submit_and_wait();
   for (const auto& s : cs.spans()) (s.label == "shader" ? shader_us : transfer_us).push_back(s.ms * 1e3);
@@ -182,8 +182,8 @@ MatmulResult bench_matmul(Device& device, const MatmulOptions& o) {
   cs.mark("start");
   for (int i = 0; i < o.runs; ++i) {
     mm.record(cs, copies[(i + 3) % ncopies], bx, by, o.n);
-    cs.mark("run");
     cs.barrier();
+    cs.mark("run");
   }
   cs.submit_and_wait();
   std::vector<double> us;
@@ -253,8 +253,8 @@ ChainResult bench_chain(Device& device, const ChainOptions& o) {
       const uint32_t groups = n ? std::min<uint32_t>((n + wg - 1) / wg, max_groups) : 1;
       cs.dispatch(k, {Binding(bufs[rg.buf], rg.offset, std::max<uint64_t>(rg.bytes, 16)), sink}, pc::Elementwise{n},
                   {groups, 1, 1});
-      if (mark_each) cs.mark("op");
       if (o.barriers) cs.barrier();
+      if (mark_each) cs.mark("op");  // after the barrier: the span ends when this dispatch is done
     }
   };
   r.dispatches = static_cast<uint32_t>(ranges.size());
