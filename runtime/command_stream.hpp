@@ -53,11 +53,13 @@ class CommandStream {
   void barrier();  // earlier compute/transfer writes -> later compute/transfer reads and writes
   void copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t src_offset = 0, uint64_t dst_offset = 0);
   // Writes a GPU timestamp; spans are measured between consecutive marks.
-  // A barrier() pending before it is recorded first, so the timestamp
-  // follows the work before it: without a barrier in front, NVIDIA's driver
-  // writes it when the dispatch before it is issued, not when it is done
-  // (every span then timed the dispatch before its own; benchmarks/RESULTS.md,
-  // call 24). Call barrier() before mark() to time what was just recorded.
+  // A barrier() pending before it is recorded first, so that by the spec
+  // the timestamp follows the work before it; call barrier() before mark()
+  // to time what was just recorded. On the H200's driver that made no
+  // difference: each span between timestamps after dependent dispatches
+  // still times the dispatch before its own (benchmarks/RESULTS.md, calls
+  // 24-25), so per-op figures there are shifted by one op; host-timed
+  // figures are not.
   void mark(const std::string& label);
 
   void submit_and_wait();
