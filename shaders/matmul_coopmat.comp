@@ -17,8 +17,9 @@
 // the MMAs; one barrier per step (NBUF = 2), or into the same buffer after a
 // second barrier (NBUF = 1: half the shared memory, for a deeper step). The
 // host keeps Kp a multiple of BK.
-//   a_tile[buf][m][k]  fp16, row-major (A), rows of BK + 8 halves (80 bytes:
-//                      16-byte aligned and spread over the banks);
+//   a_tile[buf][m][k]  fp16, row-major (A), rows of BK + 8 halves (80 bytes
+//                      at BK = 32, 144 at 64: 16-byte aligned and spread
+//                      over the banks);
 //   b_tile[buf][j][k]  fp16, = B column-major, same row pitch.
 // Subgroups split the tile into (BM / WM) x (BN / WN) subgroup tiles of
 // (WM / 16) x (WN / 16) fragments; subgroup s takes tiles s, s + nsub, ...
@@ -68,7 +69,7 @@ const uint BK = 32 * KB;            // K per step
 const uint EPB = 32 / WG_ELEMS;     // granules per quant block (WG_ELEMS <= 32)
 const uint GPB = BK / WG_ELEMS;     // weight granules per row and step
 const uint XPB = BK / 4;            // activation vec4s per column and step
-const uint PITCH = (BK + 8) / 4;    // f16vec4s per shared row (80 bytes)
+const uint PITCH = (BK + 8) / 4;    // f16vec4s per shared row (2 BK + 16 bytes)
 const uint FM = WM / 16, FN = WN / 16;
 const uint TILES_M = BM / WM;
 const uint NWT = (BM / WM) * (BN / WN);
