@@ -1,8 +1,8 @@
-// vkq bench copy|chain|matmul|model: device bandwidth, chains of dependent
-// dispatches, dequant-matmul kernels,
-// timed with GPU timestamps (median of many runs), and the whole forward
-// pass (prefill and decode tokens/s, decode's share of the bandwidth
-// roofline, and a per-op time breakdown).
+// vkq bench copy|chain|matmul|model: device bandwidth and dequant-matmul
+// kernels timed with GPU timestamps (median of many runs), chains of
+// dependent dispatches timed on the host, and the whole forward pass
+// (prefill and decode tokens/s, decode's share of the bandwidth roofline,
+// and a per-op time breakdown).
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -192,8 +192,10 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
       ->check(CLI::Range(1u, 32u));
   m->add_flag("--block-stage", o->block_stage,
               "Decode: the GEMVs with an epilogue read x from a copy in shared memory (slower on the H200)");
-  m->add_option("--gemm-bk", o->gemm_bk, "Prefill: K per step of the cooperative-matrix GEMM (a multiple of 32; default 32)");
-  m->add_option("--gemm-bufs", o->gemm_bufs, "Prefill: shared-memory buffers per operand of that GEMM (1 or 2; default 2)")
+  m->add_option("--gemm-bk", o->gemm_bk,
+                "Prefill: K per step of the cooperative-matrix GEMM (a multiple of 32; default 64 where it divides K, else 32)");
+  m->add_option("--gemm-bufs", o->gemm_bufs,
+                "Prefill: shared-memory buffers per operand of that GEMM (1 or 2; default 1 for steps over 32, else 2)")
       ->check(CLI::Range(1u, 2u));
   m->add_option("--prefetch-mib", o->prefetch_mib,
                 "Decode: MiB of attn_output's and gate/up's weights read into the L2 cache beside each layer's "
