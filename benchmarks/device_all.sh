@@ -7,7 +7,7 @@
 # Usage on the device machine, from the repo root:
 #   bash .device/device_all.sh STAGE[:SECONDS] ...
 # Stages: table, tune, tune-k4096, gemm, gemm-step, chain (h100_kernels.sh modes); model, fit,
-# all, epi, splits, block, stage, prefill, prefill-step, prefetch (h100_model.sh modes); stories (greedy stories260K F32 / Q4_0 on the
+# all, epi, splits, block, stage, prefill, prefill-step, prefetch, chain-decode (h100_model.sh modes); stories (greedy stories260K F32 / Q4_0 on the
 # GPU, and perplexity of Q4_0 against F32 on the GPU); quant (GPTQ and AWQ
 # Q4_0 of stories260K calibrated on the GPU and on the CPU, each file's KLD
 # against F32; needs .device/calibration.txt); fuzz (the libFuzzer targets
@@ -34,7 +34,7 @@ for arg in "$@"; do
   case "$stage" in
     table | tune | tune-k4096 | gemm | gemm-step | chain | quick)
       OUT=$o/$stage timeout "$limit" bash .device/h100_kernels.sh "$stage" > "$o/$stage/log.txt" 2>&1 ;;
-    model | fit | all | epi | splits | block | stage | prefill | prefill-step | prefetch)
+    model | fit | all | epi | splits | block | stage | prefill | prefill-step | prefetch | chain-decode)
       OUT=$o/$stage timeout "$limit" bash .device/h100_model.sh "$stage" > "$o/$stage/log.txt" 2>&1 ;;
     stories)
       (

@@ -3,7 +3,7 @@
 # call. Builds nothing: takes the bundle from benchmarks/bundle.sh (carried
 # as .device) and the Vulkan loader (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_model.sh [model|fit|all|epi|splits|block|stage|prefill|prefill-step|prefetch]
+#   bash .device/h100_model.sh [model|fit|all|epi|splits|block|stage|prefill|prefill-step|prefetch|chain-decode]
 #   model: vkq bench model --synthetic llama-2-7b --type q4_0 / q8_0 (pp512, tg128),
 #          with the per-op decode breakdown;
 #   fit:   measured device memory against the forward plan for llama-2-7b
@@ -14,7 +14,8 @@
 #   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations x 2 .. 8 loads in flight;
 #   prefill: pp512 with its per-op breakdown, attention in query tiles and per token;
 #   prefill-step: pp512 with the GEMM 32 deep in two buffers and 64 deep in one (default);
-#   prefetch: tg128 with 0 .. 40 MiB of the next GEMVs' weights read into L2 beside attention.
+#   prefetch: tg128 with 0 .. 40 MiB of the next GEMVs' weights read into L2 beside attention;
+#   chain-decode: tg128 with decode's dispatch chain off and on (--chain).
 # Writes JSON under $OUT (or ./bench-out) and prints markdown tables last.
 set -uo pipefail
 mode=${1:-all}
@@ -56,6 +57,11 @@ fi
 if [ "$mode" = prefetch ]; then  # decode with attn_output's and gate/up's weights read into L2 beside attention
   for t in q4_0 q8_0; do for mb in 0 12 24 40; do
     run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 --prefetch-mib $mb
+  done; done
+fi
+if [ "$mode" = chain-decode ]; then  # decode's GEMVs and attention waiting on arrival counts, not barriers
+  for t in q4_0 q8_0; do for c in off on off on; do
+    run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 --chain $c --no-breakdown
   done; done
 fi
 if [ "$mode" = splits ]; then  # decode attention's workgroups per head (ops::attention_splits)

@@ -25,13 +25,13 @@ def name(d):
     return f"{d['model']}, norm/SwiGLU in the GEMVs{tuned}"
 
 
-print("| model | prompt | gen | pp t/s | tg t/s | µs/token | roofline t/s | % of roofline | dispatches/token | decode matmul |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| model | prompt | gen | pp t/s | tg t/s | µs/token | roofline t/s | % of roofline | dispatches/token | chained | decode matmul |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for d in docs:
     r = d["result"]
     print(f"| {name(d)} | {d['prompt']} | {d['gen']} | {r['prompt_tokens_per_s']:.1f} | {r['gen_tokens_per_s']:.1f} "
           f"| {r['decode_us_per_token']:.1f} | {r['roofline_tokens_per_s']:.1f} | {100 * r['decode_roofline_share']:.1f}% "
-          f"| {r['dispatches_per_token']} | {r['matmul_variant_decode']} |")
+          f"| {r['dispatches_per_token']} | {r.get('chained_per_token', 0)} ({d.get('chain', '-')}) | {r['matmul_variant_decode']} |")
 print()
 print("| model | context | planned peak MiB | measured peak MiB | difference |")
 print("|---|---|---|---|---|")

@@ -46,6 +46,9 @@ void CommandStream::begin_if_needed() {
   labels_.clear();
   dispatches_ = 0;
   since_barrier_ = pending_src_ = 0;
+  commands_ = point_ = next_flag_ = elided_ = 0;
+  chain_ = nullptr;
+  last_link_ = -1;
   if (*queries_) {
     cb_.resetQueryPool(*queries_, 0, max_timestamps_);
     labels_.push_back("start");
@@ -78,6 +81,11 @@ vk::DescriptorSet CommandStream::allocate_set(const Kernel& k) {
 
 void CommandStream::dispatch(const Kernel& k, std::initializer_list<Binding> bindings, const void* pc, uint32_t pc_bytes,
                              std::array<uint32_t, 3> groups) {
+  dispatch_with(k, std::vector<Binding>(bindings), pc, pc_bytes, groups);
+}
+
+void CommandStream::dispatch_with(const Kernel& k, const std::vector<Binding>& bindings, const void* pc,
+                                  uint32_t pc_bytes, std::array<uint32_t, 3> groups) {
   if (bindings.size() != k.binding_count())
     throw InputError(fmt::format("kernel '{}' takes {} buffers, got {}", k.name(), k.binding_count(), bindings.size()));
   if (pc_bytes != k.push_constant_size())
@@ -116,6 +124,38 @@ void CommandStream::dispatch(const Kernel& k, std::initializer_list<Binding> bin
                                           vk::ArrayProxy<const uint8_t>(pc_bytes, static_cast<const uint8_t*>(pc)));
   cb_.dispatch(groups[0], groups[1], groups[2]);
   ++dispatches_;
+  ++commands_;
+}
+
+void CommandStream::begin_chain(const Buffer& flags) {
+  begin_if_needed();
+  sync_before(kTransferStage);
+  cb_.fillBuffer(flags.handle(), 0, VK_WHOLE_SIZE, 0);
+  ++commands_;
+  barrier();
+  chain_ = &flags;
+  next_flag_ = 0;
+  last_link_ = -1;
+}
+
+ChainLink CommandStream::link(uint32_t workgroups) {
+  if (!chain_) throw InputError("command stream: link() outside a chain (begin_chain first)");
+  if (next_flag_ >= chain_->size() / 4)
+    throw InputError(fmt::format("command stream: more than {} linked dispatches in one chain", chain_->size() / 4));
+  ChainLink l;
+  l.signal_flag = next_flag_++;
+  if (pending_src_ == kComputeStage && last_link_ >= 0 && uint64_t(last_link_) + 1 == commands_ &&
+      point_ + 1 == commands_) {
+    l.wait_flag = last_flag_;
+    l.wait_count = last_groups_;
+    pending_src_ = 0;
+    point_ = commands_;
+    ++elided_;
+  }
+  last_link_ = commands_;
+  last_flag_ = l.signal_flag;
+  last_groups_ = workgroups;
+  return l;
 }
 
 // A barrier() is recorded lazily, before the next command, with exactly the
@@ -143,6 +183,7 @@ void CommandStream::sync_before(uint8_t stage) {
     if (stage & kTransferStage) dst |= vk::AccessFlagBits::eTransferRead | vk::AccessFlagBits::eTransferWrite;
     cb_.pipelineBarrier(stages(pending_src_), stages(stage), {}, vk::MemoryBarrier{src, dst}, {}, {});
     pending_src_ = 0;
+    point_ = commands_;
   }
   since_barrier_ |= stage;
 }
@@ -153,6 +194,7 @@ void CommandStream::copy(const Buffer& src, const Buffer& dst, uint64_t bytes, u
   begin_if_needed();
   sync_before(kTransferStage);
   cb_.copyBuffer(src.handle(), dst.handle(), vk::BufferCopy{so, doff, bytes});
+  ++commands_;
 }
 
 void CommandStream::mark(const std::string& label) {

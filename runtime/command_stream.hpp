@@ -34,6 +34,12 @@ struct Binding {
   Binding(const Buffer& b, uint64_t off, uint64_t len) : buffer(&b), offset(off), range(len) {}
 };
 
+// A linked dispatch's place in a chain (CommandStream::link).
+struct ChainLink {
+  uint32_t wait_flag = 0, wait_count = 0;  // wait_count 0: no wait (a barrier orders it)
+  uint32_t signal_flag = 0;
+};
+
 struct TimedSpan {
   std::string label;
   double ms;  // GPU time from the previous timestamp (or the stream start)
@@ -50,7 +56,28 @@ class CommandStream {
   void dispatch(const Kernel& k, std::initializer_list<Binding> bindings, const PC& pc, std::array<uint32_t, 3> groups) {
     dispatch(k, bindings, &pc, sizeof(PC), groups);
   }
+  // The same with the bindings in a vector (a kernel whose last binding is optional).
+  void dispatch_with(const Kernel& k, const std::vector<Binding>& bindings, const void* push_constants,
+                     uint32_t pc_bytes, std::array<uint32_t, 3> groups);
+  template <class PC>
+  void dispatch_with(const Kernel& k, const std::vector<Binding>& bindings, const PC& pc,
+                     std::array<uint32_t, 3> groups) {
+    dispatch_with(k, bindings, &pc, sizeof(PC), groups);
+  }
   void barrier();  // earlier compute/transfer writes -> later compute/transfer reads and writes
+
+  // Dispatch chains (shaders/common/chain.glsl): from begin_chain() on,
+  // a chain-aware op calls link() just before its one dispatch and gets the
+  // flag it counts its workgroups in; when the only command since the last
+  // barrier point is the previous linked dispatch and a barrier() is pending
+  // after it, that barrier is dropped and the link waits on the previous
+  // dispatch's flag instead (all of its `workgroups`), so the two overlap.
+  // Anything else keeps its barrier (a timestamp records it). begin_chain
+  // records flags = 0 and a barrier; one flag per linked dispatch.
+  void begin_chain(const Buffer& flags);
+  const Buffer* chain_flags() const { return chain_; }
+  ChainLink link(uint32_t workgroups);
+  uint32_t barriers_elided() const { return elided_; }
   void copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t src_offset = 0, uint64_t dst_offset = 0);
   // Writes a GPU timestamp; spans are measured between consecutive marks.
   // A barrier() pending before it is recorded first, so that by the spec
@@ -91,6 +118,12 @@ class CommandStream {
   uint32_t dispatches_ = 0;
   uint8_t since_barrier_ = 0;  // stages of the commands since the last barrier()
   uint8_t pending_src_ = 0;    // a barrier() not yet recorded: its source stages
+  uint32_t commands_ = 0;      // dispatches, copies and fills recorded
+  uint32_t point_ = 0;         // commands_ at the last barrier recorded or dropped
+  const Buffer* chain_ = nullptr;
+  uint32_t next_flag_ = 0, elided_ = 0;
+  int64_t last_link_ = -1;  // the command index of the last linked dispatch
+  uint32_t last_flag_ = 0, last_groups_ = 0;
 };
 
 }  // namespace vkq

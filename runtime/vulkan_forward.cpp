@@ -214,6 +214,8 @@ void VulkanForward::allocate_activations() {
   att_part_ = dev("act.att_part");
   att_count_ = dev("act.att_count");
   att_count_.fill(0);
+  chain_flags_ = dev("act.chain_flags");
+  chain_ = opts_.chain.value_or(device_.caps().vendor_id == 0x10de);
   step_ = host("io.step");
   tokens_ = host("io.tokens");
   readback_ = host("io.readback");
@@ -447,6 +449,7 @@ std::vector<float> VulkanForward::decode(int32_t token, uint32_t pos) {
   write_inputs({&token, 1}, pos);
   if (!decode_stream_) {
     decode_stream_ = std::make_unique<CommandStream>(device_, max_marks(), true);
+    if (chain_) decode_stream_->begin_chain(chain_flags_);
     const bool normed = record_layers(*decode_stream_, 1, opts_.timestamps);
     record_logits(*decode_stream_, 0, 1, opts_.timestamps, normed);
   }
@@ -524,5 +527,6 @@ GgmlType VulkanForward::main_weight_type() const {
 }
 
 uint32_t VulkanForward::decode_dispatches() const { return decode_stream_ ? decode_stream_->dispatch_count() : 0; }
+uint32_t VulkanForward::decode_chained() const { return decode_stream_ ? decode_stream_->barriers_elided() : 0; }
 
 }  // namespace vkq

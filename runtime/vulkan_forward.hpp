@@ -69,6 +69,13 @@ struct VulkanForwardOptions {
   // next GEMVs read (attn_output's, then gate/up's) so that they find them
   // in the L2 cache. 0: off.
   uint64_t prefetch_bytes = 0;
+  // Decode as one dispatch chain (CommandStream::begin_chain,
+  // shaders/common/chain.glsl): the integer-dot GEMVs with an epilogue or an
+  // input scale and the 8-bit decode attention wait on their producer's
+  // arrival count instead of a barrier, and load their first weights first.
+  // Unset: on where it was measured and found to make progress (NVIDIA),
+  // off elsewhere; the kernels rely on in-order workgroup launch.
+  std::optional<bool> chain;
 };
 
 class VulkanForward final : public LlamaSession {
@@ -109,6 +116,8 @@ class VulkanForward final : public LlamaSession {
   GgmlType main_weight_type() const;
   // Dispatches in one recorded decode step.
   uint32_t decode_dispatches() const;
+  // Barriers a decode step replaced by chain waits (0 without a chain).
+  uint32_t decode_chained() const;
   // The kernel variant each matmul weight type runs for n tokens.
   std::string matmul_variant(GgmlType t, uint32_t n) const;
 
@@ -186,6 +195,8 @@ class VulkanForward final : public LlamaSession {
   // Decode's deferred RMSNorm output (act.nq / act.nds / act.nss): x * w in
   // 8-bit blocks, unscaled, and per-block sums of squares of x.
   Buffer nq_, nds_, nss_;
+  Buffer chain_flags_;
+  bool chain_ = false;
   Buffer prefetch_sink_;  // read_stream's output word (with opts_.prefetch_bytes)
   const Kernel* prefetch_kernel_ = nullptr;
   uint32_t prefetch_wg_ = 0;

@@ -29,9 +29,20 @@
 // (n_heads * head_dim wide) in 8-bit blocks for the integer-dot GEMV
 // (quantize_block.glsl); a head's blocks are its own, so each workgroup
 // quantizes what it computed.
+// CHAIN (decode, common/chain.glsl): no barrier before this dispatch; the
+// workgroup waits for the dispatch before it (its qkv row) and counts
+// itself when done; the flags are the binding after the last above.
 #extension GL_GOOGLE_include_directive : require
 #define VKQ_PC_ATTENTION
 #include "push_constants.h"
+#if defined(ROPE_FUSED) && defined(QUANT_OUT)
+#define CHAIN_BINDING 10
+#elif defined(ROPE_FUSED)
+#define CHAIN_BINDING 8
+#else
+#define CHAIN_BINDING 7
+#endif
+#include "chain.glsl"
 #include "kv_cache.glsl"
 #ifdef QUANT_OUT
 #include "quantize_block.glsl"
@@ -41,7 +52,7 @@ layout(constant_id = 0) const uint WG_SIZE = 64;  // power of two
 layout(constant_id = 1) const uint SPLITS = 1;    // ROPE_FUSED: workgroups per head
 layout(local_size_x_id = 0) in;
 
-layout(std430, binding = 0) readonly buffer Q { vec2 q[]; };
+layout(std430, binding = 0) CHAIN_IO readonly buffer Q { vec2 q[]; };
 layout(std430, binding = 1) readonly buffer Step { uint start_pos; };
 #ifdef ROPE_FUSED
 layout(std430, binding = 2) buffer KCache { KV_WORD kc[]; };
@@ -50,7 +61,7 @@ layout(std430, binding = 3) buffer VCache { KV_WORD vc[]; };
 layout(std430, binding = 2) readonly buffer KCache { KV_WORD kc[]; };
 layout(std430, binding = 3) readonly buffer VCache { KV_WORD vc[]; };
 #endif
-layout(std430, binding = 4) writeonly buffer Out { vec2 outv[]; };
+layout(std430, binding = 4) CHAIN_IO writeonly buffer Out { vec2 outv[]; };
 #ifdef ROPE_FUSED
 layout(std430, binding = 5) readonly buffer Freq { float freq_factors[]; };
 #include "rope.glsl"
@@ -61,8 +72,8 @@ layout(std430, binding = 7) coherent buffer Count { uint count[]; };  // [n_head
 #define XQ_BINDING 5
 #endif
 #ifdef QUANT_OUT
-layout(std430, binding = XQ_BINDING) writeonly buffer XQ { uvec4 xq[]; };
-layout(std430, binding = XQ_BINDING + 1) writeonly buffer DS { vec2 ds[]; };
+layout(std430, binding = XQ_BINDING) CHAIN_IO writeonly buffer XQ { uvec4 xq[]; };
+layout(std430, binding = XQ_BINDING + 1) CHAIN_IO writeonly buffer DS { vec2 ds[]; };
 #endif
 
 const uint HD_PAIRS_MAX = 128;  // head_dim <= 256 (checked on the host)
@@ -127,6 +138,7 @@ void main() {
   const uint j0 = 0u, j1 = L;
 #endif
 
+  chain_wait();
 #ifdef ROPE_FUSED
   const uint pos = start_pos + t;  // t = 0: one token
   const uint group = pc.n_heads / pc.n_kv_heads;
@@ -233,7 +245,10 @@ void main() {
     barrier();
     if (tid == 0u) last_split = atomicAdd(count[h], 1u) == SPLITS - 1u;
     barrier();
-    if (!last_split) return;
+    if (!last_split) {
+      if (tid == 0u) chain_signal();
+      return;
+    }
     memoryBarrierBuffer();
     // The splits' (m, l) read in parallel, one split per invocation, and
     // their weights e^(m_s - M) kept in shared memory for the sum of acc.
@@ -279,5 +294,10 @@ void main() {
     xq[o + 1] = hi;
     ds[t * (width / 32) + gb] = dsv;
   }
+#endif
+#ifdef CHAIN
+  memoryBarrierBuffer();
+  barrier();
+  if (tid == 0u) chain_signal();
 #endif
 }

@@ -29,6 +29,10 @@
 //           += with pc.accumulate but for EPI_SWIGLU), 5 OXQ, 6 ODS (the
 //           block out), EPI_NORM: 7 OSS (sums of squares), 8 NW;
 //           IN_SCALE: SS (in), 7 after EPI_SWIGLU's, else 5.
+// CHAIN (common/chain.glsl): no barrier before this dispatch; each subgroup
+// issues its first weight loads, then the workgroup waits for the dispatch
+// before it; each workgroup counts itself when its writes are done. The
+// flags are the binding after the last above.
 // The host checks the shape: with an epilogue, pc.rows a multiple of the
 // rows per workgroup.
 #extension GL_GOOGLE_include_directive : require
@@ -40,6 +44,18 @@
 #include "weights.glsl"
 #include "idot.glsl"
 #include "quantize_block.glsl"
+#if defined(EPI_NORM)
+#define CHAIN_BINDING 9
+#elif defined(EPI_SWIGLU) && defined(IN_SCALE)
+#define CHAIN_BINDING 8
+#elif defined(EPI_SWIGLU)
+#define CHAIN_BINDING 7
+#elif defined(IN_SCALE)
+#define CHAIN_BINDING 6
+#else
+#define CHAIN_BINDING 5
+#endif
+#include "chain.glsl"
 
 #if defined(EPI_NORM)
 #define WG_ROWS 32u
@@ -57,21 +73,21 @@ layout(constant_id = 2) const uint UNROLL = 4;  // granules of each row in fligh
 layout(constant_id = 3) const uint XS = 1;      // uvec4s of x staged in shared memory (K / 16), 1: none
 layout(local_size_x_id = 0) in;
 
-layout(std430, binding = 2) readonly buffer XQ { uvec4 xq[]; };
-layout(std430, binding = 3) readonly buffer DS { vec2 ds[]; };
-layout(std430, binding = 4) buffer Out { float y[]; };
+layout(std430, binding = 2) CHAIN_IO readonly buffer XQ { uvec4 xq[]; };
+layout(std430, binding = 3) CHAIN_IO readonly buffer DS { vec2 ds[]; };
+layout(std430, binding = 4) CHAIN_IO buffer Out { float y[]; };
 #ifdef EPILOGUE
-layout(std430, binding = 5) writeonly buffer OutXQ { uvec4 out_xq[]; };
-layout(std430, binding = 6) writeonly buffer OutDS { vec2 out_ds[]; };
+layout(std430, binding = 5) CHAIN_IO writeonly buffer OutXQ { uvec4 out_xq[]; };
+layout(std430, binding = 6) CHAIN_IO writeonly buffer OutDS { vec2 out_ds[]; };
 #endif
 #ifdef EPI_NORM
-layout(std430, binding = 7) writeonly buffer OutSS { float out_ss[]; };
+layout(std430, binding = 7) CHAIN_IO writeonly buffer OutSS { float out_ss[]; };
 layout(std430, binding = 8) readonly buffer NormW { float norm_w[]; };
 #endif
 #if defined(IN_SCALE) && defined(EPILOGUE)
-layout(std430, binding = 7) readonly buffer InSS { float in_ss[]; };
+layout(std430, binding = 7) CHAIN_IO readonly buffer InSS { float in_ss[]; };
 #elif defined(IN_SCALE)
-layout(std430, binding = 5) readonly buffer InSS { float in_ss[]; };
+layout(std430, binding = 5) CHAIN_IO readonly buffer InSS { float in_ss[]; };
 #endif
 
 shared float rowsum[WG_ROWS];
@@ -97,20 +113,53 @@ uint chunk_row(uint blk, uint rr) {
 #endif
 }
 
+// The weight granules of rows ROWS[] at granule G0 + u * sgs, u < UNROLL,
+// into W and DM (a macro: arrays sized by specialization constants as
+// function parameters do not pass spirv-val).
+#if defined(WTYPE_Q8_0)
+#define GRANULE_BLOCK(gi) ((gi) >> 1)  // two granules per block
+#else
+#define GRANULE_BLOCK(gi) (gi)
+#endif
+#define LOAD_WEIGHTS(G0, ROWS, W, DM)                                                        \
+  for (uint u_ = 0; u_ < UNROLL; ++u_) {                                                     \
+    const uint gi_ = min((G0) + u_ * sgs, gpr - 1); /* past the row end: reloaded, skipped */ \
+    for (uint r_ = 0; r_ < RPS; ++r_) {                                                      \
+      W[u_ * RPS + r_] = wq[ROWS[r_] * gpr + gi_];                                           \
+      DM[u_ * RPS + r_] = block_scale(ROWS[r_] * (pc.Kp / 32u) + GRANULE_BLOCK(gi_));        \
+    }                                                                                        \
+  }
+
 void main() {
   const uint blk = gl_WorkGroupID.x + gl_WorkGroupID.y * pc.groups_x;  // the workgroup's 32-block
-  if (blk * WG_ROWS >= pc.rows) return;  // the whole workgroup
+  if (blk * WG_ROWS >= pc.rows) {  // the whole workgroup
+    if (gl_LocalInvocationIndex == 0u) chain_signal();
+    return;
+  }
   const uint gpr = pc.Kp / WG_ELEMS, lane = gl_SubgroupInvocationID, sgs = gl_SubgroupSize;
+  const uint rb0 = gl_SubgroupID * RPS;
+#ifdef CHAIN
+  // This subgroup's first granules of its first rows, loaded before the
+  // wait (the weights do not depend on the dispatch before).
+  uvec4 w0[UNROLL * RPS];
+  vec2 dm0[UNROLL * RPS];
+  if (rb0 < WG_ROWS) {
+    uint rows0[RPS];
+    for (uint r = 0; r < RPS; ++r) rows0[r] = chunk_row(blk, min(rb0 + r, WG_ROWS - 1u));
+    LOAD_WEIGHTS(lane, rows0, w0, dm0);
+  }
+#endif
 #ifdef EPI_NORM
-  // The block's residual rows and norm weights, one per invocation of the
-  // first 32, issued now and first used after the weights: the tail then
-  // waits on no memory.
+  // The block's norm weights, one per invocation of the first 32, issued
+  // now and first used after the weights: the tail then waits on no memory.
   const uint t = gl_LocalInvocationIndex, k0 = pc.row0 + blk * 32u;
   float y_old = 0.0, g = 0.0;
-  if (t < 32u) {
-    y_old = pc.accumulate != 0u ? y[k0 + t] : 0.0;
-    g = norm_w[k0 + t];
-  }
+  if (t < 32u) g = norm_w[k0 + t];
+#endif
+  chain_wait();
+#ifdef EPI_NORM
+  // And the residual rows (written by the dispatches before).
+  if (t < 32u) y_old = pc.accumulate != 0u ? y[k0 + t] : 0.0;
 #endif
   if (XS > 1u) {
     for (uint i = gl_LocalInvocationIndex; i < pc.K / 16u; i += WG_SIZE) xs[i] = xq[i];
@@ -124,7 +173,7 @@ void main() {
   for (uint u = 0; u < 8u; ++u) ssv[u] = lane + u * sgs < bpr ? in_ss[lane + u * sgs] : 0.0;
 #endif
 
-  for (uint rb = gl_SubgroupID * RPS; rb < WG_ROWS; rb += gl_NumSubgroups * RPS) {
+  for (uint rb = rb0; rb < WG_ROWS; rb += gl_NumSubgroups * RPS) {
     float acc[RPS];
     uint rows[RPS];
     for (uint r = 0; r < RPS; ++r) {
@@ -136,22 +185,28 @@ void main() {
       vec2 dm[UNROLL * RPS];
       uvec4 xa[UNROLL], xb[UNROLL];
       vec2 xds[UNROLL];
+#ifdef CHAIN
+      if (rb == rb0 && g0 == lane) {
+        for (uint i = 0; i < UNROLL * RPS; ++i) {
+          w[i] = w0[i];
+          dm[i] = dm0[i];
+        }
+      } else
+#endif
+      {
+        LOAD_WEIGHTS(g0, rows, w, dm);
+      }
       for (uint u = 0; u < UNROLL; ++u) {
-        const uint gi = min(g0 + u * sgs, gpr - 1);  // past the row end: reloads the last granule, skipped below
+        const uint gi = min(g0 + u * sgs, gpr - 1);
+        const uint b = GRANULE_BLOCK(gi);
 #if defined(WTYPE_Q8_0)
-        const uint b = gi >> 1;  // two granules per block
         xa[u] = x_at(gi);
         xb[u] = uvec4(0);
 #else
-        const uint b = gi;
         xa[u] = x_at(2u * b);
         xb[u] = x_at(2u * b + 1u);
 #endif
         xds[u] = ds_at(b);
-        for (uint r = 0; r < RPS; ++r) {
-          w[u * RPS + r] = wq[rows[r] * gpr + gi];
-          dm[u * RPS + r] = block_scale(rows[r] * (pc.Kp / 32u) + b);
-        }
       }
       for (uint u = 0; u < UNROLL; ++u) {
         if (g0 + u * sgs >= gpr) break;
@@ -180,6 +235,11 @@ void main() {
     const float a = rowsum[t] * in_scale;
     y[pc.row0 + row] = pc.accumulate != 0u ? y[pc.row0 + row] + a : a;
   }
+#ifdef CHAIN
+  memoryBarrierBuffer();
+  barrier();
+  if (t == 0u) chain_signal();
+#endif
   return;
 #else
 
@@ -192,6 +252,9 @@ void main() {
     norm_v[t / 4u][t % 4u] = xn * g;
     norm_sq[t] = xn * xn;
   }
+#ifdef CHAIN
+  memoryBarrierBuffer();  // y, for chain_signal() below
+#endif
   barrier();
   if (t != 0u) return;
   vec4 v[8];
@@ -218,5 +281,6 @@ void main() {
   out_xq[2u * ob] = lo;
   out_xq[2u * ob + 1u] = hi;
   out_ds[ob] = dsv;
+  chain_signal();
 #endif
 }

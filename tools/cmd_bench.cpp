@@ -49,6 +49,7 @@ struct ModelOpts {
   bool no_tiled_attention = false;
   uint32_t gemm_bk = 0, gemm_bufs = 0;  // 0: defaults
   uint64_t prefetch_mib = 0;
+  std::string chain = "auto";
 };
 
 void run_bench_model(Cli& cli, const ModelOpts& o) {
@@ -75,6 +76,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   fo.gemm_bk = o.gemm_bk;
   fo.gemm_bufs = o.gemm_bufs;
   fo.prefetch_bytes = o.prefetch_mib << 20;
+  if (o.chain != "auto") fo.chain = o.chain == "on";
   fo.kv = o.kv == "f32" ? ops::KvType::f32 : ops::KvType::f16;
   fo.max_batch = o.batch;
   fo.seed = o.seed;
@@ -135,6 +137,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"gemm_bk", o.gemm_bk},  // 0: the default (ops::GemmTuning)
                      {"gemm_bufs", o.gemm_bufs},
                      {"prefetch_mib", o.prefetch_mib},
+                     {"chain", o.chain},
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -144,9 +147,9 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
       std::printf("  pp%u: %.1f tokens/s (median of %d; matmul %s)\n", o.prompt, r.prompt_tokens_per_s, o.reps,
                   r.matmul_variant_prefill.c_str());
     if (o.gen)
-      std::printf("  tg%u: %.1f tokens/s = %.1f us/token (median of %d; matmul %s, %u dispatches per token)\n", o.gen,
-                  r.gen_tokens_per_s, r.decode_us_per_token, o.reps, r.matmul_variant_decode.c_str(),
-                  r.dispatches_per_token);
+      std::printf("  tg%u: %.1f tokens/s = %.1f us/token (median of %d; matmul %s, %u dispatches per token, %u chained)\n",
+                  o.gen, r.gen_tokens_per_s, r.decode_us_per_token, o.reps, r.matmul_variant_decode.c_str(),
+                  r.dispatches_per_token, r.chained_per_token);
     std::printf("  roofline: %s of weights per token at %.1f GB/s copy = %.1f tokens/s; decode at %.1f%% of it\n",
                 format_bytes(r.weight_bytes_per_token).c_str(), r.copy_gbps, r.roofline_tokens_per_s,
                 100.0 * r.decode_roofline_share);
@@ -197,6 +200,9 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--gemm-bufs", o->gemm_bufs,
                 "Prefill: shared-memory buffers per operand of that GEMM (1 or 2; default 1 for steps over 32, else 2)")
       ->check(CLI::Range(1u, 2u));
+  m->add_option("--chain", o->chain,
+                "Decode: dependent GEMVs and attention wait on arrival counts instead of barriers (auto: on for NVIDIA)")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
   m->add_option("--prefetch-mib", o->prefetch_mib,
                 "Decode: MiB of attn_output's and gate/up's weights read into the L2 cache beside each layer's "
                 "attention (default 0: off)")

@@ -94,6 +94,7 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
   if (r.gen_tokens_per_s > 0) r.decode_us_per_token = 1e6 / r.gen_tokens_per_s;
 
   r.dispatches_per_token = fwd.decode_dispatches();
+  r.chained_per_token = fwd.decode_chained();
   if (opt.breakdown && fwd.device().caps().timestamps) {
     // The same decode steps and prefill with a timestamp after every op.
     fwd.set_timestamps(true);
@@ -133,6 +134,7 @@ nlohmann::json to_json(const ModelBenchResult& r) {
           {"decode_us_per_token", r.decode_us_per_token},
           {"gpu_us_per_token", r.gpu_us_per_token},
           {"dispatches_per_token", r.dispatches_per_token},
+          {"chained_per_token", r.chained_per_token},
           {"matmul_variant_decode", r.matmul_variant_decode},
           {"matmul_variant_prefill", r.matmul_variant_prefill},
           {"breakdown", ops},

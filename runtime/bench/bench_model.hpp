@@ -40,6 +40,7 @@ struct ModelBenchResult {
   double decode_us_per_token = 0;    // wall time, from gen_tokens_per_s
   double gpu_us_per_token = 0;       // sum of op times (breakdown run)
   uint32_t dispatches_per_token = 0;
+  uint32_t chained_per_token = 0;    // of them, linked by chain waits, no barrier (VulkanForwardOptions::chain)
   std::vector<OpTime> ops;           // breakdown, largest first
   double prefill_gpu_us = 0;         // sum of op times of one prefill (breakdown run)
   std::vector<OpTime> prefill_ops;   // its breakdown, largest first; us_per_token holds µs per prefill

@@ -183,6 +183,8 @@ Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope,
   const auto v = select_variant(device, fmt::format("attention_{}{}{}", kv_suffix(kv), fused_rope ? "_rope" : "",
                                                     quant_out ? "_q8" : ""));
   kernel_ = &device.kernel({v, {wg_, splits_}, sizeof(pc::Attention)});
+  if (fused_rope && quant_out)
+    chain_kernel_ = &device.kernel({select_variant(device, v + "_chain"), {wg_, splits_}, sizeof(pc::Attention)});
 }
 
 void Attention::check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,
@@ -206,7 +208,7 @@ void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, c
   check_quantized(quant_out_, qa, n, static_cast<uint32_t>(q_dim), "attention");
   if (qa && head_dim % 32) throw InputError("attention: a quantized output needs head_dim a multiple of 32");
   const pc::Attention p{n, n_heads, n_kv_heads, head_dim, q_stride, out_stride, 1.0f / std::sqrt(float(head_dim)), n_ctx,
-                        0, 0.0f, 0, 0};
+                        0, 0.0f, 0, 0, 0, 0};
   const Kernel* k = kernel_;
   std::array<uint32_t, 3> grid{n_heads, n, 1};
   if (const auto tile = tile_for(head_dim)) {
@@ -241,12 +243,20 @@ void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& 
   if (qa && r.head_dim % 32) throw InputError("attention: a quantized output needs head_dim a multiple of 32");
   check_size(part, attention_part_bytes(r.n_heads, r.head_dim, splits_), "attention", "split partials");
   check_size(count, attention_count_bytes(r.n_heads), "attention", "split count");
-  const pc::Attention p{1, r.n_heads, r.n_kv_heads, r.head_dim, qkv_stride, static_cast<uint32_t>(q_dim),
-                        1.0f / std::sqrt(float(r.head_dim)), n_ctx, r.rope_dims, r.freq_base, r.n_freq_factors, 0};
-  if (qa)
-    cs.dispatch(*kernel_, {qkv, step, kc, vc, out, freq, part, count, *qa.xq, *qa.xds}, p, {r.n_heads, splits_, 1});
-  else
-    cs.dispatch(*kernel_, {qkv, step, kc, vc, out, freq, part, count}, p, {r.n_heads, splits_, 1});
+  pc::Attention p{1, r.n_heads, r.n_kv_heads, r.head_dim, qkv_stride, static_cast<uint32_t>(q_dim),
+                  1.0f / std::sqrt(float(r.head_dim)), n_ctx, r.rope_dims, r.freq_base, r.n_freq_factors, 0, 0, 0};
+  std::vector<Binding> b{qkv, step, kc, vc, out, freq, part, count};
+  if (qa) b.insert(b.end(), {*qa.xq, *qa.xds});
+  const Kernel* k = kernel_;
+  if (cs.chain_flags() && chain_kernel_ && qa) {  // a link of the stream's dispatch chain
+    const ChainLink l = cs.link(r.n_heads * splits_);
+    p.wait_flag = l.wait_flag;
+    p.wait_count = l.wait_count;
+    p.signal_flag = l.signal_flag;
+    b.push_back(*cs.chain_flags());
+    k = chain_kernel_;
+  }
+  cs.dispatch_with(*k, b, p, {r.n_heads, splits_, 1});
 }
 
 Swiglu::Swiglu(Device& device, bool quant_out) : device_(device), quant_out_(quant_out) {

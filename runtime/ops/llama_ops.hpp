@@ -158,6 +158,7 @@ class Attention {
   bool quant_out_, fused_rope_, tiled_;
   std::string tiled_variant_;  // tiled_: attention_tiled_*, its pipeline made per head size at record
   const Kernel* kernel_;
+  const Kernel* chain_kernel_ = nullptr;  // fused rope with 8-bit output: a link of a dispatch chain
   uint32_t wg_, splits_;
 };
 

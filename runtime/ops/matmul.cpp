@@ -81,6 +81,9 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
       epi_swiglu_scaled_variant_ = named("matvec_idot_swiglu_scaled_");
       epi_norm_variant_ = named("matvec_idot_norm_");
       scaled_variant_ = named("matvec_idot_scaled_");
+      chain_swiglu_scaled_variant_ = named("matvec_idot_swiglu_scaled_chain_");
+      chain_norm_variant_ = named("matvec_idot_norm_chain_");
+      chain_scaled_variant_ = named("matvec_idot_scaled_chain_");
     }
   }
   // Defaults from the H100 sweep in benchmarks/RESULTS.md (flat within a few
@@ -269,9 +272,13 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
   const uint64_t align = std::max<uint64_t>(caps.min_storage_buffer_offset_alignment, 4);
   const uint32_t K = w.cols();
   const bool norm = epi && epi->kind == GemvEpilogue::Kind::norm;
-  const std::string& variant = norm   ? epi_norm_variant_
-                               : epi  ? (scale ? epi_swiglu_scaled_variant_ : epi_swiglu_variant_)
-                               : scale ? scaled_variant_
+  // A link of the stream's dispatch chain: one dispatch (one chunk, one
+  // column) of a kernel with a chain variant.
+  const bool chain = cs.chain_flags() && n == 1 && w.chunks().size() == 1 && (norm || scale);
+  const std::string& variant = norm    ? (chain ? chain_norm_variant_ : epi_norm_variant_)
+                               : epi   ? (scale ? (chain ? chain_swiglu_scaled_variant_ : epi_swiglu_scaled_variant_)
+                                                : epi_swiglu_variant_)
+                               : scale ? (chain ? chain_scaled_variant_ : scaled_variant_)
                                        : gemv_variant_;
   for (uint32_t j0 = 0; j0 < n; j0 += kMaxGemvCols) {
     const uint32_t nc = std::min(kMaxGemvCols, n - j0);
@@ -290,19 +297,21 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
     for (const auto& c : w.chunks()) {
       const uint32_t groups = (c.rows + rows - 1) / rows;
       const uint32_t gx = std::min(groups, caps.max_workgroup_count[0]);
-      const pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate, c.rows / 2,
-                         scale.eps};
+      pc::Matmul p{c.rows, K, padded_k(K), nc, K, y_stride, y_offset + c.row0, gx, accumulate, c.rows / 2,
+                   scale.eps};
       const std::array<uint32_t, 3> grid{gx, (groups + gx - 1) / gx, 1};
-      if (norm)
-        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, *epi->ss, *epi->weight}, p, grid);
-      else if (epi && scale)
-        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds, *scale.ss}, p, grid);
-      else if (epi)
-        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, epi->xq, epi->xds}, p, grid);
-      else if (scale)
-        cs.dispatch(k, {c.quants, c.scales, bq, bd, by, *scale.ss}, p, grid);
-      else
-        cs.dispatch(k, {c.quants, c.scales, bq, bd, by}, p, grid);
+      std::vector<Binding> b{c.quants, c.scales, bq, bd, by};
+      if (epi) b.insert(b.end(), {epi->xq, epi->xds});
+      if (norm) b.insert(b.end(), {*epi->ss, *epi->weight});
+      if (scale) b.push_back(*scale.ss);
+      if (chain) {
+        const ChainLink l = cs.link(grid[0] * grid[1]);
+        p.wait_flag = l.wait_flag;
+        p.wait_count = l.wait_count;
+        p.signal_flag = l.signal_flag;
+        b.push_back(*cs.chain_flags());
+      }
+      cs.dispatch_with(k, b, p, grid);
     }
   }
 }

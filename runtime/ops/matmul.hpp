@@ -135,6 +135,8 @@ class Matmul {
   std::string quantize_variant_;
   // Where idot (fp32 activations): matvec_idot_{swiglu,swiglu_scaled,norm,scaled}_<type>.
   std::string epi_swiglu_variant_, epi_swiglu_scaled_variant_, epi_norm_variant_, scaled_variant_;
+  // The same as links of a dispatch chain (CommandStream::begin_chain): taken when the stream chains.
+  std::string chain_swiglu_scaled_variant_, chain_norm_variant_, chain_scaled_variant_;
   uint32_t wg_max_, rows_, unroll_, block_wg_, block_loads_;
   bool block_stage_;
   bool wg_forced_ = false;

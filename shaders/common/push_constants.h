@@ -55,7 +55,12 @@ VKQ_PC_BEGIN(Matmul)
   u32 accumulate;  // 1: Y += W X (the residual add, fused); 0: Y = W X
   u32 epi_half;    // matvec_idot_block EPI_SWIGLU: gate rows (up rows follow them)
   f32 eps;         // matvec_idot_block IN_SCALE: the deferred RMSNorm's epsilon
-VKQ_PC_END(Matmul, 44)
+  // matvec_idot_block CHAIN (common/chain.glsl): the flag to wait on, the
+  // count it must reach (0: none), the flag this dispatch counts itself in.
+  u32 wait_flag;
+  u32 wait_count;
+  u32 signal_flag;
+VKQ_PC_END(Matmul, 56)
 #endif
 
 // quantize_q8_1.comp: activations X[j][k] (k < K, j < n) -> int8 blocks of 32
@@ -134,8 +139,11 @@ VKQ_PC_BEGIN(Attention)
   u32 rope_dims;
   f32 freq_base;
   u32 n_freq_factors;
-  u32 pad_;
-VKQ_PC_END(Attention, 48)
+  // CHAIN (common/chain.glsl), as in Matmul.
+  u32 wait_flag;
+  u32 wait_count;
+  u32 signal_flag;
+VKQ_PC_END(Attention, 56)
 #endif
 
 // swiglu.comp: out[t][i] = silu(in[t][i]) * in[t][up_offset + i], i < width.
