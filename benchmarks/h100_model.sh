@@ -60,7 +60,7 @@ if [ "$mode" = prefetch ]; then  # decode with attn_output's and gate/up's weigh
   done; done
 fi
 if [ "$mode" = chain-decode ]; then  # decode's GEMVs and attention waiting on arrival counts, not barriers
-  for t in q4_0 q8_0; do for c in off on off on; do
+  for t in q4_0 q8_0; do for c in "off" "on" "on --chain-unstaged" "off" "on" "on --chain-unstaged"; do
     run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 --chain $c --no-breakdown
   done; done
 fi

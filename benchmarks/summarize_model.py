@@ -22,6 +22,8 @@ def name(d):
     tuned = "".join(f", {k} {d[k]}" for k in ("block_wg", "block_loads") if d.get(k))
     if d.get("block_stage"):
         tuned += ", x staged"
+    if d.get("chain_unstaged"):
+        tuned += ", chain x unstaged"
     return f"{d['model']}, norm/SwiGLU in the GEMVs{tuned}"
 
 

@@ -93,6 +93,7 @@ ops::Matmul& VulkanForward::matmul(GgmlType t) {
     tuning.block_wg = opts_.block_wg;
     tuning.block_loads = opts_.block_loads;
     tuning.block_stage = opts_.block_stage;
+    tuning.chain_unstaged = opts_.chain_unstaged;
     tuning.gemm.bk = opts_.gemm_bk;
     tuning.gemm.nbuf = opts_.gemm_bufs;
     m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced, tuning);

@@ -63,6 +63,7 @@ struct VulkanForwardOptions {
   bool tiled_attention = true;    // prefill attention in query tiles where they fit (ops::Attention)
   uint32_t block_wg = 0, block_loads = 0;  // the GEMVs with an epilogue (ops::MatmulTuning; 0 = defaults)
   bool block_stage = false;  // ops::MatmulTuning::block_stage
+  bool chain_unstaged = false;  // ops::MatmulTuning::chain_unstaged
   uint32_t gemm_bk = 0, gemm_bufs = 0;  // prefill GEMM's K per step and buffers (ops::GemmTuning; 0 = defaults)
   // Decode: beside each layer's attention (latency-bound, little of the
   // memory bandwidth used), read up to this many bytes of the weights the

@@ -186,18 +186,10 @@ void main() {
       uvec4 xa[UNROLL], xb[UNROLL];
       vec2 xds[UNROLL];
 #ifdef CHAIN
-      if (rb == rb0 && g0 == lane) {
-        for (uint i = 0; i < UNROLL * RPS; ++i) {
-          w[i] = w0[i];
-          dm[i] = dm0[i];
-        }
-      } else
+      const bool first = rb == rb0 && g0 == lane;  // its weights are in w0, dm0
 #endif
-      {
-        LOAD_WEIGHTS(g0, rows, w, dm);
-      }
       for (uint u = 0; u < UNROLL; ++u) {
-        const uint gi = min(g0 + u * sgs, gpr - 1);
+        const uint gi = min(g0 + u * sgs, gpr - 1);  // past the row end: reloads the last granule, skipped below
         const uint b = GRANULE_BLOCK(gi);
 #if defined(WTYPE_Q8_0)
         xa[u] = x_at(gi);
@@ -207,6 +199,17 @@ void main() {
         xb[u] = x_at(2u * b + 1u);
 #endif
         xds[u] = ds_at(b);
+        for (uint r = 0; r < RPS; ++r) {
+#ifdef CHAIN
+          if (first) {
+            w[u * RPS + r] = w0[u * RPS + r];
+            dm[u * RPS + r] = dm0[u * RPS + r];
+            continue;
+          }
+#endif
+          w[u * RPS + r] = wq[rows[r] * gpr + gi];
+          dm[u * RPS + r] = block_scale(rows[r] * (pc.Kp / 32u) + b);
+        }
       }
       for (uint u = 0; u < UNROLL; ++u) {
         if (g0 + u * sgs >= gpr) break;

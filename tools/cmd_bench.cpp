@@ -45,7 +45,7 @@ struct ModelOpts {
   bool json = false, no_breakdown = false, force = false, no_epilogues = false;
   uint32_t attention_splits = 0;  // 0: default
   uint32_t block_wg = 0, block_loads = 0;  // 0: defaults
-  bool block_stage = false;
+  bool block_stage = false, chain_unstaged = false;
   bool no_tiled_attention = false;
   uint32_t gemm_bk = 0, gemm_bufs = 0;  // 0: defaults
   uint64_t prefetch_mib = 0;
@@ -73,6 +73,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   fo.block_wg = o.block_wg;
   fo.block_loads = o.block_loads;
   fo.block_stage = o.block_stage;
+  fo.chain_unstaged = o.chain_unstaged;
   fo.gemm_bk = o.gemm_bk;
   fo.gemm_bufs = o.gemm_bufs;
   fo.prefetch_bytes = o.prefetch_mib << 20;
@@ -134,6 +135,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"block_wg", o.block_wg},        // 0: the default (ops::MatmulTuning)
                      {"block_loads", o.block_loads},
                      {"block_stage", o.block_stage},
+                     {"chain_unstaged", o.chain_unstaged},
                      {"gemm_bk", o.gemm_bk},  // 0: the default (ops::GemmTuning)
                      {"gemm_bufs", o.gemm_bufs},
                      {"prefetch_mib", o.prefetch_mib},
@@ -193,6 +195,8 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--block-loads", o->block_loads,
                 "Decode: weight loads in flight per invocation in the GEMVs with an epilogue (default 4)")
       ->check(CLI::Range(1u, 32u));
+  m->add_flag("--chain-unstaged", o->chain_unstaged,
+              "Decode: the chained GEMVs read x from memory, not from a copy in shared memory (for comparison)");
   m->add_flag("--block-stage", o->block_stage,
               "Decode: the GEMVs with an epilogue read x from a copy in shared memory (slower on the H200)");
   m->add_option("--gemm-bk", o->gemm_bk,

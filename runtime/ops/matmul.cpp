@@ -95,6 +95,7 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   // Q8_0 on the H200 (llama-2-7b decode; benchmarks/RESULTS.md).
   block_loads_ = tuning.block_loads ? tuning.block_loads : 4;
   block_stage_ = tuning.block_stage;
+  chain_unstaged_ = tuning.chain_unstaged;
   // The shared-memory tree needs WG floats; the subgroup path one partial per
   // subgroup and output.
   const bool subgroup = idot_ || gemv_variant_.find("_subgroup") != std::string::npos;
@@ -151,7 +152,8 @@ const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint3
   const uint32_t unroll = std::clamp<uint32_t>((gpr + sg * steps - 1) / (sg * steps), 1, unroll_max);
   // x in shared memory: K bytes of values, K / 4 of (d, s), beside the row sums.
   const uint64_t stage_bytes = uint64_t(K) + K / 4 + 4 * 64;
-  const uint32_t xs = block_stage_ && stage_bytes <= caps.max_shared_memory ? K / 16 : 1;
+  const bool stage = block_stage_ || (variant.find("_chain_") != std::string::npos && !chain_unstaged_);
+  const uint32_t xs = stage && stage_bytes <= caps.max_shared_memory ? K / 16 : 1;
   return device_.kernel({variant, {wg, rps, unroll, xs}, sizeof(pc::Matmul)});
 }
 

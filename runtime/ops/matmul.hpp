@@ -43,6 +43,10 @@ struct MatmulTuning {
   // x staged in shared memory where it fits: measured slower on the H200
   // (tg128 Q4_0 427 against 438 tokens/s; benchmarks/RESULTS.md), so off.
   bool block_stage = false;
+  // The chain variants (CommandStream::begin_chain) stage x in shared memory
+  // regardless (their x loads are coherent, from L2: one copy per workgroup
+  // instead of one per subgroup); true: they read it as the others do.
+  bool chain_unstaged = false;
   GemmTuning gemm;      // GEMM workgroup size and tile (0 = derived from the device)
 };
 
@@ -138,7 +142,7 @@ class Matmul {
   // The same as links of a dispatch chain (CommandStream::begin_chain): taken when the stream chains.
   std::string chain_swiglu_scaled_variant_, chain_norm_variant_, chain_scaled_variant_;
   uint32_t wg_max_, rows_, unroll_, block_wg_, block_loads_;
-  bool block_stage_;
+  bool block_stage_, chain_unstaged_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced
   uint32_t gemm_min_n_ = 0;   // smallest n that runs the GEMM
