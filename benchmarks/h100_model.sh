@@ -11,7 +11,7 @@
 #   epi:   decode (tg128) with the GEMV epilogues (norm, SwiGLU) on and off;
 #   splits: decode (tg128, tg512) at 1 .. 64 attention workgroups per head;
 #   stage: decode (tg128) with the epilogue GEMVs' x in shared memory and not;
-#   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations x 2 .. 8 loads in flight;
+#   block: decode (tg128) with the epilogue GEMVs at 256 .. 1024 invocations (VKQ_BLOCK_WGS) x 2 .. 8 loads in flight;
 #   prefill: pp512 with its per-op breakdown, attention in query tiles and per token;
 #   prefill-step: pp512 with the GEMM 32 deep in two buffers and 64 deep in one (default);
 #   prefetch: tg128 with 0 .. 40 MiB of the next GEMVs' weights read into L2 beside attention;
@@ -35,7 +35,7 @@ if [ "$mode" = epi ]; then  # decode with the norm / SwiGLU epilogues on and off
   done; done
 fi
 if [ "$mode" = block ]; then  # the GEMVs with an epilogue: invocations x loads in flight
-  for t in q4_0 q8_0; do for wg in 256 512 1024; do for l in 2 4 8; do
+  for t in q4_0 q8_0; do for wg in ${VKQ_BLOCK_WGS:-256 512 1024}; do for l in 2 4 8; do
     run --synthetic llama-2-7b --type $t --prompt 0 --gen 128 --reps 3 --block-wg $wg --block-loads $l
   done; done; done
 fi

@@ -90,7 +90,11 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   // percent around them); tuning overrides them.
   rows_ = tuning.rows ? tuning.rows : (idot_ ? 1 : 2);
   unroll_ = tuning.unroll ? tuning.unroll : 2;
+  // The chain variants: 256 x 4, the fastest of 256 / 512 / 1024 x 2 / 4 / 8
+  // with chains on the H200 (smaller workgroups finish, and so free room for
+  // the next dispatch's, sooner; benchmarks/RESULTS.md, calls 26-28).
   block_wg_ = tuning.block_wg ? tuning.block_wg : 512;
+  chain_wg_ = tuning.block_wg ? tuning.block_wg : 256;
   // 512 x 4 was the fastest of 256 / 512 / 1024 x 4 / 8 / 16 for Q4_0 and
   // Q8_0 on the H200 (llama-2-7b decode; benchmarks/RESULTS.md).
   block_loads_ = tuning.block_loads ? tuning.block_loads : 4;
@@ -141,7 +145,8 @@ const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint3
   // subgroup's lanes in as few steps as cover it with at most block_loads_
   // weight loads per lane in flight (more spill registers).
   const auto& caps = device_.caps();
-  const uint32_t wg = pick_workgroup_size(caps, block_wg_), sg = std::max<uint32_t>(1, caps.subgroup_size);
+  const bool chained = variant.find("_chain_") != std::string::npos;
+  const uint32_t wg = pick_workgroup_size(caps, chained ? chain_wg_ : block_wg_), sg = std::max<uint32_t>(1, caps.subgroup_size);
   if (wg < 32)  // an invocation per row of a 32-block in the kernel's last step
     throw DeviceError(fmt::format("device '{}': the decode GEMVs with an epilogue need 32 invocations per workgroup",
                                   caps.name));
@@ -152,7 +157,7 @@ const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint3
   const uint32_t unroll = std::clamp<uint32_t>((gpr + sg * steps - 1) / (sg * steps), 1, unroll_max);
   // x in shared memory: K bytes of values, K / 4 of (d, s), beside the row sums.
   const uint64_t stage_bytes = uint64_t(K) + K / 4 + 4 * 64;
-  const bool stage = block_stage_ || (variant.find("_chain_") != std::string::npos && !chain_unstaged_);
+  const bool stage = block_stage_ || (chained && !chain_unstaged_);
   const uint32_t xs = stage && stage_bytes <= caps.max_shared_memory ? K / 16 : 1;
   return device_.kernel({variant, {wg, rps, unroll, xs}, sizeof(pc::Matmul)});
 }

@@ -141,7 +141,7 @@ class Matmul {
   std::string epi_swiglu_variant_, epi_swiglu_scaled_variant_, epi_norm_variant_, scaled_variant_;
   // The same as links of a dispatch chain (CommandStream::begin_chain): taken when the stream chains.
   std::string chain_swiglu_scaled_variant_, chain_norm_variant_, chain_scaled_variant_;
-  uint32_t wg_max_, rows_, unroll_, block_wg_, block_loads_;
+  uint32_t wg_max_, rows_, unroll_, block_wg_, chain_wg_, block_loads_;
   bool block_stage_, chain_unstaged_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced
