@@ -244,6 +244,22 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   CHECK(plain.decode_chained() == 0);
   CHECK(chained.decode_chained() == 5 * hp.block_count);
   CHECK(chained.decode_dispatches() == plain.decode_dispatches());
+  // A dispatch recorded between two links (the prefetch reads beside
+  // attention) keeps the barrier before the next one: attn_output then
+  // waits on a barrier, not on attention's count.
+  o.prefetch_bytes = 4096;
+  vkq::VulkanForward prefetching(vkq::test::device(), layout, o);
+  o.prefetch_bytes = 0;
+  o.chain = false;
+  vkq::VulkanForward plain2(vkq::test::device(), layout, o);
+  for (uint32_t pos = 0; pos < 6; ++pos) {
+    const int32_t tok = int32_t((pos * 41 + 3) % 1000);
+    const auto a = plain2.decode(tok, pos);
+    const auto b = prefetching.decode(tok, pos);
+    REQUIRE(a.size() == b.size());
+    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+  }
+  CHECK(prefetching.decode_chained() == 4 * hp.block_count);
 }
 
 TEST_CASE("Vulkan forward: the decode prefetch changes no logit", "[gpu][forward]") {
