@@ -60,7 +60,10 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
                                  hp_.context_length));
   if (hp_.head_dim() % 2 || hp_.head_dim() > 256)
     throw InputError(fmt::format("head_dim {} is not supported on Vulkan (even, at most 256)", hp_.head_dim()));
-  plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic, opts_.attention_splits});
+  chain_ = opts_.chain.value_or(device_.caps().vendor_id == 0x10de);
+  const uint32_t splits =
+      opts_.attention_splits ? opts_.attention_splits : ops::attention_splits(hp_.head_count, opts_.n_ctx, chain_);
+  plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic, splits});
   for (const auto& l : layout.layers) {
     qkv_width_ = std::max(qkv_width_, l.qkv.width());
     gate_up_width_ = std::max(gate_up_width_, l.gate_up.width());
@@ -216,7 +219,6 @@ void VulkanForward::allocate_activations() {
   att_count_ = dev("act.att_count");
   att_count_.fill(0);
   chain_flags_ = dev("act.chain_flags");
-  chain_ = opts_.chain.value_or(device_.caps().vendor_id == 0x10de);
   step_ = host("io.step");
   tokens_ = host("io.tokens");
   readback_ = host("io.readback");

@@ -104,8 +104,9 @@ class RopeKv {
 // split at full context, at most 32 splits (on the H200, llama-2-7b Q4_0
 // decode at 1 .. 64 splits: tg128 as fast at 32 as at 16, tg512 faster;
 // at 64 the last workgroup's combine and the grid cost more than the
-// shorter splits save; benchmarks/RESULTS.md).
-uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx);
+// shorter splits save; benchmarks/RESULTS.md). Chained (decode as one
+// dispatch chain, VulkanForwardOptions::chain): n_ctx / 64, 1 .. 8.
+uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx, bool chained = false);
 // The most splits per head the kernel takes (push_constants.h).
 inline constexpr uint32_t kMaxAttentionSplits = 64;
 // The split partials' buffer: per head and split, (m, l) and head_dim floats.

@@ -227,6 +227,9 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   auto o = opts(64);
   o.seed = 13;
   o.force_idot = true;
+  // The same attention splits in both (a chain's default is fewer: the
+  // partials would be combined in another order).
+  o.attention_splits = 2;
   o.chain = false;
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
   o.chain = true;
@@ -260,6 +263,11 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
     CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
   }
   CHECK(prefetching.decode_chained() == 4 * hp.block_count);
+  // A chain's default attention splits: n_ctx / 64 of them, 1 .. 8.
+  CHECK(vkq::ops::attention_splits(32, 32, true) == 1);
+  CHECK(vkq::ops::attention_splits(32, 128, true) == 2);
+  CHECK(vkq::ops::attention_splits(32, 4096, true) == 8);
+  CHECK(vkq::ops::attention_splits(32, 4096) == 32);
 }
 
 TEST_CASE("Vulkan forward: the decode prefetch changes no logit", "[gpu][forward]") {
