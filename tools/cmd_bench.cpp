@@ -205,7 +205,8 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
                 "Prefill: shared-memory buffers per operand of that GEMM (1 or 2; default 1 for steps over 32, else 2)")
       ->check(CLI::Range(1u, 2u));
   m->add_option("--chain", o->chain,
-                "Decode: dependent GEMVs and attention wait on arrival counts instead of barriers (auto: on for NVIDIA)")
+                "Decode: dependent GEMVs and attention wait on arrival counts instead of barriers (auto: off, or "
+                "VKQ_CHAIN; experimental: wrong logits on the H200, for timing experiments only)")
       ->check(CLI::IsMember({"auto", "on", "off"}));
   m->add_option("--prefetch-mib", o->prefetch_mib,
                 "Decode: MiB of attn_output's and gate/up's weights read into the L2 cache beside each layer's "
