@@ -53,6 +53,25 @@ vkq::LlamaHParams small_llama(uint32_t context, uint32_t layers) {
   return hp;
 }
 
+// Decodes `steps` tokens ((pos * mul + add) % 1000) through both forwards
+// and checks that their logits are bit for bit equal at every position.
+void check_same_decode(vkq::VulkanForward& a, vkq::VulkanForward& b, uint32_t steps, uint32_t mul, uint32_t add) {
+  for (uint32_t pos = 0; pos < steps; ++pos) {
+    const int32_t tok = int32_t((pos * mul + add) % 1000);
+    const auto la = a.decode(tok, pos);
+    const auto lb = b.decode(tok, pos);
+    REQUIRE(la.size() == lb.size());
+    CHECK(std::memcmp(la.data(), lb.data(), la.size() * sizeof(float)) == 0);
+  }
+}
+
+// Synchronization validation (VKQ_VALIDATION=sync) does not follow the
+// dispatch chain's waits: it reports each dropped barrier as a hazard.
+bool sync_validation() {
+  const char* v = std::getenv("VKQ_VALIDATION");
+  return v && std::string(v) == "sync";
+}
+
 vkq::VulkanForwardOptions opts(uint32_t n_ctx, KvType kv = KvType::f16, uint32_t max_batch = 0) {
   vkq::VulkanForwardOptions o;
   o.n_ctx = n_ctx;
@@ -146,9 +165,7 @@ TEST_CASE("Vulkan forward: the integer-dot path with fused 8-bit producers", "[g
     // (rows of 64 weights, a last partial block). Not under synchronization
     // validation, which does not follow the chain's waits (see the chain
     // test below): there both runs are unchained.
-    const char* val = std::getenv("VKQ_VALIDATION");
-    const bool sync = val && std::string(val) == "sync";
-    o.chain = GENERATE(false, true) && !sync;
+    o.chain = GENERATE(false, true) && !sync_validation();
     INFO("chain " << *o.chain);
     vkq::VulkanForward s(vkq::test::device(), *l.model, o);
     REQUIRE(s.matmul_variant(type, 1).ends_with("_idot"));
@@ -226,7 +243,7 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   // validation does not follow such waits (it sees each dropped barrier as a
   // read-after-write hazard), so the test runs under the core validation
   // layer only.
-  if (const char* v = std::getenv("VKQ_VALIDATION"); v && std::string(v) == "sync")
+  if (sync_validation())
     SKIP("synchronization validation does not model waits on arrival counts");
   const auto hp = small_llama(128, 3);
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1);
@@ -242,13 +259,7 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
   o.chain = true;
   vkq::VulkanForward chained(vkq::test::device(), layout, o);
-  for (uint32_t pos = 0; pos < 40; ++pos) {
-    const int32_t tok = int32_t((pos * 41 + 3) % 1000);
-    const auto a = plain.decode(tok, pos);
-    const auto b = chained.decode(tok, pos);
-    REQUIRE(a.size() == b.size());
-    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-  }
+  check_same_decode(plain, chained, 40, 41, 3);
   // Every barrier between QKV, attention, attn_output, gate/up and down,
   // layer to layer, and before the classifier's GEMV, replaced by a wait;
   // the embedding and the first norm keep theirs. The same dispatches.
@@ -263,13 +274,7 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   o.prefetch_bytes = 0;
   o.chain = false;
   vkq::VulkanForward plain2(vkq::test::device(), layout, o);
-  for (uint32_t pos = 0; pos < 6; ++pos) {
-    const int32_t tok = int32_t((pos * 41 + 3) % 1000);
-    const auto a = plain2.decode(tok, pos);
-    const auto b = prefetching.decode(tok, pos);
-    REQUIRE(a.size() == b.size());
-    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-  }
+  check_same_decode(plain2, prefetching, 6, 41, 3);
   CHECK(prefetching.decode_chained() == 4 * hp.block_count);
   // A chain's default attention splits: n_ctx / 64 of them, 1 .. 8.
   CHECK(vkq::ops::attention_splits(32, 32, true) == 1);
@@ -293,13 +298,7 @@ TEST_CASE("Vulkan forward: the decode prefetch changes no logit", "[gpu][forward
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
   o.prefetch_bytes = budget;
   vkq::VulkanForward pre(vkq::test::device(), layout, o);
-  for (uint32_t pos = 0; pos < 12; ++pos) {
-    const int32_t tok = int32_t((pos * 53 + 7) % 1000);
-    const auto a = plain.decode(tok, pos);
-    const auto b = pre.decode(tok, pos);
-    REQUIRE(a.size() == b.size());
-    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-  }
+  check_same_decode(plain, pre, 12, 53, 7);
   // One read per plane within the budget, per layer.
   const uint32_t planes = type == GgmlType::F16 ? 2 : 4;  // attn_output and gate/up: quants (and scales)
   const uint32_t extra = budget < 8192 ? 1 : planes;
