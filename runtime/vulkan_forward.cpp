@@ -455,19 +455,30 @@ void VulkanForward::write_inputs(std::span<const int32_t> tokens, uint32_t start
 }
 
 std::vector<float> VulkanForward::decode(int32_t token, uint32_t pos) {
-  check_positions(1, pos);
-  write_inputs({&token, 1}, pos);
-  if (!decode_stream_) {
-    decode_stream_ = std::make_unique<CommandStream>(device_, max_marks(), true);
-    if (chain_) decode_stream_->begin_chain(chain_flags_);
-    const bool normed = record_layers(*decode_stream_, 1, opts_.timestamps);
-    record_logits(*decode_stream_, 0, 1, opts_.timestamps, normed);
-  }
-  decode_stream_->submit_and_wait();
+  decode_on(decode_stream_, chain_, opts_.timestamps, token, pos);
   last_spans_ = &decode_stream_->spans();
   std::vector<float> logits(hp_.vocab_size);
   readback_.download(logits.data(), logits.size() * 4);
   return logits;
+}
+
+std::vector<float> VulkanForward::decode_unchained(int32_t token, uint32_t pos) {
+  decode_on(unchained_stream_, false, false, token, pos);
+  std::vector<float> logits(hp_.vocab_size);
+  readback_.download(logits.data(), logits.size() * 4);
+  return logits;
+}
+
+void VulkanForward::decode_on(std::unique_ptr<CommandStream>& s, bool chained, bool marks, int32_t token, uint32_t pos) {
+  check_positions(1, pos);
+  write_inputs({&token, 1}, pos);
+  if (!s) {  // recorded once, replayed
+    s = std::make_unique<CommandStream>(device_, marks ? max_marks() : 0, true);
+    if (chained) s->begin_chain(chain_flags_);
+    const bool normed = record_layers(*s, 1, marks);
+    record_logits(*s, 0, 1, marks, normed);
+  }
+  s->submit_and_wait();
 }
 
 std::vector<float> VulkanForward::prefill(std::span<const int32_t> tokens, uint32_t start_pos, bool all_logits) {

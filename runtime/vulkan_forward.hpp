@@ -98,6 +98,10 @@ class VulkanForward final : public LlamaSession {
   std::string device_name() const override;
 
   std::vector<float> decode(int32_t token, uint32_t pos) override;
+  // The same step without the dispatch chain (barriers between the
+  // dispatches, the unchained kernels), whatever options.chain says: the
+  // reference that `bench model` checks a chained step against.
+  std::vector<float> decode_unchained(int32_t token, uint32_t pos);
   std::vector<float> prefill(std::span<const int32_t> tokens, uint32_t start_pos, bool all_logits = false) override;
 
   const ForwardPlan& plan() const { return plan_; }
@@ -219,6 +223,8 @@ class VulkanForward final : public LlamaSession {
   std::unique_ptr<ops::Swiglu> swiglu_q8_;
 
   std::unique_ptr<CommandStream> decode_stream_;  // recorded once, replayed
+  std::unique_ptr<CommandStream> unchained_stream_;  // decode_unchained's
+  void decode_on(std::unique_ptr<CommandStream>& s, bool chained, bool marks, int32_t token, uint32_t pos);
   std::unique_ptr<CommandStream> stream_;         // prefill, re-recorded per call
   std::vector<TimedSpan> prefill_spans_;                // every batch's, of the last prefill
   const std::vector<TimedSpan>* last_spans_ = &prefill_spans_;  // the decode stream's or prefill_spans_

@@ -164,8 +164,19 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
     }
     std::printf("  memory: planned peak %s, measured peak %s\n", format_bytes(plan.peak_bytes()).c_str(),
                 format_bytes(measured).c_str());
+    if (r.chain_checked)
+      std::printf("  chain check: chained against unchained logits at %u positions: max difference %.2e of the "
+                  "largest logit, top token %s\n",
+                  r.chain_checked, r.chain_max_rel_diff, r.chain_same_top ? "the same" : "DIFFERENT");
   }
   cli.result = 0;
+  if (!r.chain_ok) {
+    std::fprintf(stderr, "vkq: bench model: the chained decode step's logits differ from the unchained step's "
+                         "(%.2e of the largest logit, tolerance %.0e%s): its timings are not valid\n",
+                 r.chain_max_rel_diff, bench::ModelBenchResult::kChainTolerance,
+                 r.chain_same_top ? "" : ", top token different");
+    cli.result = 1;
+  }
 }
 
 void add_bench_model_command(Cli& cli, CLI::App* bench) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -95,6 +96,23 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
 
   r.dispatches_per_token = fwd.decode_dispatches();
   r.chained_per_token = fwd.decode_chained();
+  if (r.chained_per_token && opt.gen) {
+    // The KV cache holds the last repetition's rows, so position i sees
+    // the same history both ways.
+    for (const uint32_t i : {0u, opt.gen / 2, opt.gen - 1}) {
+      const auto a = fwd.decode(gen[i], i), b = fwd.decode_unchained(gen[i], i);
+      double diff = 0, scale = 1e-30;
+      for (size_t j = 0; j < a.size(); ++j) {
+        diff = std::max(diff, double(std::abs(a[j] - b[j])));
+        scale = std::max(scale, double(std::abs(b[j])));
+      }
+      r.chain_max_rel_diff = std::max(r.chain_max_rel_diff, diff / scale);
+      r.chain_same_top = r.chain_same_top && std::max_element(a.begin(), a.end()) - a.begin() ==
+                                                 std::max_element(b.begin(), b.end()) - b.begin();
+      ++r.chain_checked;
+    }
+    r.chain_ok = r.chain_same_top && r.chain_max_rel_diff <= ModelBenchResult::kChainTolerance;
+  }
   if (opt.breakdown && fwd.device().caps().timestamps) {
     // The same decode steps and prefill with a timestamp after every op.
     fwd.set_timestamps(true);
@@ -135,6 +153,11 @@ nlohmann::json to_json(const ModelBenchResult& r) {
           {"gpu_us_per_token", r.gpu_us_per_token},
           {"dispatches_per_token", r.dispatches_per_token},
           {"chained_per_token", r.chained_per_token},
+          {"chain_check",
+           {{"positions", r.chain_checked},
+            {"max_rel_diff", r.chain_max_rel_diff},
+            {"same_top", r.chain_same_top},
+            {"ok", r.chain_ok}}},
           {"matmul_variant_decode", r.matmul_variant_decode},
           {"matmul_variant_prefill", r.matmul_variant_prefill},
           {"breakdown", ops},

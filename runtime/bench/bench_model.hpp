@@ -41,6 +41,15 @@ struct ModelBenchResult {
   double gpu_us_per_token = 0;       // sum of op times (breakdown run)
   uint32_t dispatches_per_token = 0;
   uint32_t chained_per_token = 0;    // of them, linked by chain waits, no barrier (VulkanForwardOptions::chain)
+  // With a chain: chained decode steps at a few positions against the same
+  // steps unchained (VulkanForward::decode_unchained): the largest |logit
+  // difference| over the largest |unchained logit|, and whether the top
+  // token agreed at every position checked. chain_ok: both within
+  // kChainTolerance (else the timings are of a wrong computation).
+  uint32_t chain_checked = 0;
+  double chain_max_rel_diff = 0;
+  bool chain_same_top = true, chain_ok = true;
+  static constexpr double kChainTolerance = 1e-2;
   std::vector<OpTime> ops;           // breakdown, largest first
   double prefill_gpu_us = 0;         // sum of op times of one prefill (breakdown run)
   std::vector<OpTime> prefill_ops;   // its breakdown, largest first; us_per_token holds µs per prefill

@@ -19,16 +19,19 @@ layout(std430, binding = CHAIN_BINDING) coherent volatile buffer ChainFlags { ui
 #define CHAIN_IO
 #endif
 
-// Every invocation of the workgroup, in uniform control flow.
+// Every invocation of the workgroup. Each one reads the count itself and
+// then fences, so that its own loads after the wait are ordered after the
+// producer's writes. (One invocation spinning, then barrier(), does not
+// order the others' buffer loads: glslang's barrier() is an
+// OpControlBarrier whose memory semantics name workgroup memory only, so a
+// compiler may schedule the others' loads of the producer's output before
+// it.)
 void chain_wait() {
 #ifdef CHAIN
   if (pc.wait_count != 0u) {
-    if (gl_LocalInvocationIndex == 0u) {
-      while (chain_flags[pc.wait_flag] < pc.wait_count) {
-      }
-      memoryBarrierBuffer();
+    while (chain_flags[pc.wait_flag] < pc.wait_count) {
     }
-    barrier();
+    memoryBarrierBuffer();
   }
 #endif
 }

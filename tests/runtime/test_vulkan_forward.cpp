@@ -14,6 +14,7 @@
 #include <catch2/generators/catch_generators.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include "bench/bench_model.hpp"
 #include "cpu_forward.hpp"
 #include "error.hpp"
 #include "generate.hpp"
@@ -266,6 +267,26 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   CHECK(plain.decode_chained() == 0);
   CHECK(chained.decode_chained() == 5 * hp.block_count);
   CHECK(chained.decode_dispatches() == plain.decode_dispatches());
+  // The unchained reference a chained session keeps (bench model's check):
+  // the plain session's step, bit for bit.
+  {
+    const auto la = plain.decode(77, 40), lb = chained.decode_unchained(77, 40);
+    CHECK(std::memcmp(la.data(), lb.data(), la.size() * sizeof(float)) == 0);
+    vkq::bench::ModelBenchOptions bo;
+    bo.prompt = 0;
+    bo.gen = 8;
+    bo.reps = 1;
+    bo.copy_gbps = 1;
+    bo.breakdown = false;
+    const auto r = vkq::bench::bench_model(chained, bo);
+    CHECK(r.chained_per_token == 5 * hp.block_count);
+    CHECK(r.chain_checked == 3);
+    CHECK(r.chain_max_rel_diff == 0);
+    CHECK(r.chain_ok);
+    const auto rp = vkq::bench::bench_model(plain, bo);
+    CHECK(rp.chain_checked == 0);
+    CHECK(rp.chain_ok);
+  }
   // A dispatch recorded between two links (the prefetch reads beside
   // attention) keeps the barrier before the next one: attn_output then
   // waits on a barrier, not on attention's count.
