@@ -1,5 +1,8 @@
 #include "command_stream.hpp"
 
+#include <cstdlib>
+#include <string>
+
 #include <fmt/format.h>
 
 #include "error.hpp"
@@ -134,8 +137,24 @@ void CommandStream::begin_chain(const Buffer& flags) {
   ++commands_;
   barrier();
   chain_ = &flags;
-  next_flag_ = 0;
+  next_flag_ = candidates_ = 0;
   last_link_ = -1;
+  elide_from_ = 0;
+  elide_to_ = UINT32_MAX;
+  if (const char* e = std::getenv("VKQ_CHAIN_ELIDE"); e && *e) {
+    const std::string v(e);
+    const auto dash = v.find('-');
+    try {
+      if (dash == std::string::npos) {
+        elide_to_ = uint32_t(std::stoul(v));
+      } else {
+        elide_from_ = uint32_t(std::stoul(v.substr(0, dash)));
+        elide_to_ = uint32_t(std::stoul(v.substr(dash + 1)));
+      }
+    } catch (const std::exception&) {
+      throw InputError(fmt::format("VKQ_CHAIN_ELIDE='{}': expected B or A-B (link numbers)", v));
+    }
+  }
 }
 
 ChainLink CommandStream::link(uint32_t workgroups) {
@@ -144,8 +163,10 @@ ChainLink CommandStream::link(uint32_t workgroups) {
     throw InputError(fmt::format("command stream: more than {} linked dispatches in one chain", chain_->size() / 4));
   ChainLink l;
   l.signal_flag = next_flag_++;
-  if (pending_src_ == kComputeStage && last_link_ >= 0 && uint64_t(last_link_) + 1 == commands_ &&
-      point_ + 1 == commands_) {
+  const bool can = pending_src_ == kComputeStage && last_link_ >= 0 && uint64_t(last_link_) + 1 == commands_ &&
+                   point_ + 1 == commands_;
+  const uint32_t n = can ? candidates_++ : 0;
+  if (can && n >= elide_from_ && n < elide_to_) {
     l.wait_flag = last_flag_;
     l.wait_count = last_groups_;
     pending_src_ = 0;

@@ -74,6 +74,9 @@ class CommandStream {
   // dispatch's flag instead (all of its `workgroups`), so the two overlap.
   // Anything else keeps its barrier (a timestamp records it). begin_chain
   // records flags = 0 and a barrier; one flag per linked dispatch.
+  // VKQ_CHAIN_ELIDE=A-B (or B, for 0-B), a debugging aid: only the links
+  // that would drop a barrier numbered A .. B-1 (from 0, in recording order)
+  // drop it; the others keep theirs and wait on nothing.
   void begin_chain(const Buffer& flags);
   const Buffer* chain_flags() const { return chain_; }
   ChainLink link(uint32_t workgroups);
@@ -122,6 +125,7 @@ class CommandStream {
   uint32_t point_ = 0;         // commands_ at the last barrier recorded or dropped
   const Buffer* chain_ = nullptr;
   uint32_t next_flag_ = 0, elided_ = 0;
+  uint32_t candidates_ = 0, elide_from_ = 0, elide_to_ = UINT32_MAX;  // VKQ_CHAIN_ELIDE
   int64_t last_link_ = -1;  // the command index of the last linked dispatch
   uint32_t last_flag_ = 0, last_groups_ = 0;
 };
