@@ -141,6 +141,7 @@ void CommandStream::begin_chain(const Buffer& flags) {
   last_link_ = -1;
   elide_from_ = 0;
   elide_to_ = UINT32_MAX;
+  keep_barriers_ = std::getenv("VKQ_CHAIN_KEEP_BARRIERS") != nullptr;
   if (const char* e = std::getenv("VKQ_CHAIN_ELIDE"); e && *e) {
     const std::string v(e);
     const auto dash = v.find('-');
@@ -169,8 +170,10 @@ ChainLink CommandStream::link(uint32_t workgroups) {
   if (can && n >= elide_from_ && n < elide_to_) {
     l.wait_flag = last_flag_;
     l.wait_count = last_groups_;
-    pending_src_ = 0;
-    point_ = commands_;
+    if (!keep_barriers_) {
+      pending_src_ = 0;
+      point_ = commands_;
+    }
     ++elided_;
   }
   last_link_ = commands_;

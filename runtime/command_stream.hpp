@@ -77,6 +77,8 @@ class CommandStream {
   // VKQ_CHAIN_ELIDE=A-B (or B, for 0-B), a debugging aid: only the links
   // that would drop a barrier numbered A .. B-1 (from 0, in recording order)
   // drop it; the others keep theirs and wait on nothing.
+  // VKQ_CHAIN_KEEP_BARRIERS (set): the links wait on their counts and the
+  // barriers stay too (the waits then pass at once).
   void begin_chain(const Buffer& flags);
   const Buffer* chain_flags() const { return chain_; }
   ChainLink link(uint32_t workgroups);
@@ -126,6 +128,7 @@ class CommandStream {
   const Buffer* chain_ = nullptr;
   uint32_t next_flag_ = 0, elided_ = 0;
   uint32_t candidates_ = 0, elide_from_ = 0, elide_to_ = UINT32_MAX;  // VKQ_CHAIN_ELIDE
+  bool keep_barriers_ = false;  // VKQ_CHAIN_KEEP_BARRIERS
   int64_t last_link_ = -1;  // the command index of the last linked dispatch
   uint32_t last_flag_ = 0, last_groups_ = 0;
 };

@@ -65,8 +65,8 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
   if (!opts_.chain)  // VKQ_CHAIN=on|off overrides the default (any command)
     if (const char* e = std::getenv("VKQ_CHAIN"); e && (std::string(e) == "on" || std::string(e) == "off"))
       opts_.chain = std::string(e) == "on";
-  // Off unless asked for: on the H200 the chained step computes wrong
-  // logits (benchmarks/RESULTS.md, call 32), a bug not found yet.
+  // Off unless asked for: slower than barriers on the H200
+  // (benchmarks/RESULTS.md, call 40).
   chain_ = opts_.chain.value_or(false);
   const uint32_t splits =
       opts_.attention_splits ? opts_.attention_splits : ops::attention_splits(hp_.head_count, opts_.n_ctx, chain_);

@@ -74,10 +74,9 @@ struct VulkanForwardOptions {
   // shaders/common/chain.glsl): the integer-dot GEMVs with an epilogue or an
   // input scale and the 8-bit decode attention wait on their producer's
   // arrival count instead of a barrier, and load their first weights first.
-  // The kernels rely on in-order workgroup launch. Experimental: on the
-  // H200 the chained step gives wrong logits (stories260K's greedy text
-  // breaks; benchmarks/RESULTS.md, call 32) while lavapipe's are bit for bit
-  // those without it, so unset means off (VKQ_CHAIN=on|off overrides).
+  // The kernels rely on in-order workgroup launch. Experimental: correct
+  // on the H200 but slower there than barriers (benchmarks/RESULTS.md,
+  // call 40), so unset means off (VKQ_CHAIN=on|off overrides).
   std::optional<bool> chain;
 };
 

@@ -296,8 +296,7 @@ void main() {
   }
 #endif
 #ifdef CHAIN
-  memoryBarrierBuffer();
-  barrier();
+  CHAIN_PUBLISH();
   if (tid == 0u) chain_signal();
 #endif
 }

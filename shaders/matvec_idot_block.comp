@@ -239,8 +239,7 @@ void main() {
     y[pc.row0 + row] = pc.accumulate != 0u ? y[pc.row0 + row] + a : a;
   }
 #ifdef CHAIN
-  memoryBarrierBuffer();
-  barrier();
+  CHAIN_PUBLISH();
   if (t == 0u) chain_signal();
 #endif
   return;
@@ -256,9 +255,10 @@ void main() {
     norm_sq[t] = xn * xn;
   }
 #ifdef CHAIN
-  memoryBarrierBuffer();  // y, for chain_signal() below
-#endif
+  CHAIN_PUBLISH();  // y, for chain_signal() below
+#else
   barrier();
+#endif
   if (t != 0u) return;
   vec4 v[8];
   for (uint i = 0; i < 8u; ++i) v[i] = norm_v[i];

@@ -1,46 +1,60 @@
 // Dispatch chains (CHAIN defined; runtime/command_stream.hpp, "chains"):
 // consecutive dependent decode dispatches with no pipeline barrier between
 // them. Each workgroup counts itself in chain_flags[pc.signal_flag] once its
-// writes are done; a consumer's workgroup waits in chain_wait() until
-// chain_flags[pc.wait_flag] reaches pc.wait_count (every workgroup of the
-// dispatch before it; 0: no wait, a barrier was recorded), so it can issue
-// its weight loads first, while the producer still runs. What a consumer
-// reads after the wait, and what a producer writes, is declared CHAIN_IO
-// (coherent: not served from a non-coherent cache). Needs pc.wait_flag,
-// pc.wait_count, pc.signal_flag and CHAIN_BINDING.
+// writes are done (a release); a consumer's workgroup waits in chain_wait()
+// until chain_flags[pc.wait_flag] reaches pc.wait_count (every workgroup of
+// the dispatch before it; 0: no wait, a barrier was recorded), so it can
+// issue its weight loads first, while the producer still runs. What a
+// consumer reads after the wait, and what a producer writes, is declared
+// CHAIN_IO (coherent). Needs pc.wait_flag, pc.wait_count, pc.signal_flag
+// and CHAIN_BINDING.
+// The ordering is by acquire/release atomics and control barriers with
+// buffer semantics (GL_KHR_memory_scope_semantics, in the GLSL450 memory
+// model). The first form, volatile polling and memoryBarrierBuffer() around
+// plain barrier()s, computed wrong logits on the H200 (RESULTS.md, calls 32, 36-38).
+// Correct, the chain was slower there than barriers (call 40), so it is off
+// unless asked for.
 // Progress relies on the device starting a dispatch's workgroups only after
 // every workgroup of the dispatches before it has started (in-order
-// launch), which the Vulkan spec does not promise: the host turns chains on
-// only where that was measured (VulkanForwardOptions::chain).
+// launch), which the Vulkan spec does not promise.
 #ifdef CHAIN
-layout(std430, binding = CHAIN_BINDING) coherent volatile buffer ChainFlags { uint chain_flags[]; };
+#extension GL_KHR_memory_scope_semantics : require
+layout(std430, binding = CHAIN_BINDING) coherent buffer ChainFlags { uint chain_flags[]; };
 #define CHAIN_IO coherent
+// Before chain_signal(), in every invocation (uniform control flow): the
+// workgroup's buffer writes ordered before the signal.
+#define CHAIN_PUBLISH() \
+  controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared, gl_SemanticsAcquireRelease)
 #else
 #define CHAIN_IO
+#define CHAIN_PUBLISH()
 #endif
 
-// Every invocation of the workgroup. Each one reads the count itself and
-// then fences, so that its own loads after the wait are ordered after the
-// producer's writes. (One invocation spinning, then barrier(), does not
-// order the others' buffer loads: glslang's barrier() is an
-// OpControlBarrier whose memory semantics name workgroup memory only, so a
-// compiler may schedule the others' loads of the producer's output before
-// it.)
+// Every invocation of the workgroup, in uniform control flow. One
+// invocation polls the count (hundreds of workgroups polling with every
+// subgroup would crowd the one L2 line the producer's workgroups add to),
+// then takes it with an acquire; the control barrier after it, with buffer
+// semantics at device scope, orders the other invocations' loads after
+// that acquire (glslang's barrier() names workgroup memory only).
 void chain_wait() {
 #ifdef CHAIN
   if (pc.wait_count != 0u) {
-    while (chain_flags[pc.wait_flag] < pc.wait_count) {
+    if (gl_LocalInvocationIndex == 0u) {
+      while (atomicLoad(chain_flags[pc.wait_flag], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelaxed) <
+             pc.wait_count) {
+      }
+      atomicLoad(chain_flags[pc.wait_flag], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
     }
-    memoryBarrierBuffer();
+    controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
+                   gl_SemanticsAcquireRelease);
   }
 #endif
 }
 
-// One invocation, once per workgroup, after the workgroup's writes (each
-// writer's memoryBarrierBuffer() and a barrier() before, or its own writes).
+// One invocation, once per workgroup, after the workgroup's writes and a
+// CHAIN_PUBLISH() (or after its own writes): a release.
 void chain_signal() {
 #ifdef CHAIN
-  memoryBarrierBuffer();
-  atomicAdd(chain_flags[pc.signal_flag], 1u);
+  atomicAdd(chain_flags[pc.signal_flag], 1u, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelease);
 #endif
 }

@@ -287,6 +287,17 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
     CHECK(rp.chain_checked == 0);
     CHECK(rp.chain_ok);
   }
+  // VKQ_CHAIN_ELIDE=A-B: only those links drop their barrier.
+  {
+    o.chain = false;
+    vkq::VulkanForward plain3(vkq::test::device(), layout, o);
+    o.chain = true;
+    vkq::VulkanForward some(vkq::test::device(), layout, o);
+    ::setenv("VKQ_CHAIN_ELIDE", "2-5", 1);  // read when the step is recorded, at its first decode
+    check_same_decode(plain3, some, 4, 41, 3);
+    ::unsetenv("VKQ_CHAIN_ELIDE");
+    CHECK(some.decode_chained() == 3);
+  }
   // A dispatch recorded between two links (the prefetch reads beside
   // attention) keeps the barrier before the next one: attn_output then
   // waits on a barrier, not on attention's count.
