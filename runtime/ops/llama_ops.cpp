@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -167,9 +169,26 @@ uint64_t attention_tile_shared_bytes(const AttentionTile& t, uint32_t head_dim, 
 std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t head_dim, KvType kv) {
   // Largest first: more queries per chunk of the cache read, more
   // invocations. Each keeps the kernel's rules: wg % queries == 0,
-  // wg % rows == 0, rows % (wg / queries) == 0.
-  static constexpr AttentionTile kCandidates[] = {{128, 16, 32}, {64, 16, 16}, {64, 8, 32}, {32, 8, 16}};
+  // wg % rows == 0, rows % (wg / queries) == 0. 256 x 16 x 64 (47,680
+  // bytes at head_dim 128 with an f16 cache) was the fastest of 15 tiles
+  // on the H200, prefill attention 9.69 -> 6.60 ms per 512-token Q4_0
+  // prefill against 128 x 16 x 32 (benchmarks/RESULTS.md, calls 41-42).
+  static constexpr AttentionTile kCandidates[] = {
+      {256, 16, 64}, {128, 16, 32}, {64, 16, 16}, {64, 8, 32}, {32, 8, 16}};
   const uint32_t max_wg = std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);
+  if (const char* e = std::getenv("VKQ_ATTENTION_TILE"); e && *e) {  // "WG,QUERIES,ROWS" (tuning)
+    AttentionTile t{};
+    if (std::sscanf(e, "%u,%u,%u", &t.wg, &t.queries, &t.rows) != 3 || !t.wg || !t.queries || !t.rows ||
+        t.wg % t.queries || t.wg % t.rows || t.rows % (t.wg / t.queries) || t.wg > max_wg)
+      throw InputError(fmt::format("VKQ_ATTENTION_TILE='{}': expected WG,QUERIES,ROWS with WG a multiple of both, "
+                                   "ROWS a multiple of WG / QUERIES and WG at most {}",
+                                   e, max_wg));
+    if (attention_tile_shared_bytes(t, head_dim, kv) > caps.max_shared_memory)
+      throw InputError(fmt::format("VKQ_ATTENTION_TILE='{}': needs {} bytes of shared memory at head_dim {}, '{}' has {}",
+                                   e, attention_tile_shared_bytes(t, head_dim, kv), head_dim, caps.name,
+                                   caps.max_shared_memory));
+    return t;
+  }
   for (const auto& t : kCandidates)
     if (t.wg <= max_wg && attention_tile_shared_bytes(t, head_dim, kv) <= caps.max_shared_memory) return t;
   return std::nullopt;

@@ -492,8 +492,9 @@ TEST_CASE("attention_tile takes the largest query tile whose shared memory fits,
     if (t) CHECK(ops::attention_tile_shared_bytes(*t, hd, kv) <= caps.max_shared_memory);
     return t ? fmt::format("{}x{}x{}", t->wg, t->queries, t->rows) : std::string("none");
   };
-  CHECK(tile(128, ops::KvType::f16) == "128x16x32");
-  CHECK(tile(128, ops::KvType::f32) == "128x16x32");  // 44,608 bytes
+  CHECK(tile(128, ops::KvType::f16) == "256x16x64");  // 47,680 bytes
+  CHECK(tile(128, ops::KvType::f32) == "128x16x32");  // 44,608 bytes (256 x 16 x 64: 66,560)
+  CHECK(tile(64, ops::KvType::f16) == "256x16x64");
   CHECK(tile(256, ops::KvType::f32) == "32x8x16");
   caps.max_shared_memory = 16384;
   CHECK(tile(64, ops::KvType::f16) == "128x16x32");  // 15,680 bytes
