@@ -357,6 +357,8 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   };
   // Whether the norm before the next consumers was written by the GEMV just recorded.
   bool fused_norm = false;
+  // set_decode_skip: decode leaves these kinds out (timing only).
+  auto keep = [&](const char* kind) { return n != 1 || !decode_skip_.count(kind); };
   for (size_t li = 0; li < layers_.size(); ++li) {
     const auto& l = layers_[li];
     const std::string p = fmt::format("blk.{}.", li);
@@ -368,13 +370,14 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     };
     const bool q_qkv = wants_quantized(l.qkv, n, dim), d_qkv = norm_deferred(l.qkv, n);
     norm(l.attn_norm, q_qkv, d_qkv, fused_norm, p + "attn_norm");
-    group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_, d_qkv);
+    if (keep("attn_qkv")) group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_, d_qkv);
     mark(cs, marks, p + "attn_qkv");
     const bool q_att = hp_.head_dim() % 32 == 0 && wants_quantized({&l.attn_output, 1}, n, dim);
     const ops::QuantizedActivations att_q = q_att ? qa : ops::QuantizedActivations{};
     if (n == 1) {
       // Decode: RoPE and the KV-cache write happen inside the attention kernel.
-      (q_att ? *attention_rope_q8_ : *attention_rope_)
+      if (keep("attention"))
+        (q_att ? *attention_rope_q8_ : *attention_rope_)
           .record_rope(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, att_, att_part_, att_count_, qkv_width_, n_ctx,
                        rope, att_q);
       if (opts_.prefetch_bytes) record_prefetch(cs, {&l.attn_output, &l.gate_up.front()}, opts_.prefetch_bytes);
@@ -390,7 +393,8 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     // where it can, the deferred ffn_norm as its epilogue.
     const bool q_gu = wants_quantized(l.gate_up, n, dim), d_gu = norm_deferred(l.gate_up, n);
     const auto ffn_norm_epi = norm_epilogue(l.attn_output, l.ffn_norm, l.gate_up, n);
-    record_matmul(cs, l.attn_output, att_, q_att, x_, n, 0, 0, true, ffn_norm_epi ? &*ffn_norm_epi : nullptr);
+    if (keep("attn_output"))
+      record_matmul(cs, l.attn_output, att_, q_att, x_, n, 0, 0, true, ffn_norm_epi ? &*ffn_norm_epi : nullptr);
     done(ffn_norm_epi ? "attn_output+ffn_norm" : "attn_output");
     norm(l.ffn_norm, q_gu, d_gu, ffn_norm_epi.has_value(), p + "ffn_norm");
     const bool q_down = wants_quantized({&l.ffn_down, 1}, n, ff);
@@ -401,9 +405,10 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
                             matmul(l.gate_up[0].type()).can_fuse(l.gate_up[0], n);
     if (swiglu_epi) {
       const ops::GemvEpilogue epi{ops::GemvEpilogue::Kind::swiglu, hq_, hds_};
-      record_matmul(cs, l.gate_up[0], xb_, true, gate_up_, n, gate_up_width_, 0, false, &epi, nullptr, nullptr, d_gu);
+      if (keep("ffn_gate_up"))
+        record_matmul(cs, l.gate_up[0], xb_, true, gate_up_, n, gate_up_width_, 0, false, &epi, nullptr, nullptr, d_gu);
       done("ffn_gate_up+swiglu");
-    } else {
+    } else if (keep("ffn_gate_up")) {
       group(l.gate_up, l.gate_up_offsets, q_gu, gate_up_, gate_up_width_, d_gu);
       mark(cs, marks, p + "ffn_gate_up");
       (q_down ? *swiglu_q8_ : *swiglu_)
@@ -416,8 +421,9 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     const GpuMatrix& head = output_ ? *output_ : token_embd_;
     const auto next_epi = last ? norm_epilogue(l.ffn_down, output_norm_, {&head, 1}, n)
                                : norm_epilogue(l.ffn_down, layers_[li + 1].attn_norm, layers_[li + 1].qkv, n);
-    record_matmul(cs, l.ffn_down, hidden_, q_down, x_, n, 0, 0, true, next_epi ? &*next_epi : nullptr,
-                  swiglu_epi ? &hq_ : nullptr, swiglu_epi ? &hds_ : nullptr);
+    if (keep("ffn_down"))
+      record_matmul(cs, l.ffn_down, hidden_, q_down, x_, n, 0, 0, true, next_epi ? &*next_epi : nullptr,
+                    swiglu_epi ? &hq_ : nullptr, swiglu_epi ? &hds_ : nullptr);
     done(!next_epi ? "ffn_down" : last ? "ffn_down+output_norm" : "ffn_down+attn_norm");
     fused_norm = next_epi.has_value();
   }
@@ -523,6 +529,21 @@ std::vector<float> VulkanForward::prefill(std::span<const int32_t> tokens, uint3
 }
 
 uint32_t VulkanForward::max_marks() const { return opts_.timestamps ? 16 * hp_.block_count + 16 : 0; }
+
+const std::vector<std::string>& VulkanForward::ablation_ops() {
+  static const std::vector<std::string> ops{"attn_qkv", "attention", "attn_output", "ffn_gate_up", "ffn_down"};
+  return ops;
+}
+
+void VulkanForward::set_decode_skip(std::set<std::string> kinds) {
+  for (const auto& k : kinds)
+    if (std::find(ablation_ops().begin(), ablation_ops().end(), k) == ablation_ops().end())
+      throw InputError(fmt::format("decode ablation: unknown op kind '{}' (attn_qkv, attention, attn_output, "
+                                   "ffn_gate_up, ffn_down)",
+                                   k));
+  decode_skip_ = std::move(kinds);
+  decode_stream_.reset();
+}
 
 void VulkanForward::set_timestamps(bool on) {
   if (on == opts_.timestamps) return;

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -118,6 +119,12 @@ class VulkanForward final : public LlamaSession {
   // Turns per-op timestamps in decode steps and prefills on or off (the
   // decode step is recorded again at the next decode).
   void set_timestamps(bool on);
+  // Decode steps leave out the dispatches (and barriers) of these op kinds
+  // of every layer (kAblationOps); the step is recorded again at the next
+  // decode. Its logits are then wrong: this is for timing what each op
+  // costs with the rest in place (`bench model --ablate`).
+  void set_decode_skip(std::set<std::string> kinds);
+  static const std::vector<std::string>& ablation_ops();
   // The type of most weight bytes (the attention and FFN matrices' type).
   GgmlType main_weight_type() const;
   // Dispatches in one recorded decode step.
@@ -223,6 +230,7 @@ class VulkanForward final : public LlamaSession {
 
   std::unique_ptr<CommandStream> decode_stream_;  // recorded once, replayed
   std::unique_ptr<CommandStream> unchained_stream_;  // decode_unchained's
+  std::set<std::string> decode_skip_;                // set_decode_skip
   void decode_on(std::unique_ptr<CommandStream>& s, bool chained, bool marks, int32_t token, uint32_t pos);
   std::unique_ptr<CommandStream> stream_;         // prefill, re-recorded per call
   std::vector<TimedSpan> prefill_spans_;                // every batch's, of the last prefill

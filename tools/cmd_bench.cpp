@@ -42,7 +42,7 @@ struct ModelOpts {
   uint32_t prompt = 512, gen = 128, batch = 0;
   int reps = 3;
   uint64_t seed = 1, copy_mib = 0;
-  bool json = false, no_breakdown = false, force = false, no_epilogues = false;
+  bool json = false, no_breakdown = false, force = false, no_epilogues = false, ablate = false;
   uint32_t attention_splits = 0;  // 0: default
   uint32_t block_wg = 0, block_loads = 0;  // 0: defaults
   bool block_stage = false, chain_unstaged = false;
@@ -116,6 +116,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   bo.reps = o.reps;
   bo.seed = o.seed;
   bo.breakdown = !o.no_breakdown;
+  bo.ablate = o.ablate;
   bo.copy_gbps = copy_gbps;
   const auto r = bench::bench_model(*fwd, bo);
   const auto& plan = fwd->plan();
@@ -164,6 +165,15 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
     }
     std::printf("  memory: planned peak %s, measured peak %s\n", format_bytes(plan.peak_bytes()).c_str(),
                 format_bytes(measured).c_str());
+    if (!r.ablation.empty()) {
+      const double layers = double(std::max<uint32_t>(fwd->hparams().block_count, 1));
+      std::printf("  decode by removal (host-timed, %.1f us per token with every op):\n", r.ablation_base_us);
+      for (const auto& op : r.ablation)
+        std::printf("    %-16s %9.2f us per token  %7.2f us per layer  %5.1f%%\n", op.op.c_str(), op.us_per_token,
+                    op.us_per_token / layers, 100.0 * op.us_per_token / r.ablation_base_us);
+      std::printf("    %-16s %9.2f us per token                     %5.1f%%\n", "rest", r.ablation_rest_us,
+                  100.0 * r.ablation_rest_us / r.ablation_base_us);
+    }
     if (r.chain_checked)
       std::printf("  chain check: chained against unchained logits at %u positions: max difference %.2e of the "
                   "largest logit, top token %s\n",
@@ -194,6 +204,9 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--copy-mib", o->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
   m->add_option("--device", o->device, "Device index or name substring");
   m->add_flag("--no-breakdown", o->no_breakdown, "Skip the per-op timestamp run");
+  m->add_flag("--ablate", o->ablate,
+              "Decode again with each op kind left out of every layer: host-timed µs per token each costs "
+              "(the logits of those runs are wrong; timing only)");
   m->add_flag("--no-epilogues", o->no_epilogues,
               "Decode: RMSNorm and SwiGLU as dispatches of their own, not folded into the GEMVs (for comparison)");
   m->add_option("--attention-splits", o->attention_splits,

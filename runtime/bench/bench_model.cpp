@@ -113,6 +113,29 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
     }
     r.chain_ok = r.chain_same_top && r.chain_max_rel_diff <= ModelBenchResult::kChainTolerance;
   }
+  if (opt.ablate && opt.gen) {
+    auto us_per_token = [&] {  // median over the repetitions, like tg
+      std::vector<double> us;
+      for (uint32_t i = 0; i < std::min<uint32_t>(opt.gen, 4); ++i) fwd.decode(gen[i], i);  // records the step
+      for (int rep = 0; rep < opt.reps; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (uint32_t i = 0; i < opt.gen; ++i) fwd.decode(gen[i], i);
+        us.push_back(1e6 * seconds_since(t0) / opt.gen);
+      }
+      return median(us);
+    };
+    fwd.set_decode_skip({});
+    r.ablation_base_us = us_per_token();
+    double sum = 0;
+    for (const auto& kind : VulkanForward::ablation_ops()) {
+      fwd.set_decode_skip({kind});
+      const double saved = r.ablation_base_us - us_per_token();
+      r.ablation.push_back({kind, saved});
+      sum += saved;
+    }
+    fwd.set_decode_skip({});
+    r.ablation_rest_us = r.ablation_base_us - sum;
+  }
   if (opt.breakdown && fwd.device().caps().timestamps) {
     // The same decode steps and prefill with a timestamp after every op.
     fwd.set_timestamps(true);
@@ -138,7 +161,8 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
 }
 
 nlohmann::json to_json(const ModelBenchResult& r) {
-  nlohmann::json ops = nlohmann::json::array(), prefill_ops = nlohmann::json::array();
+  nlohmann::json ops = nlohmann::json::array(), prefill_ops = nlohmann::json::array(), ablation = nlohmann::json::array();
+  for (const auto& o : r.ablation) ablation.push_back({{"op", o.op}, {"us_per_token", o.us_per_token}});
   for (const auto& o : r.ops) ops.push_back({{"op", o.op}, {"us_per_token", o.us_per_token}});
   for (const auto& o : r.prefill_ops) prefill_ops.push_back({{"op", o.op}, {"us", o.us_per_token}});
   return {{"prompt_tokens_per_s", r.prompt_tokens_per_s},
@@ -162,7 +186,10 @@ nlohmann::json to_json(const ModelBenchResult& r) {
           {"matmul_variant_prefill", r.matmul_variant_prefill},
           {"breakdown", ops},
           {"prefill_gpu_us", r.prefill_gpu_us},
-          {"prefill_breakdown", prefill_ops}};
+          {"prefill_breakdown", prefill_ops},
+          {"ablation", ablation},
+          {"ablation_base_us", r.ablation_base_us},
+          {"ablation_rest_us", r.ablation_rest_us}};
 }
 
 }  // namespace vkq::bench

@@ -22,6 +22,10 @@ struct ModelBenchOptions {
   uint64_t seed = 1;
   double copy_gbps = 0;   // bandwidth reference (bench copy in the same process); 0 = run it
   bool breakdown = true;  // one more decode run and prefill with per-op timestamps
+  // Decode timed again with each op kind left out of every layer
+  // (VulkanForward::set_decode_skip): host-timed per-op costs, which GPU
+  // timestamps on some drivers do not give (they are shifted by an op).
+  bool ablate = false;
 };
 
 struct OpTime {
@@ -54,6 +58,12 @@ struct ModelBenchResult {
   double prefill_gpu_us = 0;         // sum of op times of one prefill (breakdown run)
   std::vector<OpTime> prefill_ops;   // its breakdown, largest first; us_per_token holds µs per prefill
   std::string matmul_variant_decode, matmul_variant_prefill;
+  // With ablate: µs per token that leaving each op kind out saved (its
+  // dispatches and the barriers after them), against ablation_base_us
+  // measured in the same pass; ablation_rest_us = base - their sum (embed,
+  // unfused norms, the head, submit and wait).
+  std::vector<OpTime> ablation;
+  double ablation_base_us = 0, ablation_rest_us = 0;
 };
 
 ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt);

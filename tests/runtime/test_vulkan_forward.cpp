@@ -315,6 +315,29 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   CHECK(vkq::ops::attention_splits(32, 4096) == 32);
 }
 
+TEST_CASE("Vulkan forward: decode ablation leaves out each op kind's dispatches and comes back whole", "[gpu][forward]") {
+  const auto hp = small_llama(128, 3);
+  const auto layout = vkq::llama_gpu_layout(hp, GgmlType::Q8_0, false, {});
+  auto o = opts(32);
+  o.seed = 9;
+  vkq::VulkanForward a(vkq::test::device(), layout, o), b(vkq::test::device(), layout, o);
+  check_same_decode(a, b, 3, 41, 3);
+  const uint32_t all = b.decode_dispatches();
+  for (const auto& kind : vkq::VulkanForward::ablation_ops()) {
+    INFO(kind);
+    b.set_decode_skip({kind});
+    (void)b.decode(5, 3);
+    CHECK(b.decode_dispatches() < all);
+    CHECK((all - b.decode_dispatches()) % hp.block_count == 0);  // the same per layer
+  }
+  // Left out, attention wrote no K/V row at position 3: the sessions agree
+  // again once both have rewritten it.
+  b.set_decode_skip({});
+  check_same_decode(a, b, 6, 41, 3);
+  CHECK(b.decode_dispatches() == all);
+  CHECK_THROWS_WITH(b.set_decode_skip({"swiglu"}), Catch::Matchers::ContainsSubstring("unknown op kind 'swiglu'"));
+}
+
 TEST_CASE("Vulkan forward: the decode prefetch changes no logit", "[gpu][forward]") {
   // Prefetch reads (read_stream beside each layer's attention) load weights
   // and write only their own output words: the logits are bit for bit those

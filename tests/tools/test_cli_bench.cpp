@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include <catch2/catch_approx.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <nlohmann/json.hpp>
@@ -103,6 +104,25 @@ TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("tg4:") != std::string::npos);
   CHECK(text.out.find("roofline:") != std::string::npos);
+
+  // --ablate: decode timed again without each op kind; without it, none.
+  CHECK(res["ablation"].empty());
+  const auto ab = vkq::test::run_cli("bench model --synthetic '" + cfg.string() +
+                                     "' --type q4_0 --prompt 0 --gen 4 --reps 1 --copy-mib 8 --no-breakdown --ablate --json");
+  INFO(ab.err);
+  REQUIRE(ab.exit_code == 0);
+  const auto abr = nlohmann::json::parse(ab.out)["result"];
+  REQUIRE(abr["ablation"].size() == 5);
+  CHECK(abr["ablation"][0]["op"] == "attn_qkv");
+  CHECK(abr["ablation"][4]["op"] == "ffn_down");
+  CHECK(abr["ablation_base_us"].get<double>() > 0);
+  double sum = abr["ablation_rest_us"].get<double>();
+  for (const auto& o : abr["ablation"]) sum += o["us_per_token"].get<double>();
+  CHECK(sum == Catch::Approx(abr["ablation_base_us"].get<double>()).epsilon(1e-9));
+  const auto abt = vkq::test::run_cli("bench model --synthetic '" + cfg.string() +
+                                      "' --type q4_0 --prompt 0 --gen 4 --reps 1 --copy-mib 8 --no-breakdown --ablate");
+  CHECK(abt.exit_code == 0);
+  CHECK(abt.out.find("decode by removal") != std::string::npos);
 
   for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
            {"", "give a MODEL file or --synthetic"},
