@@ -210,10 +210,6 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   // Decode's dispatch-chain flags (CommandStream::begin_chain): one word per
   // linked dispatch, at most five per layer and the output head's.
   add("act.chain_flags", "activations", (5 * uint64_t(hp.block_count) + 8) * 4);
-  // Device copies of io.step and io.tokens, made at the start of each
-  // recorded step (kernels read them from every workgroup).
-  add("act.step", "activations", 16);
-  add("act.tokens", "activations", B * 4);
 
   // Host-visible input/output.
   add("io.step", "io", 16, true);

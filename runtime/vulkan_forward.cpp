@@ -228,8 +228,6 @@ void VulkanForward::allocate_activations() {
   chain_flags_ = dev("act.chain_flags");
   step_ = host("io.step");
   tokens_ = host("io.tokens");
-  step_dev_ = dev("act.step");
-  tokens_dev_ = dev("act.tokens");
   readback_ = host("io.readback");
   if (plan_has(plan_, "act.xq")) {
     xq_ = dev("act.xq");
@@ -336,15 +334,7 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   const ops::RopeShape rope{hp_.head_count, hp_.head_count_kv, hp_.head_dim(), hp_.rope_dimension_count,
                             hp_.rope_freq_base, n_rope_freqs_};
   const ops::QuantizedActivations qa{&xq_, &xds_};
-  // The step's inputs are host-visible (written before each submit) and
-  // copied to device memory first: the kernels read them from every
-  // workgroup, and on a discrete GPU a read of host memory crosses the bus
-  // (on the H200 most of decode attention's time at short contexts:
-  // benchmarks/RESULTS.md, call 45).
-  cs.copy(tokens_, tokens_dev_, uint64_t(n) * 4);
-  cs.copy(step_, step_dev_, 16);
-  cs.barrier();
-  get_rows_->record(cs, token_embd_, tokens_dev_, x_, n, dim);
+  get_rows_->record(cs, token_embd_, tokens_, x_, n, dim);
   cs.barrier();
   mark(cs, marks, "embed");
   // Matrices side by side in one output row: a barrier between them keeps
@@ -388,14 +378,14 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
       // Decode: RoPE and the KV-cache write happen inside the attention kernel.
       if (keep("attention"))
         (q_att ? *attention_rope_q8_ : *attention_rope_)
-          .record_rope(cs, qkv_, step_dev_, rope_freqs_, l.k_cache, l.v_cache, att_, att_part_, att_count_, qkv_width_, n_ctx,
+          .record_rope(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, att_, att_part_, att_count_, qkv_width_, n_ctx,
                        rope, att_q);
       if (opts_.prefetch_bytes) record_prefetch(cs, {&l.attn_output, &l.gate_up.front()}, opts_.prefetch_bytes);
     } else {
-      rope_kv_->record(cs, qkv_, step_dev_, rope_freqs_, l.k_cache, l.v_cache, n, qkv_width_, n_ctx, rope);
+      rope_kv_->record(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, n, qkv_width_, n_ctx, rope);
       done("rope_kv");
       (q_att ? *attention_q8_ : *attention_)
-          .record(cs, qkv_, step_dev_, l.k_cache, l.v_cache, att_, n, qkv_width_, dim, n_ctx, hp_.head_count,
+          .record(cs, qkv_, step_, l.k_cache, l.v_cache, att_, n, qkv_width_, dim, n_ctx, hp_.head_count,
                   hp_.head_count_kv, hp_.head_dim(), att_q);
     }
     done("attention");

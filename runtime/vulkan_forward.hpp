@@ -201,7 +201,6 @@ class VulkanForward final : public LlamaSession {
   uint32_t n_rope_freqs_ = 0;
   Buffer x_, xb_, qkv_, att_, att_part_, att_count_, gate_up_, hidden_, logits_;
   Buffer step_, tokens_, readback_;
-  Buffer step_dev_, tokens_dev_;  // device copies of step_ and tokens_ (record_layers)
   Buffer xq_, xds_;  // activations in 8-bit blocks (act.xq / act.xds), when some matmul uses them
   // Decode's SwiGLU epilogue writes h here (act.hq / act.hds), not over the
   // gate/up GEMV's own input.
