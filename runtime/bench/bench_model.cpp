@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <random>
+#include <span>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,23 @@ double median(std::vector<double> v) {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// One decode pass: tokens[i] at position i, host-timed (seconds).
+double decode_pass(VulkanForward& fwd, std::span<const int32_t> tokens) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < tokens.size(); ++i) fwd.decode(tokens[i], static_cast<uint32_t>(i));
+  return seconds_since(t0);
+}
+
+// The largest |a - b| over the largest |b| (a NaN in a counts as infinite).
+double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double diff = 0, scale = 1e-30;
+  for (size_t j = 0; j < a.size(); ++j) {
+    diff = std::max(diff, std::isnan(a[j]) ? INFINITY : double(std::abs(a[j] - b[j])));
+    scale = std::max(scale, double(std::abs(b[j])));
+  }
+  return diff / scale;
 }
 
 // "blk.12.attn_qkv" -> "attn_qkv".
@@ -82,11 +100,7 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
       fwd.prefill(prompt, 0);
       r.prompt_runs.push_back(opt.prompt / seconds_since(t0));
     }
-    if (opt.gen) {
-      const auto t0 = std::chrono::steady_clock::now();
-      for (uint32_t i = 0; i < opt.gen; ++i) fwd.decode(gen[i], i);
-      r.gen_runs.push_back(opt.gen / seconds_since(t0));
-    }
+    if (opt.gen) r.gen_runs.push_back(opt.gen / decode_pass(fwd, std::span(gen).first(opt.gen)));
   }
   r.prompt_tokens_per_s = median(r.prompt_runs);
   r.gen_tokens_per_s = median(r.gen_runs);
@@ -101,12 +115,7 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
     // the same history both ways.
     for (const uint32_t i : {0u, opt.gen / 2, opt.gen - 1}) {
       const auto a = fwd.decode(gen[i], i), b = fwd.decode_unchained(gen[i], i);
-      double diff = 0, scale = 1e-30;
-      for (size_t j = 0; j < a.size(); ++j) {
-        diff = std::max(diff, double(std::abs(a[j] - b[j])));
-        scale = std::max(scale, double(std::abs(b[j])));
-      }
-      r.chain_max_rel_diff = std::max(r.chain_max_rel_diff, diff / scale);
+      r.chain_max_rel_diff = std::max(r.chain_max_rel_diff, max_rel_diff(a, b));
       r.chain_same_top = r.chain_same_top && std::max_element(a.begin(), a.end()) - a.begin() ==
                                                  std::max_element(b.begin(), b.end()) - b.begin();
       ++r.chain_checked;
@@ -116,12 +125,8 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
   if (opt.ablate && opt.gen) {
     auto us_per_token = [&] {  // median over the repetitions, like tg
       std::vector<double> us;
-      for (uint32_t i = 0; i < std::min<uint32_t>(opt.gen, 4); ++i) fwd.decode(gen[i], i);  // records the step
-      for (int rep = 0; rep < opt.reps; ++rep) {
-        const auto t0 = std::chrono::steady_clock::now();
-        for (uint32_t i = 0; i < opt.gen; ++i) fwd.decode(gen[i], i);
-        us.push_back(1e6 * seconds_since(t0) / opt.gen);
-      }
+      decode_pass(fwd, std::span(gen).first(std::min<uint32_t>(opt.gen, 4)));  // records the step
+      for (int rep = 0; rep < opt.reps; ++rep) us.push_back(1e6 * decode_pass(fwd, std::span(gen).first(opt.gen)) / opt.gen);
       return median(us);
     };
     fwd.set_decode_skip({});

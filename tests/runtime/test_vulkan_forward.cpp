@@ -81,6 +81,15 @@ vkq::VulkanForwardOptions opts(uint32_t n_ctx, KvType kv = KvType::f16, uint32_t
   return o;
 }
 
+// Options for a small_llama session through the integer-dot GEMVs
+// (force_idot; their epilogue and chain variants), synthetic weights from seed.
+vkq::VulkanForwardOptions idot_opts(uint64_t seed) {
+  auto o = opts(64);
+  o.seed = seed;
+  o.force_idot = true;
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("Vulkan forward: greedy 'Once upon a time' gives the reference continuation", "[gpu][forward]") {
@@ -200,9 +209,7 @@ TEST_CASE("Vulkan forward: decode's epilogues agree with the separate dispatches
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1);
   INFO(vkq::ggml_type_name(type));
   const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
-  auto o = opts(64);
-  o.seed = 11;
-  o.force_idot = true;
+  auto o = idot_opts(11);
   vkq::VulkanForward fused(vkq::test::device(), layout, o);
   o.fuse_epilogues = false;
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
@@ -250,9 +257,7 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1);
   INFO(vkq::ggml_type_name(type));
   const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
-  auto o = opts(64);
-  o.seed = 13;
-  o.force_idot = true;
+  auto o = idot_opts(13);
   // The same attention splits in both (a chain's default is fewer: the
   // partials would be combined in another order).
   o.attention_splits = 2;
