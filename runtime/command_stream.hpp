@@ -82,6 +82,17 @@ class CommandStream {
   void begin_chain(const Buffer& flags);
   const Buffer* chain_flags() const { return chain_; }
   ChainLink link(uint32_t workgroups);
+  // link() for a dispatch about to be recorded: its wait and signal into
+  // the push constants (wait_flag, wait_count, signal_flag), the flags as
+  // its last binding.
+  template <class PC>
+  void link(PC& pc, std::vector<Binding>& bindings, uint32_t workgroups) {
+    const ChainLink l = link(workgroups);
+    pc.wait_flag = l.wait_flag;
+    pc.wait_count = l.wait_count;
+    pc.signal_flag = l.signal_flag;
+    bindings.push_back(*chain_);
+  }
   uint32_t barriers_elided() const { return elided_; }
   void copy(const Buffer& src, const Buffer& dst, uint64_t bytes, uint64_t src_offset = 0, uint64_t dst_offset = 0);
   // Writes a GPU timestamp; spans are measured between consecutive marks.

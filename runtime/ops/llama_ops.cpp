@@ -272,11 +272,7 @@ void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& 
   if (qa) b.insert(b.end(), {*qa.xq, *qa.xds});
   const Kernel* k = kernel_;
   if (cs.chain_flags() && chain_kernel_ && qa) {  // a link of the stream's dispatch chain
-    const ChainLink l = cs.link(r.n_heads * splits_);
-    p.wait_flag = l.wait_flag;
-    p.wait_count = l.wait_count;
-    p.signal_flag = l.signal_flag;
-    b.push_back(*cs.chain_flags());
+    cs.link(p, b, r.n_heads * splits_);
     k = chain_kernel_;
   }
   cs.dispatch_with(*k, b, p, {r.n_heads, splits_, 1});

@@ -311,13 +311,7 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
       if (epi) b.insert(b.end(), {epi->xq, epi->xds});
       if (norm) b.insert(b.end(), {*epi->ss, *epi->weight});
       if (scale) b.push_back(*scale.ss);
-      if (chain) {
-        const ChainLink l = cs.link(grid[0] * grid[1]);
-        p.wait_flag = l.wait_flag;
-        p.wait_count = l.wait_count;
-        p.signal_flag = l.signal_flag;
-        b.push_back(*cs.chain_flags());
-      }
+      if (chain) cs.link(p, b, grid[0] * grid[1]);
       cs.dispatch_with(k, b, p, grid);
     }
   }
