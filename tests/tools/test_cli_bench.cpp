@@ -3,12 +3,12 @@
 // device profile the test process runs with (tests/CMakeLists.txt re-runs
 // "[kernel]" tests under no-subgroup-arith, no-int-dot, no-fp16,
 // no-int8-storage, shared-mem=16384 and the presets).
+#include <cmath>
 #include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <catch2/catch_approx.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <nlohmann/json.hpp>
@@ -116,9 +116,10 @@ TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[
   CHECK(abr["ablation"][0]["op"] == "attn_qkv");
   CHECK(abr["ablation"][4]["op"] == "ffn_down");
   CHECK(abr["ablation_base_us"].get<double>() > 0);
-  double sum = abr["ablation_rest_us"].get<double>();
-  for (const auto& o : abr["ablation"]) sum += o["us_per_token"].get<double>();
-  CHECK(sum == Catch::Approx(abr["ablation_base_us"].get<double>()).epsilon(1e-9));
+  // Each a measured difference (what leaving the op out removes is checked
+  // in the forward tests: its dispatches, the same number per layer).
+  CHECK(std::isfinite(abr["ablation_rest_us"].get<double>()));
+  for (const auto& o : abr["ablation"]) CHECK(std::isfinite(o["us_per_token"].get<double>()));
   const auto abt = vkq::test::run_cli("bench model --synthetic '" + cfg.string() +
                                       "' --type q4_0 --prompt 0 --gen 4 --reps 1 --copy-mib 8 --no-breakdown --ablate");
   CHECK(abt.exit_code == 0);
