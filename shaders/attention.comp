@@ -4,7 +4,8 @@
 //   out[t][h] = sum_j softmax_j(q[t][h] . K[j][h / group] * scale) V[j][h / group]
 // over cache rows j = 0 .. start_pos + t (group = n_heads / n_kv_heads).
 // Prefill takes attention_tiled.comp (tokens in tiles) where its tile fits;
-// this kernel there otherwise, and always in decode (ROPE_FUSED).
+// this kernel there otherwise, and in decode (ROPE_FUSED) where the device
+// lacks subgroup arithmetic for attention_decode.comp.
 // One workgroup per (head, token): keys in chunks of WG_SIZE, each key's
 // score from ROW_THREADS invocations (below), one key per invocation for
 // the softmax, with an online softmax (running max m and sum l, the output

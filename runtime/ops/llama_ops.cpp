@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -203,11 +205,32 @@ Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope,
   wg_ = pick_workgroup_size(device.caps(), 64, 8);
   if (tiled_)
     tiled_variant_ = select_variant(device, fmt::format("attention_tiled_{}{}", kv_suffix(kv), quant_out ? "_q8" : ""));
-  const auto v = select_variant(device, fmt::format("attention_{}{}{}", kv_suffix(kv), fused_rope ? "_rope" : "",
-                                                    quant_out ? "_q8" : ""));
-  kernel_ = &device.kernel({v, {wg_, splits_}, sizeof(pc::Attention)});
+  const auto op = fmt::format("attention_{}{}{}", kv_suffix(kv), fused_rope ? "_rope" : "", quant_out ? "_q8" : "");
+  // VKQ_DECODE_ATTENTION=fallback (tuning, A/B): attention.comp's fused-rope
+  // kernel even where attention_decode.comp runs.
+  const char* e = std::getenv("VKQ_DECODE_ATTENTION");
+  const std::string_view mode = e ? e : "";
+  if (!mode.empty() && mode != "auto" && mode != "fallback")
+    throw InputError(fmt::format("VKQ_DECODE_ATTENTION='{}': expected auto or fallback", mode));
+  const bool fallback = fused_rope && mode == "fallback";
+  const auto v = select_variant(device, op, fallback ? op : std::string());
+  decode_registers_ = v.ends_with("_subgroup");
+  // attention_decode.comp: the fewest cache rows per active split. 4 was
+  // the fastest of 1, 4 and 8 on the H200 (tg128 Q4_0 +2% and Q8_0 +2.3%
+  // against attention.comp's kernel; benchmarks/RESULTS.md, call 51);
+  // VKQ_DECODE_SPLIT_ROWS=N sets it (tuning).
+  uint32_t split_rows = 4;
+  if (const char* r = std::getenv("VKQ_DECODE_SPLIT_ROWS"); r && *r) {
+    const std::string_view sv(r);
+    const auto [end, ec] = std::from_chars(sv.data(), sv.data() + sv.size(), split_rows);
+    if (ec != std::errc() || end != sv.data() + sv.size() || split_rows == 0 || split_rows > 65536)
+      throw InputError(fmt::format("VKQ_DECODE_SPLIT_ROWS='{}': expected a row count from 1 to 65536", sv));
+  }
+  const std::vector<uint32_t> spec = decode_registers_ ? std::vector<uint32_t>{wg_, splits_, split_rows}
+                                                       : std::vector<uint32_t>{wg_, splits_};
+  kernel_ = &device.kernel({v, spec, sizeof(pc::Attention)});
   if (fused_rope && quant_out)
-    chain_kernel_ = &device.kernel({select_variant(device, v + "_chain"), {wg_, splits_}, sizeof(pc::Attention)});
+    chain_kernel_ = &device.kernel({select_variant(device, v + "_chain"), spec, sizeof(pc::Attention)});
 }
 
 void Attention::check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,
@@ -264,6 +287,8 @@ void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& 
   if (r.n_freq_factors) check_size(freq, uint64_t(r.rope_dims / 2) * 4, "attention", "freq factor");
   check_quantized(quant_out_, qa, 1, static_cast<uint32_t>(q_dim), "attention");
   if (qa && r.head_dim % 32) throw InputError("attention: a quantized output needs head_dim a multiple of 32");
+  if (decode_registers_ && r.head_dim > 4 * wg_)  // attention_decode.comp: two pairs per invocation
+    throw InputError(fmt::format("attention: head_dim {} exceeds {} for '{}'", r.head_dim, 4 * wg_, kernel_->name()));
   check_size(part, attention_part_bytes(r.n_heads, r.head_dim, splits_), "attention", "split partials");
   check_size(count, attention_count_bytes(r.n_heads), "attention", "split count");
   pc::Attention p{1, r.n_heads, r.n_kv_heads, r.head_dim, qkv_stride, static_cast<uint32_t>(q_dim),

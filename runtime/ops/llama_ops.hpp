@@ -125,7 +125,9 @@ class Attention {
  public:
   // fused_rope: the decode variant that also does rope_kv's work for its one
   // token (record_rope), with each head's rows split over `splits`
-  // workgroups (attention_splits).
+  // workgroups (attention_splits): attention_decode.comp where the device
+  // has subgroup arithmetic (the splits it uses follow the context length),
+  // attention.comp's ROPE_FUSED kernel where not.
   // tiled (not fused_rope): record takes the query-tiled kernel
   // (attention_tiled.comp: QT tokens of a head per workgroup, the cache in
   // chunks through shared memory) where its tile fits the device
@@ -161,6 +163,7 @@ class Attention {
   const Kernel* kernel_;
   const Kernel* chain_kernel_ = nullptr;  // fused rope with 8-bit output: a link of a dispatch chain
   uint32_t wg_, splits_;
+  bool decode_registers_ = false;  // fused rope through attention_decode.comp (head_dim <= 4 x wg_)
 };
 
 std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t head_dim, KvType kv);

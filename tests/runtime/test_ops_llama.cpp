@@ -509,7 +509,9 @@ TEST_CASE("attention with fused RoPE and KV write (decode) matches rope_ref + at
   auto& dev = test::device();
   const auto kv = GENERATE(ops::KvType::f32, ops::KvType::f16);
   struct Case { uint32_t heads, kv_heads, head_dim, rope_dims; bool factors; };
-  const auto c = GENERATE(Case{8, 4, 8, 8, false}, Case{4, 1, 64, 32, true}, Case{2, 2, 128, 128, false});
+  // Heads of 256: two pairs per invocation in attention_decode.comp.
+  const auto c = GENERATE(Case{8, 4, 8, 8, false}, Case{4, 1, 64, 32, true}, Case{2, 2, 128, 128, false},
+                          Case{2, 1, 256, 128, true});
   const uint32_t start = GENERATE(0u, 1u, 130u);
   // Split counts: one workgroup per head; more splits than rows (empty
   // splits); and the split the forward pass would choose at this context.
@@ -534,6 +536,9 @@ TEST_CASE("attention with fused RoPE and KV write (decode) matches rope_ref + at
   bv.upload(vb.data(), vb.size());
   out.fill(test::kPoison);
   ops::Attention op(dev, kv, false, true, splits);
+  // attention_decode.comp where the (profile-masked) device has subgroup
+  // arithmetic, attention.comp's fused-rope kernel where not.
+  CHECK(op.variant_for(c.head_dim).ends_with("_subgroup") == dev.caps().subgroup_arith);
   Buffer part(dev, ops::attention_part_bytes(c.heads, c.head_dim, splits)), count(dev, ops::attention_count_bytes(c.heads));
   part.fill(test::kPoison);
   count.fill(0);
@@ -563,7 +568,7 @@ TEST_CASE("attention with fused RoPE and KV write (decode) matches rope_ref + at
   std::vector<float> ref(q_dim);
   ops::attention_ref({c.heads, c.kv_heads, c.head_dim}, q, start, kr, vr, ref);
   INFO("heads " << c.heads << "/" << c.kv_heads << " head_dim " << c.head_dim << " start " << start << " kv "
-                << ops::kv_type_name(kv) << " splits " << splits);
+                << ops::kv_type_name(kv) << " splits " << splits << " variant " << op.variant_for(c.head_dim));
   CHECK(rel_err(download(out, q_dim), ref) <= 2e-5);
   // The cache row `start` now holds the rotated k and the v.
   const auto got_k = kv_floats(bk, size_t(n_ctx) * kv_dim, kv), got_v = kv_floats(bv, size_t(n_ctx) * kv_dim, kv);
@@ -572,6 +577,24 @@ TEST_CASE("attention with fused RoPE and KV write (decode) matches rope_ref + at
   CHECK(rel_err(std::span(got_v).subspan(size_t(start) * kv_dim, kv_dim), v) <= tol);
   // Rows before it are untouched.
   if (start) CHECK(rel_err(std::span(got_k).first(size_t(start) * kv_dim), std::span(kc).first(size_t(start) * kv_dim)) == 0);
+  if (c.head_dim % 32 == 0) {
+    // The variant with 8-bit output blocks (decode's attn_output GEMV input):
+    // the same values, and blocks that decode to them.
+    ops::Attention op_q8(dev, kv, true, true, splits);
+    Buffer xq(dev, q_dim), xds(dev, q_dim / 32 * 8);
+    xq.fill(test::kPoison);
+    xds.fill(test::kPoison);
+    out.fill(test::kPoison);
+    bk.upload(kb.data(), kb.size());
+    bv.upload(vb.data(), vb.size());
+    CommandStream cs3(dev);
+    op_q8.record_rope(cs3, bq, step, freq, bk, bv, out, part, count, stride, n_ctx, rope, {&xq, &xds});
+    cs3.submit_and_wait();
+    const auto got = download(out, q_dim);
+    CHECK(rel_err(got, ref) <= 2e-5);
+    check_q8(got, xq, xds, 1, q_dim);
+    CHECK(download_u32(count, c.heads) == std::vector<uint32_t>(c.heads, 0));
+  }
 }
 
 TEST_CASE("swiglu matches swiglu_ref", "[gpu][kernel][llama_ops]") {
