@@ -163,6 +163,37 @@ TEST_CASE("rmsnorm matches rmsnorm_ref", "[gpu][kernel][llama_ops]") {
   CHECK(rel_err(download(bx, x.size()), ref) <= 2e-6);
 }
 
+TEST_CASE("decode attention's tuning variables pick the kernel and refuse bad values", "[gpu][llama_ops]") {
+  auto& dev = test::device();
+  struct Env {  // restores the variable's absence
+    const char* name;
+    Env(const char* n, const char* v) : name(n) { ::setenv(n, v, 1); }
+    ~Env() { ::unsetenv(name); }
+  };
+  {
+    Env e("VKQ_DECODE_ATTENTION", "fallback");
+    CHECK(ops::Attention(dev, ops::KvType::f16, true, true, 4).variant_for(64) == "attention_f16_rope_q8");
+    // Not a decode kernel: unaffected.
+    CHECK(ops::Attention(dev, ops::KvType::f16, false, false, 1, false).variant_for(64) == "attention_f16");
+  }
+  {
+    Env e("VKQ_DECODE_ATTENTION", "auto");
+    CHECK(ops::Attention(dev, ops::KvType::f32, false, true, 4).variant_for(64) ==
+          (dev.caps().subgroup_arith ? "attention_f32_rope_subgroup" : "attention_f32_rope"));
+  }
+  {
+    Env e("VKQ_DECODE_ATTENTION", "registers");
+    CHECK_THROWS_AS(ops::Attention(dev, ops::KvType::f16, false, true, 4), InputError);
+  }
+  for (const char* bad : {"0", "-3", "4x", "70000"}) {
+    INFO(bad);
+    Env e("VKQ_DECODE_SPLIT_ROWS", bad);
+    CHECK_THROWS_AS(ops::Attention(dev, ops::KvType::f16, false, true, 4), InputError);
+  }
+  Env e("VKQ_DECODE_SPLIT_ROWS", "16");
+  CHECK_NOTHROW(ops::Attention(dev, ops::KvType::f16, false, true, 4));
+}
+
 TEST_CASE("rmsnorm_q8, attention_*_q8 and swiglu_q8 write 8-bit blocks of their outputs", "[gpu][kernel][llama_ops]") {
   auto& dev = test::device();
   const uint32_t rows = GENERATE(1u, 5u);
