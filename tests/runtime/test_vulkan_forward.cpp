@@ -146,12 +146,28 @@ TEST_CASE("Vulkan forward: logits agree with the CPU reference in decode and pre
   }
   UNSCOPED_INFO(vkq::ggml_type_name(c.type) << " kv " << vkq::ops::kv_type_name(c.kv) << ": prefill " << d_prefill
                                             << ", decode " << d_decode << ", prefill vs decode " << d_steps);
-  CHECK(d_prefill <= c.bound);
-  CHECK(d_decode <= c.bound);
-  CHECK(d_steps <= c.bound);
-  // Without all_logits: the last token's, equal to the batched row.
+  // The bounds above hold for fp32 arithmetic (lavapipe's paths). Where the
+  // device takes a rounding path, its own bound: a cooperative-matrix GEMM
+  // (fp16 inputs; H200: 6.4e-4 for F32 weights, 8.6e-4 against decode) in
+  // prefill, the integer-dot GEMV (8-bit activations; the forced-idot test's
+  // bound) in decode and in a one-row matmul.
+  const auto idot = [](const std::string& v) { return v.ends_with("_idot"); };
+  const auto coopmat = [](const std::string& v) { return v.find("coopmat") != std::string::npos; };
+  const auto path_bound = [&](const std::string& v) {
+    return idot(v) ? 0.05 : coopmat(v) ? std::max(c.bound, 2e-3) : c.bound;
+  };
+  const auto v_prefill = batched.matmul_variant(c.type, 128), v_decode = stepped.matmul_variant(c.type, 1);
+  const double b_prefill = path_bound(v_prefill), b_decode = path_bound(v_decode);
+  INFO("prefill " << v_prefill << " (bound " << b_prefill << "), decode " << v_decode << " (bound " << b_decode << ")");
+  CHECK(d_prefill <= b_prefill);
+  CHECK(d_decode <= b_decode);
+  CHECK(d_steps <= std::max(b_prefill, b_decode));
+  // Without all_logits: the last token's, equal to the batched row in fp32
+  // arithmetic; its classifier is a one-row matmul (the decode path), so
+  // where either path rounds, within their bounds.
   vkq::VulkanForward last(vkq::test::device(), *l.model, opts(n, c.kv));
-  CHECK(rel_diff(last.prefill(tokens, 0), std::span(got).last(vocab)) <= 1e-5);
+  const bool rounding = idot(v_prefill) || coopmat(v_prefill) || idot(v_decode) || coopmat(v_decode);
+  CHECK(rel_diff(last.prefill(tokens, 0), std::span(got).last(vocab)) <= (rounding ? std::max(b_prefill, b_decode) : 1e-5));
 }
 
 TEST_CASE("Vulkan forward: the integer-dot path with fused 8-bit producers", "[gpu][forward]") {
