@@ -68,6 +68,15 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
   // Off unless asked for: slower than barriers on the H200
   // (benchmarks/RESULTS.md, call 40).
   chain_ = opts_.chain.value_or(false);
+  if (!opts_.fused_attention_rows)
+    if (const char* e = std::getenv("VKQ_FUSED_ATTENTION_ROWS")) {
+      char* end = nullptr;
+      const long v = std::strtol(e, &end, 10);
+      if (!*e || *end || v < 0 || v > long(UINT32_MAX))
+        throw InputError(fmt::format("VKQ_FUSED_ATTENTION_ROWS='{}': expected a row count (0: off)", e));
+      opts_.fused_attention_rows = uint32_t(v);
+    }
+  fused_rows_ = chain_ ? 0 : opts_.fused_attention_rows.value_or(VulkanForwardOptions::kFusedAttentionRows);
   const uint32_t splits =
       opts_.attention_splits ? opts_.attention_splits : ops::attention_splits(hp_.head_count, opts_.n_ctx, chain_);
   plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic, splits});
@@ -329,6 +338,30 @@ void VulkanForward::record_norm(CommandStream& cs, const Buffer& w, const ops::R
   cs.barrier();
 }
 
+std::optional<ops::AttentionTail> VulkanForward::attention_tail(const Layer& l, uint32_t n, bool deferred, bool q_att) {
+  if (n != 1 || !deferred || !q_att || fused_rows_ == 0 || l.qkv.size() != 1 || l.qkv_offsets[0] != 0) return std::nullopt;
+  ops::AttentionTail a;
+  a.kv_f16 = opts_.kv == ops::KvType::f16;
+  a.n_heads = hp_.head_count;
+  a.n_kv_heads = hp_.head_count_kv;
+  a.head_dim = hp_.head_dim();
+  a.rope_dims = hp_.rope_dimension_count;
+  a.n_freq_factors = n_rope_freqs_;
+  a.freq_base = hp_.rope_freq_base;
+  a.n_ctx = plan_.config.n_ctx;
+  a.fused_rows = std::min(fused_rows_, a.n_ctx);
+  a.step = &step_;
+  a.k_cache = &l.k_cache;
+  a.v_cache = &l.v_cache;
+  a.out = &att_;
+  a.freq = &rope_freqs_;
+  a.count = &att_count_;
+  a.xq = &xq_;
+  a.xds = &xds_;
+  if (!matmul(l.qkv[0].type()).can_fuse_attention(l.qkv[0], a)) return std::nullopt;
+  return a;
+}
+
 bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   const uint32_t dim = hp_.embedding_length, ff = hp_.feed_forward_length, n_ctx = plan_.config.n_ctx;
   const ops::RopeShape rope{hp_.head_count, hp_.head_count_kv, hp_.head_dim(), hp_.rope_dimension_count,
@@ -370,25 +403,48 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     };
     const bool q_qkv = wants_quantized(l.qkv, n, dim), d_qkv = norm_deferred(l.qkv, n);
     norm(l.attn_norm, q_qkv, d_qkv, fused_norm, p + "attn_norm");
-    if (keep("attn_qkv")) group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_, d_qkv);
-    mark(cs, marks, p + "attn_qkv");
     const bool q_att = hp_.head_dim() % 32 == 0 && wants_quantized({&l.attn_output, 1}, n, dim);
     const ops::QuantizedActivations att_q = q_att ? qa : ops::QuantizedActivations{};
-    if (n == 1) {
-      // Decode: RoPE and the KV-cache write happen inside the attention kernel.
-      if (keep("attention"))
-        (q_att ? *attention_rope_q8_ : *attention_rope_)
-          .record_rope(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, att_, att_part_, att_count_, qkv_width_, n_ctx,
-                       rope, att_q);
+    const auto tail = attention_tail(l, n, d_qkv, q_att);
+    if (n == 1) decode_attention_fused_ = tail.has_value();
+    if (tail) {
+      // Decode: attention as the QKV GEMV's tail for positions below
+      // tail->fused_rows, the split dispatch after it (idle at those
+      // positions) for the rest. Ablation: "attention" left out is the
+      // plain QKV GEMV.
+      if (keep("attn_qkv")) {
+        if (keep("attention"))
+          matmul(l.qkv[0].type()).record_attention(cs, l.qkv[0], nq_, nds_, qkv_, {&nss_, hp_.rms_norm_eps}, *tail);
+        else
+          record_matmul(cs, l.qkv[0], xb_, true, qkv_, n, qkv_width_, 0, false, nullptr, nullptr, nullptr, true);
+      }
       if (opts_.prefetch_bytes) record_prefetch(cs, {&l.attn_output, &l.gate_up.front()}, opts_.prefetch_bytes);
+      const bool split_after = tail->fused_rows < tail->n_ctx && keep("attention");
+      if (split_after) {
+        done("attn_qkv+attention");
+        attention_rope_q8_->record_rope(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, att_, att_part_, att_count_,
+                                        qkv_width_, n_ctx, rope, att_q, tail->fused_rows);
+      }
+      done(split_after ? "attention" : "attn_qkv+attention");
     } else {
-      rope_kv_->record(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, n, qkv_width_, n_ctx, rope);
-      done("rope_kv");
-      (q_att ? *attention_q8_ : *attention_)
-          .record(cs, qkv_, step_, l.k_cache, l.v_cache, att_, n, qkv_width_, dim, n_ctx, hp_.head_count,
-                  hp_.head_count_kv, hp_.head_dim(), att_q);
+      if (keep("attn_qkv")) group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_, d_qkv);
+      mark(cs, marks, p + "attn_qkv");
+      if (n == 1) {
+        // Decode: RoPE and the KV-cache write happen inside the attention kernel.
+        if (keep("attention"))
+          (q_att ? *attention_rope_q8_ : *attention_rope_)
+            .record_rope(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, att_, att_part_, att_count_, qkv_width_, n_ctx,
+                         rope, att_q);
+        if (opts_.prefetch_bytes) record_prefetch(cs, {&l.attn_output, &l.gate_up.front()}, opts_.prefetch_bytes);
+      } else {
+        rope_kv_->record(cs, qkv_, step_, rope_freqs_, l.k_cache, l.v_cache, n, qkv_width_, n_ctx, rope);
+        done("rope_kv");
+        (q_att ? *attention_q8_ : *attention_)
+            .record(cs, qkv_, step_, l.k_cache, l.v_cache, att_, n, qkv_width_, dim, n_ctx, hp_.head_count,
+                    hp_.head_count_kv, hp_.head_dim(), att_q);
+      }
+      done("attention");
     }
-    done("attention");
     // x += att Wo^T: the residual add fused into the matmul's output, and
     // where it can, the deferred ffn_norm as its epilogue.
     const bool q_gu = wants_quantized(l.gate_up, n, dim), d_gu = norm_deferred(l.gate_up, n);

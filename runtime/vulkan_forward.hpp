@@ -79,6 +79,16 @@ struct VulkanForwardOptions {
   // on the H200 but slower there than barriers (benchmarks/RESULTS.md,
   // call 40), so unset means off (VKQ_CHAIN=on|off overrides).
   std::optional<bool> chain;
+  // Decode: attention as the tail of the QKV GEMV (ops::AttentionTail: the
+  // last workgroup of each KV head's rows runs its attention; no dispatch
+  // and no barrier of its own) for tokens at positions below this many; the
+  // split attention dispatch after it takes the later ones (none is
+  // recorded when this covers n_ctx). Where the QKV GEMV reads a deferred
+  // norm and attention writes 8-bit blocks (decode's epilogues), not with a
+  // chain. Unset: kFusedAttentionRows (VKQ_FUSED_ATTENTION_ROWS=N
+  // overrides); 0: off.
+  std::optional<uint32_t> fused_attention_rows;
+  static constexpr uint32_t kFusedAttentionRows = 512;
 };
 
 class VulkanForward final : public LlamaSession {
@@ -131,6 +141,10 @@ class VulkanForward final : public LlamaSession {
   uint32_t decode_dispatches() const;
   // Barriers a decode step replaced by chain waits (0 without a chain).
   uint32_t decode_chained() const;
+  // Whether the last recorded decode step runs attention as the QKV GEMV's
+  // tail (options.fused_attention_rows).
+  bool decode_attention_fused() const { return decode_attention_fused_; }
+  uint32_t fused_attention_rows() const { return fused_rows_; }  // options.fused_attention_rows, resolved (0: off)
   // The kernel variant each matmul weight type runs for n tokens.
   std::string matmul_variant(GgmlType t, uint32_t n) const;
 
@@ -177,6 +191,10 @@ class VulkanForward final : public LlamaSession {
                                                  std::span<const GpuMatrix> consumers, uint32_t n);
   // `xq` / `xds`: the quantized activations (default xq_ / xds_; nq_ / nds_
   // with `deferred`, the deferred norm's output, then scaled by 1/rms).
+  // The QKV GEMV's attention tail for layer l in decode (n = 1, its input
+  // the deferred norm `deferred`, attention's output in 8-bit blocks
+  // `q_att`), where options and the matmul allow it.
+  std::optional<ops::AttentionTail> attention_tail(const Layer& l, uint32_t n, bool deferred, bool q_att);
   void record_matmul(CommandStream& cs, const GpuMatrix& w, const Buffer& x, bool quantized, const Buffer& y, uint32_t n,
                      uint32_t y_stride, uint32_t y_offset, bool accumulate, const ops::GemvEpilogue* epi = nullptr,
                      const Buffer* xq = nullptr, const Buffer* xds = nullptr, bool deferred = false);
@@ -210,6 +228,8 @@ class VulkanForward final : public LlamaSession {
   Buffer nq_, nds_, nss_;
   Buffer chain_flags_;
   bool chain_ = false;
+  uint32_t fused_rows_ = 0;              // options.fused_attention_rows, resolved (0: off)
+  bool decode_attention_fused_ = false;  // the last recorded decode step has the QKV attention tail
   Buffer prefetch_sink_;  // read_stream's output word (with opts_.prefetch_bytes)
   const Kernel* prefetch_kernel_ = nullptr;
   uint32_t prefetch_wg_ = 0;

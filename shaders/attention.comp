@@ -138,6 +138,14 @@ void main() {
 #else
   const uint j0 = 0u, j1 = L;
 #endif
+#ifdef ROPE_FUSED
+  if (L <= pc.fused_rows) {  // the QKV GEMV before took this token (common/qkv_attention.glsl)
+#ifdef CHAIN
+    if (tid == 0u) chain_signal();
+#endif
+    return;
+  }
+#endif
 
   chain_wait();
 #ifdef ROPE_FUSED

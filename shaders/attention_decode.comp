@@ -92,6 +92,12 @@ void main() {
   const uint group = pc.n_heads / pc.n_kv_heads, kvh = h / group;
   const uint pos = start_pos;
   const uint L = min(pos + 1u, pc.n_ctx);  // attended rows 0 .. L - 1
+  if (L <= pc.fused_rows) {  // the QKV GEMV before took this token (common/qkv_attention.glsl)
+#ifdef CHAIN
+    if (tid == 0u) chain_signal();
+#endif
+    return;
+  }
   // Active splits: at least SPLIT_ROWS rows each, none empty.
   uint n_active = min(SPLITS, (L + SPLIT_ROWS - 1u) / SPLIT_ROWS);
   const uint chunk = (L + n_active - 1u) / n_active;

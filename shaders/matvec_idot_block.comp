@@ -13,6 +13,10 @@
 //   neither    (32 rows per workgroup, any pc.rows) Y (+)= W x.
 //   IN_SCALE   (with EPI_SWIGLU or neither) x is a deferred norm's output:
 //              1/rms from its per-block sums of squares and pc.eps scales W x.
+//   EPI_ATTN   (with IN_SCALE: the QKV GEMV, 32 rows per workgroup) the
+//              workgroups grouped by KV head, the last of each group runs
+//              that group's decode attention (common/qkv_attention.glsl;
+//              push constants MatmulAttention).
 // The workgroup's subgroups take RPS rows each at a time, a lane UNROLL
 // granules of each (all loads issued before any is used), and each row is
 // reduced within its subgroup; the row sums meet in shared memory, where
@@ -39,7 +43,11 @@
 #extension GL_EXT_integer_dot_product : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#ifdef EPI_ATTN
+#define VKQ_PC_MATMUL_ATTENTION
+#else
 #define VKQ_PC_MATMUL
+#endif
 #include "push_constants.h"
 #include "weights.glsl"
 #include "idot.glsl"
@@ -75,7 +83,11 @@ layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 2) CHAIN_IO readonly buffer XQ { uvec4 xq[]; };
 layout(std430, binding = 3) CHAIN_IO readonly buffer DS { vec2 ds[]; };
+#ifdef EPI_ATTN
+layout(std430, binding = 4) coherent buffer Out { float y[]; };  // read back by the group's last workgroup
+#else
 layout(std430, binding = 4) CHAIN_IO buffer Out { float y[]; };
+#endif
 #ifdef EPILOGUE
 layout(std430, binding = 5) CHAIN_IO writeonly buffer OutXQ { uvec4 out_xq[]; };
 layout(std430, binding = 6) CHAIN_IO writeonly buffer OutDS { vec2 out_ds[]; };
@@ -88,6 +100,10 @@ layout(std430, binding = 8) readonly buffer NormW { float norm_w[]; };
 layout(std430, binding = 7) CHAIN_IO readonly buffer InSS { float in_ss[]; };
 #elif defined(IN_SCALE)
 layout(std430, binding = 5) CHAIN_IO readonly buffer InSS { float in_ss[]; };
+#endif
+
+#ifdef EPI_ATTN
+#include "qkv_attention.glsl"
 #endif
 
 shared float rowsum[WG_ROWS];
@@ -104,7 +120,9 @@ vec2 ds_at(uint b) { return XS > 1u ? dss[b] : ds[b]; }
 
 // Chunk row of the workgroup's row rr (0 .. WG_ROWS-1).
 uint chunk_row(uint blk, uint rr) {
-#if defined(EPI_SWIGLU)
+#if defined(EPI_ATTN)
+  return qkv_row(blk, rr);
+#elif defined(EPI_SWIGLU)
   return rr < 32u ? blk * 32u + rr : pc.epi_half + blk * 32u + (rr - 32u);
 #elif defined(EPI_NORM)
   return blk * 32u + rr;
@@ -236,8 +254,12 @@ void main() {
   const uint t = gl_LocalInvocationIndex, row = blk * 32u + t;
   if (t < 32u && row < pc.rows) {
     const float a = rowsum[t] * in_scale;
-    y[pc.row0 + row] = pc.accumulate != 0u ? y[pc.row0 + row] + a : a;
+    const uint yr = pc.row0 + chunk_row(blk, t);  // row, but for EPI_ATTN's grouping
+    y[yr] = pc.accumulate != 0u ? y[yr] + a : a;
   }
+#ifdef EPI_ATTN
+  qkv_attention(blk);
+#endif
 #ifdef CHAIN
   CHAIN_PUBLISH();
   if (t == 0u) chain_signal();

@@ -50,6 +50,7 @@ struct ModelOpts {
   uint32_t gemm_bk = 0, gemm_bufs = 0;  // 0: defaults
   uint64_t prefetch_mib = 0;
   std::string chain = "auto";
+  std::optional<uint32_t> fused_attention_rows;  // unset: the default (VulkanForwardOptions)
 };
 
 void run_bench_model(Cli& cli, const ModelOpts& o) {
@@ -78,6 +79,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   fo.gemm_bufs = o.gemm_bufs;
   fo.prefetch_bytes = o.prefetch_mib << 20;
   if (o.chain != "auto") fo.chain = o.chain == "on";
+  fo.fused_attention_rows = o.fused_attention_rows;
   fo.kv = o.kv == "f32" ? ops::KvType::f32 : ops::KvType::f16;
   fo.max_batch = o.batch;
   fo.seed = o.seed;
@@ -141,6 +143,8 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"gemm_bufs", o.gemm_bufs},
                      {"prefetch_mib", o.prefetch_mib},
                      {"chain", o.chain},
+                     {"fused_attention", fwd->decode_attention_fused()},
+                     {"fused_attention_rows", fwd->fused_attention_rows()},
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -219,6 +223,9 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--block-loads", o->block_loads,
                 "Decode: weight loads in flight per invocation in the GEMVs with an epilogue (default 4)")
       ->check(CLI::Range(1u, 32u));
+  m->add_option("--fused-attention-rows", o->fused_attention_rows,
+                "Decode: attention runs as the QKV GEMV's tail for positions below N, the split kernel after it for "
+                "later ones (default 512, or VKQ_FUSED_ATTENTION_ROWS; 0: always the split kernel)");
   m->add_flag("--chain-unstaged", o->chain_unstaged,
               "Decode: the chained GEMVs read x from memory, not from a copy in shared memory (for comparison)");
   m->add_flag("--block-stage", o->block_stage,

@@ -277,7 +277,7 @@ std::string Attention::variant_for(uint32_t head_dim) const { return tile_for(he
 void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq,
                             const Buffer& kc, const Buffer& vc, const Buffer& out, const Buffer& part,
                             const Buffer& count, uint32_t qkv_stride, uint32_t n_ctx, const RopeShape& r,
-                            QuantizedActivations qa) const {
+                            QuantizedActivations qa, uint32_t fused_rows) const {
   if (!fused_rope_) throw InputError("attention: record_rope needs the fused-rope kernel");
   check_shape(1, r.n_heads, r.n_kv_heads, r.head_dim, qkv_stride, 0);
   if (r.rope_dims % 2 || r.rope_dims > r.head_dim) throw InputError("attention: rope_dims must be even and at most head_dim");
@@ -292,7 +292,8 @@ void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& 
   check_size(part, attention_part_bytes(r.n_heads, r.head_dim, splits_), "attention", "split partials");
   check_size(count, attention_count_bytes(r.n_heads), "attention", "split count");
   pc::Attention p{1, r.n_heads, r.n_kv_heads, r.head_dim, qkv_stride, static_cast<uint32_t>(q_dim),
-                  1.0f / std::sqrt(float(r.head_dim)), n_ctx, r.rope_dims, r.freq_base, r.n_freq_factors, 0, 0, 0};
+                  1.0f / std::sqrt(float(r.head_dim)), n_ctx, r.rope_dims, r.freq_base, r.n_freq_factors, 0, 0, 0,
+                  fused_rows};
   std::vector<Binding> b{qkv, step, kc, vc, out, freq, part, count};
   if (qa) b.insert(b.end(), {*qa.xq, *qa.xds});
   const Kernel* k = kernel_;

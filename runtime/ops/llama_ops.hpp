@@ -143,10 +143,12 @@ class Attention {
   // (qkv_stride wide, as RopeKv reads it); rotates q and k, writes k and v
   // to cache row start_pos and attends to rows 0 .. start_pos.
   // part / count: attention_part_bytes / attention_count_bytes, count all
-  // zero (the kernel leaves it so).
+  // zero (the kernel leaves it so). fused_rows: the kernel does nothing
+  // while start_pos + 1 <= fused_rows (the QKV GEMV before it took those
+  // tokens: ops::AttentionTail).
   void record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq, const Buffer& k_cache,
                    const Buffer& v_cache, const Buffer& out, const Buffer& part, const Buffer& count, uint32_t qkv_stride,
-                   uint32_t n_ctx, const RopeShape& rope, QuantizedActivations qa = {}) const;
+                   uint32_t n_ctx, const RopeShape& rope, QuantizedActivations qa = {}, uint32_t fused_rows = 0) const;
   uint32_t splits() const { return splits_; }
   // The variant record() dispatches for this head size: the query-tiled
   // one where it is on and its tile fits, else the one-token kernel.

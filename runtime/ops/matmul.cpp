@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -84,6 +85,8 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
       chain_swiglu_scaled_variant_ = named("matvec_idot_swiglu_scaled_chain_");
       chain_norm_variant_ = named("matvec_idot_norm_chain_");
       chain_scaled_variant_ = named("matvec_idot_scaled_chain_");
+      attn_f16kv_variant_ = named("matvec_idot_attn_f16kv_");
+      attn_f32kv_variant_ = named("matvec_idot_attn_f32kv_");
     }
   }
   // Defaults from the H100 sweep in benchmarks/RESULTS.md (flat within a few
@@ -139,14 +142,20 @@ const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string&
   return device_.kernel({variant, spec, sizeof(pc::Matmul)});
 }
 
-const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint32_t wg_rows) {
+uint32_t Matmul::block_wg(const std::string& variant) const {
+  const bool chained = variant.find("_chain_") != std::string::npos;
+  return pick_workgroup_size(device_.caps(), chained ? chain_wg_ : block_wg_);
+}
+
+const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint32_t wg_rows,
+                                   const std::vector<uint32_t>& extra) {
   // block_wg_ invocations on the workgroup's rows, spread over the
   // subgroups (rps each at a time), every row's granules over one
   // subgroup's lanes in as few steps as cover it with at most block_loads_
   // weight loads per lane in flight (more spill registers).
   const auto& caps = device_.caps();
   const bool chained = variant.find("_chain_") != std::string::npos;
-  const uint32_t wg = pick_workgroup_size(caps, chained ? chain_wg_ : block_wg_), sg = std::max<uint32_t>(1, caps.subgroup_size);
+  const uint32_t wg = block_wg(variant), sg = std::max<uint32_t>(1, caps.subgroup_size);
   if (wg < 32)  // an invocation per row of a 32-block in the kernel's last step
     throw DeviceError(fmt::format("device '{}': the decode GEMVs with an epilogue need 32 invocations per workgroup",
                                   caps.name));
@@ -159,7 +168,69 @@ const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint3
   const uint64_t stage_bytes = uint64_t(K) + K / 4 + 4 * 64;
   const bool stage = block_stage_ || (chained && !chain_unstaged_);
   const uint32_t xs = stage && stage_bytes <= caps.max_shared_memory ? K / 16 : 1;
-  return device_.kernel({variant, {wg, rps, unroll, xs}, sizeof(pc::Matmul)});
+  std::vector<uint32_t> spec{wg, rps, unroll, xs};
+  spec.insert(spec.end(), extra.begin(), extra.end());
+  const uint32_t pc_bytes = extra.empty() ? sizeof(pc::Matmul) : sizeof(pc::MatmulAttention);
+  return device_.kernel({variant, spec, pc_bytes});
+}
+
+std::optional<std::vector<uint32_t>> Matmul::attention_spec(const AttentionTail& a) const {
+  const auto& caps = device_.caps();
+  const std::string& variant = a.kv_f16 ? attn_f16kv_variant_ : attn_f32kv_variant_;
+  if (variant.empty() || a.n_kv_heads == 0 || a.n_heads % a.n_kv_heads || a.head_dim % 32 || a.head_dim > 256)
+    return std::nullopt;
+  const uint32_t gq = a.n_heads / a.n_kv_heads, hp = a.head_dim / 2;
+  const uint32_t min_sg = std::max<uint32_t>(1, caps.min_subgroup_size ? caps.min_subgroup_size : caps.subgroup_size);
+  const uint32_t npl = (hp + min_sg - 1) / min_sg, nsg = std::max<uint32_t>(1, block_wg(variant) / min_sg);
+  // Registers: q and acc of gq heads, keys and values of 4 rows, npl pairs
+  // each (qkv_attention.glsl); shared: q, k, v, one head's partials.
+  const uint64_t shared = (uint64_t(gq) * hp + 2 * hp + uint64_t(nsg) * hp + nsg) * 8 + 32 * 4 + 16;
+  if (gq > 8 || npl > 8 || shared > caps.max_shared_memory) return std::nullopt;
+  return std::vector<uint32_t>{gq, hp, npl, nsg};
+}
+
+bool Matmul::can_fuse_attention(const GpuMatrix& w, const AttentionTail& a) const {
+  if (!uses_idot(1) || w.chunks().size() != 1 || !attention_spec(a)) return false;
+  return w.rows() == (uint64_t(a.n_heads) + 2 * a.n_kv_heads) * a.head_dim && w.cols() % 32 == 0;
+}
+
+void Matmul::record_attention(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds,
+                              const Buffer& y, InputScale scale, const AttentionTail& a) {
+  const auto spec = attention_spec(a);
+  if (!spec || !can_fuse_attention(w, a) || !scale)
+    throw InputError("matmul: this GEMV cannot take decode attention as its tail (can_fuse_attention, an input scale)");
+  if (w.type() != wtype_)
+    throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
+  const uint32_t K = w.cols(), M = w.rows(), hd = a.head_dim;
+  const uint64_t q_dim = uint64_t(a.n_heads) * hd, kv_row = uint64_t(a.n_kv_heads) * hd * (a.kv_f16 ? 2 : 4);
+  auto small = [](const Buffer* b, uint64_t bytes) { return !b || b->size() < bytes; };
+  if (y.size() < uint64_t(M) * 4 || xq.size() < K || xds.size() < uint64_t(K / 32) * 8 ||
+      scale.ss->size() < uint64_t(K / 32) * 4 || small(a.step, 4) || small(a.k_cache, a.n_ctx * kv_row) ||
+      small(a.v_cache, a.n_ctx * kv_row) || small(a.out, q_dim * 4) || small(a.freq, 4) ||
+      (a.n_freq_factors && a.freq->size() < uint64_t(a.rope_dims / 2) * 4) || small(a.count, uint64_t(a.n_kv_heads) * 4) ||
+      small(a.xq, q_dim) || small(a.xds, q_dim / 32 * 8) || a.rope_dims % 2 || a.rope_dims > hd)
+    throw InputError(fmt::format("matmul: buffers or shape wrong for {}x{} QKV weights with attention's tail", M, K));
+  const std::string& variant = a.kv_f16 ? attn_f16kv_variant_ : attn_f32kv_variant_;
+  const Kernel& k = block_kernel(variant, K, 32, *spec);
+  const auto& caps = device_.caps();
+  const auto& c = w.chunks().front();
+  const uint32_t groups = M / 32, gx = std::min(groups, caps.max_workgroup_count[0]);
+  const pc::Matmul mp{M, K, padded_k(K), 1, K, M, 0, gx, 0, 0, scale.eps};
+  pc::MatmulAttention p{};
+  static_assert(sizeof(pc::Matmul) <= sizeof(pc::MatmulAttention));
+  std::memcpy(&p, &mp, sizeof mp);  // Matmul's fields lead (push_constants.h)
+  p.n_heads = a.n_heads;
+  p.n_kv_heads = a.n_kv_heads;
+  p.head_dim = hd;
+  p.n_ctx = a.n_ctx;
+  p.rope_dims = a.rope_dims;
+  p.freq_base = a.freq_base;
+  p.n_freq_factors = a.n_freq_factors;
+  p.fused_rows = a.fused_rows;
+  cs.dispatch_with(k,
+                   {c.quants, c.scales, xq, xds, y, *scale.ss, *a.step, *a.k_cache, *a.v_cache, *a.out, *a.freq,
+                    *a.count, *a.xq, *a.xds},
+                   p, {gx, (groups + gx - 1) / gx, 1});
 }
 
 std::string Matmul::variant_for(uint32_t n) const { return use_gemm(n) ? gemm_variant_ : gemv_variant_; }

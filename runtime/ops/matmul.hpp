@@ -9,6 +9,7 @@
 // 8 columns at a time, a forced GEMM runs even for n <= 8.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -76,6 +77,29 @@ struct InputScale {
   explicit operator bool() const { return ss != nullptr; }
 };
 
+// Decode attention as the tail of the QKV GEMV (record_attention;
+// shaders/common/qkv_attention.glsl): W is the stacked [q | k | v] matrix,
+// its input a deferred norm's (InputScale). The GEMV's workgroups are
+// grouped by KV head and the last of each group runs the group's attention
+// for the token at the step buffer's start_pos, as ops::Attention's fused-
+// rope decode kernel does: RoPE, k and v into cache row start_pos, attention
+// over rows 0 .. start_pos, the output to `out` (fp32) and to xq / xds in
+// 8-bit blocks. Only while start_pos + 1 <= fused_rows; past it the tail
+// does nothing and the host records the split attention dispatch after it.
+struct AttentionTail {
+  bool kv_f16 = true;  // the cache's type: fp16 (kv_cache.glsl KV_F16) or fp32
+  uint32_t n_heads = 0, n_kv_heads = 0, head_dim = 0, rope_dims = 0, n_freq_factors = 0;
+  float freq_base = 10000.0f;
+  uint32_t n_ctx = 0;       // cache rows
+  uint32_t fused_rows = 0;  // the most attended rows (start_pos + 1) the tail takes
+  const Buffer* step = nullptr;  // uint32 start_pos
+  const Buffer *k_cache = nullptr, *v_cache = nullptr;
+  const Buffer* out = nullptr;   // [n_heads][head_dim] fp32
+  const Buffer* freq = nullptr;  // >= 1 float: the rope frequency factors where n_freq_factors > 0
+  const Buffer* count = nullptr; // n_kv_heads words, zero between dispatches
+  const Buffer *xq = nullptr, *xds = nullptr;  // the output in 8-bit blocks
+};
+
 class Matmul {
  public:
   Matmul(Device& device, GgmlType wtype, ActType act, std::string forced_variant = {}, MatmulTuning tuning = {});
@@ -104,6 +128,16 @@ class Matmul {
   void record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
                         uint32_t n, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false,
                         const GemvEpilogue* epi = nullptr, InputScale scale = {});
+  // Whether W's one-column GEMV can run `a`'s attention as its tail
+  // (integer-dot GEMV with an input scale, one chunk, W's rows exactly q, k
+  // and v of a's heads, head_dim a multiple of 32 and at most 256, at most 8
+  // query heads per KV head, and the tail's registers and shared memory
+  // within the device's limits).
+  bool can_fuse_attention(const GpuMatrix& w, const AttentionTail& a) const;
+  // The one-column GEMV Y = W X (X quantized, a deferred norm's: `scale`)
+  // with `a`'s attention as its tail. InputError unless can_fuse_attention.
+  void record_attention(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
+                        InputScale scale, const AttentionTail& a);
   std::string variant_for(uint32_t n) const;
   // Allocates the integer-dot path's activation scratch for up to n <= 8
   // columns of K now (nothing for other variants), so that later records
@@ -116,7 +150,13 @@ class Matmul {
  private:
   const Kernel& gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows);
   // matvec_idot_block.comp's pipeline for `variant` on rows of K, wg_rows per workgroup.
-  const Kernel& block_kernel(const std::string& variant, uint32_t K, uint32_t wg_rows);
+  // extra: specialization constants after the four it sets (EPI_ATTN's).
+  const Kernel& block_kernel(const std::string& variant, uint32_t K, uint32_t wg_rows,
+                             const std::vector<uint32_t>& extra = {});
+  uint32_t block_wg(const std::string& variant) const;  // its invocations per workgroup
+  // EPI_ATTN's specialization constants (GQ, HP, NPL, NSG_MAX) for `a`, or
+  // none where its registers or shared memory do not fit.
+  std::optional<std::vector<uint32_t>> attention_spec(const AttentionTail& a) const;
   uint32_t gemv_wg(uint32_t K) const;  // workgroup size for rows of K weights
   bool use_gemm(uint32_t n) const { return !gemm_variant_.empty() && n >= gemm_min_n_; }
   // The integer-dot GEMV dispatches, per 8-column group and weight chunk.
@@ -141,6 +181,8 @@ class Matmul {
   std::string epi_swiglu_variant_, epi_swiglu_scaled_variant_, epi_norm_variant_, scaled_variant_;
   // The same as links of a dispatch chain (CommandStream::begin_chain): taken when the stream chains.
   std::string chain_swiglu_scaled_variant_, chain_norm_variant_, chain_scaled_variant_;
+  // matvec_idot_attn_{f16,f32}kv_<type>: the QKV GEMV with attention's tail.
+  std::string attn_f16kv_variant_, attn_f32kv_variant_;
   uint32_t wg_max_, rows_, unroll_, block_wg_, chain_wg_, block_loads_;
   bool block_stage_, chain_unstaged_;
   bool wg_forced_ = false;

@@ -42,25 +42,45 @@ VKQ_PC_END(ReduceRows, 12)
 
 // matvec.comp / matmul_*.comp: Y[j][row0 + i] = sum_k W[i][k] * X[j][k] for
 // i < rows (one chunk of weight rows), k < K, j < n activation columns.
+//   rows        weight rows in this chunk (M of the chunk)
+//   K           row length in weights (activations per column)
+//   Kp          row length in the GPU layout (K rounded up to 32)
+//   n           activation columns
+//   x_stride    elements between activation columns (>= K, multiple of 4)
+//   y_stride    elements between output columns (>= row0 + rows)
+//   row0        first output row of this chunk
+//   groups_x    workgroups in grid x; group id = x + y * groups_x
+//   accumulate  1: Y += W X (the residual add, fused); 0: Y = W X
+//   epi_half    matvec_idot_block EPI_SWIGLU: gate rows (up rows follow them)
+//   eps         matvec_idot_block IN_SCALE: the deferred RMSNorm's epsilon
+//   wait_flag, wait_count, signal_flag: matvec_idot_block CHAIN
+//               (common/chain.glsl): the flag to wait on, the count it must
+//               reach (0: none), the flag this dispatch counts itself in.
+#define VKQ_PC_MATMUL_FIELDS \
+  u32 rows; u32 K; u32 Kp; u32 n; u32 x_stride; u32 y_stride; u32 row0; u32 groups_x; u32 accumulate; \
+  u32 epi_half; f32 eps; u32 wait_flag; u32 wait_count; u32 signal_flag;
 #if defined(__cplusplus) || defined(VKQ_PC_MATMUL)
 VKQ_PC_BEGIN(Matmul)
-  u32 rows;        // weight rows in this chunk (M of the chunk)
-  u32 K;           // row length in weights (activations per column)
-  u32 Kp;          // row length in the GPU layout (K rounded up to 32)
-  u32 n;           // activation columns
-  u32 x_stride;    // elements between activation columns (>= K, multiple of 4)
-  u32 y_stride;    // elements between output columns (>= row0 + rows)
-  u32 row0;        // first output row of this chunk
-  u32 groups_x;    // workgroups in grid x; group id = x + y * groups_x
-  u32 accumulate;  // 1: Y += W X (the residual add, fused); 0: Y = W X
-  u32 epi_half;    // matvec_idot_block EPI_SWIGLU: gate rows (up rows follow them)
-  f32 eps;         // matvec_idot_block IN_SCALE: the deferred RMSNorm's epsilon
-  // matvec_idot_block CHAIN (common/chain.glsl): the flag to wait on, the
-  // count it must reach (0: none), the flag this dispatch counts itself in.
-  u32 wait_flag;
-  u32 wait_count;
-  u32 signal_flag;
+  VKQ_PC_MATMUL_FIELDS
 VKQ_PC_END(Matmul, 56)
+#endif
+
+// matvec_idot_block.comp EPI_ATTN: the QKV GEMV (Matmul's fields) whose
+// last workgroup of each KV head's rows runs that head group's decode
+// attention (RoPE, the KV-cache write, attention over rows 0 .. start_pos),
+// while start_pos + 1 <= fused_rows.
+#if defined(__cplusplus) || defined(VKQ_PC_MATMUL_ATTENTION)
+VKQ_PC_BEGIN(MatmulAttention)
+  VKQ_PC_MATMUL_FIELDS
+  u32 n_heads;
+  u32 n_kv_heads;
+  u32 head_dim;
+  u32 n_ctx;
+  u32 rope_dims;
+  f32 freq_base;
+  u32 n_freq_factors;
+  u32 fused_rows;  // the most attended rows (start_pos + 1) it attends; past it, none
+VKQ_PC_END(MatmulAttention, 88)
 #endif
 
 // quantize_q8_1.comp: activations X[j][k] (k < K, j < n) -> int8 blocks of 32
@@ -143,7 +163,10 @@ VKQ_PC_BEGIN(Attention)
   u32 wait_flag;
   u32 wait_count;
   u32 signal_flag;
-VKQ_PC_END(Attention, 56)
+  // ROPE_FUSED: does nothing while start_pos + 1 <= fused_rows (the QKV
+  // GEMV before it ran this token's attention: MatmulAttention); 0: always runs.
+  u32 fused_rows;
+VKQ_PC_END(Attention, 60)
 #endif
 
 // swiglu.comp: out[t][i] = silu(in[t][i]) * in[t][up_offset + i], i < width.

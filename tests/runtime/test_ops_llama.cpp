@@ -19,6 +19,7 @@
 #include "ops/llama_ops_ref.hpp"
 #include "ops/matmul.hpp"
 #include "quant_blocks.hpp"
+#include "support/env.hpp"
 #include "support/gpu.hpp"
 #include "support/llama_models.hpp"
 #include "support/matmul_check.hpp"
@@ -165,11 +166,7 @@ TEST_CASE("rmsnorm matches rmsnorm_ref", "[gpu][kernel][llama_ops]") {
 
 TEST_CASE("decode attention's tuning variables pick the kernel and refuse bad values", "[gpu][llama_ops]") {
   auto& dev = test::device();
-  struct Env {  // restores the variable's absence
-    const char* name;
-    Env(const char* n, const char* v) : name(n) { ::setenv(n, v, 1); }
-    ~Env() { ::unsetenv(name); }
-  };
+  using test::Env;
   {
     Env e("VKQ_DECODE_ATTENTION", "fallback");
     CHECK(ops::Attention(dev, ops::KvType::f16, true, true, 4).variant_for(64) == "attention_f16_rope_q8");

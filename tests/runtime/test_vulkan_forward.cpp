@@ -22,6 +22,7 @@
 #include "model_configs.hpp"
 #include "sampler.hpp"
 #include "support/gguf_builder.hpp"
+#include "support/env.hpp"
 #include "support/gpu.hpp"
 #include "support/llama_models.hpp"
 #include "tokenizer.hpp"
@@ -226,6 +227,7 @@ TEST_CASE("Vulkan forward: decode's epilogues agree with the separate dispatches
   INFO(vkq::ggml_type_name(type));
   const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
   auto o = idot_opts(11);
+  o.fused_attention_rows = 0;  // attention as a dispatch of its own (the QKV tail: the test below)
   vkq::VulkanForward fused(vkq::test::device(), layout, o);
   o.fuse_epilogues = false;
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
@@ -275,8 +277,10 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
   auto o = idot_opts(13);
   // The same attention splits in both (a chain's default is fewer: the
-  // partials would be combined in another order).
+  // partials would be combined in another order), and attention a dispatch
+  // in both (a chained session never runs it as the QKV GEMV's tail).
   o.attention_splits = 2;
+  o.fused_attention_rows = 0;
   o.chain = false;
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
   o.chain = true;
@@ -334,6 +338,99 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   CHECK(vkq::ops::attention_splits(32, 128, true) == 2);
   CHECK(vkq::ops::attention_splits(32, 4096, true) == 8);
   CHECK(vkq::ops::attention_splits(32, 4096) == 32);
+}
+
+TEST_CASE("Vulkan forward: decode attention as the QKV GEMV's tail agrees with the attention kernel", "[gpu][forward]") {
+  // The QKV GEMV's last workgroup per KV head runs that head group's
+  // attention (common/qkv_attention.glsl) for positions below
+  // fused_attention_rows, the split attention kernel after it for later
+  // ones; against sessions where the kernel takes every position. The
+  // arithmetic is the kernel's, summed in another order, and the output is
+  // quantized to 8 bits for attn_output: where a value lands on the other
+  // side of a rounding step the two part by one 8-bit step, which the KV
+  // cache then keeps (as in the epilogue test above).
+  const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1);
+  const auto kv = GENERATE(KvType::f16, KvType::f32);
+  const uint32_t kv_heads = GENERATE(2u, 4u);  // 2 and 1 query heads per KV head
+  auto hp = small_llama(128, 3);
+  hp.head_count_kv = kv_heads;
+  INFO(vkq::ggml_type_name(type) << ", kv " << vkq::ops::kv_type_name(kv) << ", " << kv_heads << " KV heads");
+  const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
+  auto o = idot_opts(17);
+  o.kv = kv;
+  o.fused_attention_rows = 0;
+  vkq::VulkanForward plain(vkq::test::device(), layout, o);
+  o.fused_attention_rows = 40;  // positions 0 .. 39 in the tail, 40 .. 63 in the kernel after it
+  vkq::VulkanForward fused(vkq::test::device(), layout, o);
+  o.fused_attention_rows = 64;  // every position: no attention dispatch
+  vkq::VulkanForward whole(vkq::test::device(), layout, o);
+  CHECK_FALSE(plain.decode_attention_fused());
+  double worst = 0, first = 0, worst_whole = 0, scale = 0;
+  for (uint32_t pos = 0; pos < 64; ++pos) {
+    const int32_t tok = int32_t((pos * 29 + 3) % 1000);
+    const auto a = plain.decode(tok, pos), b = fused.decode(tok, pos), c = whole.decode(tok, pos);
+    worst = std::max(worst, rel_diff(b, a));
+    worst_whole = std::max(worst_whole, rel_diff(c, a));
+    if (pos == 0) first = rel_diff(b, a);
+    for (const float v : a) scale = std::max(scale, double(std::fabs(v)));
+  }
+  UNSCOPED_INFO(vkq::ggml_type_name(type) << " kv " << vkq::ops::kv_type_name(kv) << " " << kv_heads
+                                          << " KV heads: QKV tail vs attention kernel: max rel logit diff " << worst
+                                          << " (every position in the tail " << worst_whole << "), at position 0 "
+                                          << first);
+  CHECK(scale > 0.1);
+  CHECK(first <= 1e-4);
+  CHECK(worst <= 0.05);
+  CHECK(worst_whole <= 0.05);
+  CHECK(plain.decode_attention_fused() == false);
+  CHECK(fused.decode_attention_fused());
+  CHECK(whole.decode_attention_fused());
+  // Per layer: QKV (+ the tail), the attention kernel (not where the tail
+  // covers the context), attn_output, gate/up, down; then the embedding,
+  // the first norm and the classifier.
+  CHECK(plain.decode_dispatches() == 5 * hp.block_count + 3);
+  CHECK(fused.decode_dispatches() == 5 * hp.block_count + 3);
+  CHECK(whole.decode_dispatches() == 4 * hp.block_count + 3);
+  // Ablation: "attention" left out is the plain QKV GEMV.
+  whole.set_decode_skip({"attention"});
+  (void)whole.decode(5, 3);
+  CHECK(whole.decode_dispatches() == 4 * hp.block_count + 3);
+}
+
+TEST_CASE("Vulkan forward: VKQ_FUSED_ATTENTION_ROWS sets the QKV tail's rows and refuses junk", "[gpu][forward]") {
+  const auto hp = small_llama(128, 1);
+  const auto layout = vkq::llama_gpu_layout(hp, GgmlType::Q8_0, false, {});
+  {
+    vkq::test::Env e("VKQ_FUSED_ATTENTION_ROWS", "0");
+    vkq::VulkanForward s(vkq::test::device(), layout, idot_opts(3));
+    (void)s.decode(1, 0);
+    CHECK(s.fused_attention_rows() == 0);
+    CHECK_FALSE(s.decode_attention_fused());
+  }
+  {
+    vkq::test::Env e("VKQ_FUSED_ATTENTION_ROWS", "16");
+    vkq::VulkanForward s(vkq::test::device(), layout, idot_opts(3));
+    (void)s.decode(1, 0);
+    CHECK(s.fused_attention_rows() == 16);
+    CHECK(s.decode_attention_fused());
+    // The option wins over the variable.
+    auto o = idot_opts(3);
+    o.fused_attention_rows = 0;
+    vkq::VulkanForward off(vkq::test::device(), layout, o);
+    CHECK(off.fused_attention_rows() == 0);
+  }
+  for (const char* bad : {"", "-1", "12x", "99999999999"}) {
+    vkq::test::Env e("VKQ_FUSED_ATTENTION_ROWS", bad);
+    CHECK_THROWS_WITH(vkq::VulkanForward(vkq::test::device(), layout, idot_opts(3)),
+                      ContainsSubstring("VKQ_FUSED_ATTENTION_ROWS"));
+  }
+  // Default: kFusedAttentionRows, not with a chain.
+  vkq::VulkanForward d(vkq::test::device(), layout, idot_opts(3));
+  CHECK(d.fused_attention_rows() == vkq::VulkanForwardOptions::kFusedAttentionRows);
+  auto o = idot_opts(3);
+  o.chain = true;
+  vkq::VulkanForward chained(vkq::test::device(), layout, o);
+  CHECK(chained.fused_attention_rows() == 0);
 }
 
 TEST_CASE("Vulkan forward: decode ablation leaves out each op kind's dispatches and comes back whole", "[gpu][forward]") {

@@ -1,0 +1,34 @@
+# Sourced by the decode A/B scripts (h100_decode_attention.sh,
+# h100_fused_attention.sh) after device_env.sh: tagged `vkq bench model
+# --synthetic llama-2-7b` runs into $out/ab.jsonl, and a line per run.
+# Sourced with the argument `keep`: the runs already there stay.
+if [ "${1:-}" != keep ]; then
+  : > "$out/tags.txt"
+  : > "$out/ab.jsonl"
+fi
+# ab_run TAG ENV ARGS...: one run (ENV: a VAR=value for it, or -).
+ab_run() {
+  local tag=$1 e=$2
+  shift 2
+  echo "$tag" >> "$out/tags.txt"
+  [ "$e" = - ] && e=VKQ_AB=1
+  env "$e" $vkq bench model --synthetic llama-2-7b "$@" --json >> "$out/ab.jsonl" 2>> "$out/errors.log" || echo "FAILED: $tag"
+}
+# ab_summary: tg tokens/s and share of the roofline per tagged run.
+ab_summary() {
+  python3 - "$out" <<'PY'
+import os, sys
+sys.path.insert(0, ".device")
+from json_documents import documents
+out = sys.argv[1]
+tags = open(os.path.join(out, "tags.txt")).read().split("\n")
+for tag, d in zip(tags, documents(open(os.path.join(out, "ab.jsonl")).read())):
+    r = d["result"]
+    line = f"{tag}: tg {r['gen_tokens_per_s']:.1f} t/s, {100 * r['decode_roofline_share']:.1f}% of the roofline"
+    if r.get("prompt_tokens_per_s"):
+        line += f", pp {r['prompt_tokens_per_s']:.1f} t/s"
+    if r.get("ablation"):
+        line += ", ablate µs/token " + ", ".join(f"{a['op']} {a['us_per_token']:.1f}" for a in r["ablation"])
+    print(line)
+PY
+}
