@@ -39,7 +39,7 @@ tg "tail q8_0 tg128" 512 128 q8_0
 tg "split q4_0 tg128 (2)" 0 128 q4_0
 tg "tail q4_0 tg128 (2)" 512 128 q4_0
 for t in q4_0 q8_0; do
-  ab_run "tail $t pp512 tg128" - --type $t --prompt 512 --gen 128 --reps 3 --no-breakdown
+  ab_run "tail $t pp512 tg128" - --type $t --prompt 512 --gen 128 --reps 3 --no-breakdown --fused-attention-rows 512
 done
 if [ "$mode" = full ]; then
   for rows in 0 256 512; do tg "tail$rows q4_0 tg512" $rows 512 q4_0; done

@@ -76,7 +76,7 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
         throw InputError(fmt::format("VKQ_FUSED_ATTENTION_ROWS='{}': expected a row count (0: off)", e));
       opts_.fused_attention_rows = uint32_t(v);
     }
-  fused_rows_ = chain_ ? 0 : opts_.fused_attention_rows.value_or(VulkanForwardOptions::kFusedAttentionRows);
+  fused_rows_ = chain_ ? 0 : opts_.fused_attention_rows.value_or(0);
   const uint32_t splits =
       opts_.attention_splits ? opts_.attention_splits : ops::attention_splits(hp_.head_count, opts_.n_ctx, chain_);
   plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic, splits});

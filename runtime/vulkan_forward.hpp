@@ -85,10 +85,10 @@ struct VulkanForwardOptions {
   // split attention dispatch after it takes the later ones (none is
   // recorded when this covers n_ctx). Where the QKV GEMV reads a deferred
   // norm and attention writes 8-bit blocks (decode's epilogues), not with a
-  // chain. Unset: kFusedAttentionRows (VKQ_FUSED_ATTENTION_ROWS=N
-  // overrides); 0: off.
+  // chain. Unset: VKQ_FUSED_ATTENTION_ROWS=N if set, else off (0): not yet
+  // measured on a GPU (benchmarks/RESULTS.md, "Decode attention as the QKV
+  // GEMV's tail"), so not on by default.
   std::optional<uint32_t> fused_attention_rows;
-  static constexpr uint32_t kFusedAttentionRows = 512;
 };
 
 class VulkanForward final : public LlamaSession {

@@ -225,7 +225,8 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
       ->check(CLI::Range(1u, 32u));
   m->add_option("--fused-attention-rows", o->fused_attention_rows,
                 "Decode: attention runs as the QKV GEMV's tail for positions below N, the split kernel after it for "
-                "later ones (default 512, or VKQ_FUSED_ATTENTION_ROWS; 0: always the split kernel)");
+                "later ones (default: VKQ_FUSED_ATTENTION_ROWS, else 0: always the split kernel; experimental, not yet "
+                "measured on a GPU)");
   m->add_flag("--chain-unstaged", o->chain_unstaged,
               "Decode: the chained GEMVs read x from memory, not from a copy in shared memory (for comparison)");
   m->add_flag("--block-stage", o->block_stage,

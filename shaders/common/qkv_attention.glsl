@@ -22,6 +22,7 @@
 // ([n_kv_heads] words, zero between dispatches: the last workgroup resets
 // its group's), 12 XQ, 13 DS (the output in 8-bit blocks, for attn_output).
 #extension GL_KHR_memory_scope_semantics : require
+#extension GL_EXT_control_flow_attributes : require
 #include "kv_cache.glsl"
 
 layout(constant_id = 4) const uint GQ = 1;       // query heads per KV head
@@ -100,10 +101,10 @@ void qkv_attention(uint blk) {
   const uint lane = gl_SubgroupInvocationID, sgs = gl_SubgroupSize, sg = gl_SubgroupID, nsg = gl_NumSubgroups;
   vec2 qv[GQ * NPL], acc[GQ * NPL];
   float m[GQ], l[GQ];
-  for (uint h = 0; h < GQ; ++h) {
+  [[unroll]] for (uint h = 0; h < GQ; ++h) {
     m[h] = kNoScore;
     l[h] = 0.0;
-    for (uint i = 0; i < NPL; ++i) {
+    [[unroll]] for (uint i = 0; i < NPL; ++i) {
       const uint d = lane + i * sgs;
       qv[h * NPL + i] = d < HP ? sq[h * HP + d] : vec2(0.0);
       acc[h * NPL + i] = vec2(0.0);
@@ -113,9 +114,9 @@ void qkv_attention(uint blk) {
     // The round's keys and values first (the token's own row from shared
     // memory, unrounded), then its scores.
     vec2 kk[RBR * NPL], vv[RBR * NPL];
-    for (uint r = 0; r < RBR; ++r) {
+    [[unroll]] for (uint r = 0; r < RBR; ++r) {
       const uint jr = j0 + r, base = jr * kv_pairs + g * HP;
-      for (uint i = 0; i < NPL; ++i) {
+      [[unroll]] for (uint i = 0; i < NPL; ++i) {
         const uint d = lane + i * sgs;
         kk[r * NPL + i] = vv[r * NPL + i] = vec2(0.0);
         if (jr < L && d < HP) {
@@ -129,22 +130,22 @@ void qkv_attention(uint blk) {
         }
       }
     }
-    for (uint h = 0; h < GQ; ++h) {
+    [[unroll]] for (uint h = 0; h < GQ; ++h) {
       float s[RBR];
       float m_new = m[h];
-      for (uint r = 0; r < RBR; ++r) {
+      [[unroll]] for (uint r = 0; r < RBR; ++r) {
         float part = 0.0;
-        for (uint i = 0; i < NPL; ++i) part += dot(qv[h * NPL + i], kk[r * NPL + i]);
+        [[unroll]] for (uint i = 0; i < NPL; ++i) part += dot(qv[h * NPL + i], kk[r * NPL + i]);
         s[r] = subgroupAdd(part);
         if (j0 + r < L) m_new = max(m_new, s[r]);
       }
       const float alpha = exp(m[h] - m_new);
       l[h] *= alpha;
-      for (uint i = 0; i < NPL; ++i) acc[h * NPL + i] *= alpha;
-      for (uint r = 0; r < RBR; ++r) {
+      [[unroll]] for (uint i = 0; i < NPL; ++i) acc[h * NPL + i] *= alpha;
+      [[unroll]] for (uint r = 0; r < RBR; ++r) {
         const float p = j0 + r < L ? exp(s[r] - m_new) : 0.0;
         l[h] += p;
-        for (uint i = 0; i < NPL; ++i) acc[h * NPL + i] += p * vv[r * NPL + i];
+        [[unroll]] for (uint i = 0; i < NPL; ++i) acc[h * NPL + i] += p * vv[r * NPL + i];
       }
       m[h] = m_new;
     }
@@ -153,9 +154,9 @@ void qkv_attention(uint blk) {
   // Per head: the subgroups' (m, l, acc) combined, acc = sum_s e^(m_s - M)
   // acc_s over l = sum_s e^(m_s - M) l_s (a subgroup without rows has
   // m_s = kNoScore: weight 0); the output to att_out and over its q in sq.
-  for (uint h = 0; h < GQ; ++h) {
+  [[unroll]] for (uint h = 0; h < GQ; ++h) {
     if (subgroupElect()) sml[sg] = vec2(m[h], l[h]);
-    for (uint i = 0; i < NPL; ++i) {
+    [[unroll]] for (uint i = 0; i < NPL; ++i) {
       const uint d = lane + i * sgs;
       if (d < HP) spart[sg * HP + d] = acc[h * NPL + i];
     }
@@ -179,7 +180,7 @@ void qkv_attention(uint blk) {
   // The group's output in 8-bit blocks of 32 values (16 pairs).
   for (uint b = tid; b < GQ * HP / 16u; b += WG_SIZE) {
     vec4 v[8];
-    for (uint i = 0; i < 8u; ++i) v[i] = vec4(sq[16u * b + 2u * i], sq[16u * b + 2u * i + 1u]);
+    [[unroll]] for (uint i = 0; i < 8u; ++i) v[i] = vec4(sq[16u * b + 2u * i], sq[16u * b + 2u * i + 1u]);
     uvec4 lo, hi;
     vec2 dsv;
     quantize_block32(v, lo, hi, dsv);

@@ -93,6 +93,9 @@ TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[
   CHECK(res["weight_bytes_per_token"].get<uint64_t>() > 0);
   CHECK(res["decode_roofline_share"].get<double>() > 0);
   CHECK(res["dispatches_per_token"].get<uint32_t>() > 10);
+  // Attention as the QKV GEMV's tail: off unless asked for.
+  CHECK(j["fused_attention_rows"] == 0);
+  CHECK(j["fused_attention"] == false);
   if (vkq::test::instance().devices()[0].caps.timestamps) CHECK(!res["breakdown"].empty());
   // The plan predicts what was allocated (exactly on lavapipe).
   const double planned = j["memory"]["planned_peak"].get<double>(), measured = j["memory"]["measured_peak"].get<double>();
@@ -104,6 +107,17 @@ TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("tg4:") != std::string::npos);
   CHECK(text.out.find("roofline:") != std::string::npos);
+
+  // --fused-attention-rows N: taken where decode runs the integer-dot GEMV
+  // on the deferred norm (lavapipe does not pick it; the forward tests force it).
+  const auto fa = vkq::test::run_cli("bench model --synthetic '" + cfg.string() +
+                                     "' --type q8_0 --prompt 0 --gen 4 --reps 1 --copy-mib 8 --no-breakdown "
+                                     "--fused-attention-rows 16 --json");
+  INFO(fa.err);
+  REQUIRE(fa.exit_code == 0);
+  const auto faj = nlohmann::json::parse(fa.out);
+  CHECK(faj["fused_attention_rows"] == 16);
+  CHECK(faj["fused_attention"] == faj["result"]["matmul_variant_decode"].get<std::string>().ends_with("_idot"));
 
   // --ablate: decode timed again without each op kind; without it, none.
   CHECK(res["ablation"].empty());
@@ -129,7 +143,8 @@ TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[
            {"", "give a MODEL file or --synthetic"},
            {"--synthetic llama-2-7b", "needs --type"},
            {"--synthetic no-such-config --type q4_0", "llama-2-7b"},
-           {"--synthetic '" + cfg.string() + "' --type q4_0 --prompt 300", "exceed its context"}}) {
+           {"--synthetic '" + cfg.string() + "' --type q4_0 --prompt 300", "exceed its context"},
+           {"--synthetic '" + cfg.string() + "' --type q4_0 --fused-attention-rows x", "fused-attention-rows"}}) {
     INFO(args);
     const auto bad = vkq::test::run_cli("bench model " + args + " --copy-mib 8");
     CHECK(bad.exit_code == 2);
