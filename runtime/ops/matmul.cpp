@@ -196,8 +196,7 @@ bool Matmul::can_fuse_attention(const GpuMatrix& w, const AttentionTail& a) cons
 
 void Matmul::record_attention(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds,
                               const Buffer& y, InputScale scale, const AttentionTail& a) {
-  const auto spec = attention_spec(a);
-  if (!spec || !can_fuse_attention(w, a) || !scale)
+  if (!can_fuse_attention(w, a) || !scale)
     throw InputError("matmul: this GEMV cannot take decode attention as its tail (can_fuse_attention, an input scale)");
   if (w.type() != wtype_)
     throw InputError(fmt::format("matmul set up for {} weights got {}", ggml_type_name(wtype_), ggml_type_name(w.type())));
@@ -211,7 +210,7 @@ void Matmul::record_attention(CommandStream& cs, const GpuMatrix& w, const Buffe
       small(a.xq, q_dim) || small(a.xds, q_dim / 32 * 8) || a.rope_dims % 2 || a.rope_dims > hd)
     throw InputError(fmt::format("matmul: buffers or shape wrong for {}x{} QKV weights with attention's tail", M, K));
   const std::string& variant = a.kv_f16 ? attn_f16kv_variant_ : attn_f32kv_variant_;
-  const Kernel& k = block_kernel(variant, K, 32, *spec);
+  const Kernel& k = block_kernel(variant, K, 32, *attention_spec(a));
   const auto& caps = device_.caps();
   const auto& c = w.chunks().front();
   const uint32_t groups = M / 32, gx = std::min(groups, caps.max_workgroup_count[0]);
