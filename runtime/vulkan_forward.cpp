@@ -69,13 +69,8 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
   // (benchmarks/RESULTS.md, call 40).
   chain_ = opts_.chain.value_or(false);
   if (!opts_.fused_attention_rows)
-    if (const char* e = std::getenv("VKQ_FUSED_ATTENTION_ROWS")) {
-      char* end = nullptr;
-      const long v = std::strtol(e, &end, 10);
-      if (!*e || *end || v < 0 || v > long(UINT32_MAX))
-        throw InputError(fmt::format("VKQ_FUSED_ATTENTION_ROWS='{}': expected a row count (0: off)", e));
-      opts_.fused_attention_rows = uint32_t(v);
-    }
+    if (const char* e = std::getenv("VKQ_FUSED_ATTENTION_ROWS"))  // 0: off
+      opts_.fused_attention_rows = ops::env_row_count("VKQ_FUSED_ATTENTION_ROWS", e, 0, UINT32_MAX);
   fused_rows_ = chain_ ? 0 : opts_.fused_attention_rows.value_or(0);
   const uint32_t splits =
       opts_.attention_splits ? opts_.attention_splits : ops::attention_splits(hp_.head_count, opts_.n_ctx, chain_);

@@ -196,6 +196,14 @@ std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t hea
   return std::nullopt;
 }
 
+uint32_t env_row_count(const char* name, std::string_view value, uint32_t lo, uint32_t hi) {
+  uint32_t v = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() || v < lo || v > hi)
+    throw InputError(fmt::format("{}='{}': expected a row count from {} to {}", name, value, lo, hi));
+  return v;
+}
+
 Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope, uint32_t splits, bool tiled)
     : device_(device), kv_(kv), quant_out_(quant_out), fused_rope_(fused_rope), tiled_(tiled && !fused_rope),
       splits_(fused_rope ? splits : 1) {
@@ -220,12 +228,8 @@ Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope,
   // against attention.comp's kernel; benchmarks/RESULTS.md, call 51);
   // VKQ_DECODE_SPLIT_ROWS=N sets it (tuning).
   uint32_t split_rows = 4;
-  if (const char* r = std::getenv("VKQ_DECODE_SPLIT_ROWS"); r && *r) {
-    const std::string_view sv(r);
-    const auto [end, ec] = std::from_chars(sv.data(), sv.data() + sv.size(), split_rows);
-    if (ec != std::errc() || end != sv.data() + sv.size() || split_rows == 0 || split_rows > 65536)
-      throw InputError(fmt::format("VKQ_DECODE_SPLIT_ROWS='{}': expected a row count from 1 to 65536", sv));
-  }
+  if (const char* r = std::getenv("VKQ_DECODE_SPLIT_ROWS"); r && *r)
+    split_rows = env_row_count("VKQ_DECODE_SPLIT_ROWS", r, 1, 65536);
   const std::vector<uint32_t> spec = decode_registers_ ? std::vector<uint32_t>{wg_, splits_, split_rows}
                                                        : std::vector<uint32_t>{wg_, splits_};
   kernel_ = &device.kernel({v, spec, sizeof(pc::Attention)});

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "buffer.hpp"
 #include "command_stream.hpp"
@@ -29,6 +30,9 @@ namespace vkq::ops {
 enum class KvType { f16, f32 };
 const char* kv_type_name(KvType t);                // "f16", "f32"
 uint32_t kv_bytes_per_element(KvType t);           // 2 or 4
+// A tuning variable's row count: `value` (of environment variable `name`)
+// as a whole number from lo to hi; InputError naming the variable otherwise.
+uint32_t env_row_count(const char* name, std::string_view value, uint32_t lo, uint32_t hi);
 
 // Activations in the integer-dot GEMV's format (common/quantize_block.glsl):
 // row j of width K at xq byte j * K (int8), (d, s) pairs at xds float 2 * j * K / 32.
