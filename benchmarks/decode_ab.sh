@@ -27,6 +27,11 @@ for tag, d in zip(tags, documents(open(os.path.join(out, "ab.jsonl")).read())):
     line = f"{tag}: tg {r['gen_tokens_per_s']:.1f} t/s, {100 * r['decode_roofline_share']:.1f}% of the roofline"
     if r.get("prompt_tokens_per_s"):
         line += f", pp {r['prompt_tokens_per_s']:.1f} t/s"
+    for b in r.get("prefill_breakdown") or []:
+        if b.get("op") == "attention":
+            line += f", attention {b.get('us', b.get('us_per_prefill', 0)) / 1000:.2f} ms"
+    if r.get("attention_variant_prefill") and r.get("prompt_tokens_per_s"):
+        line += f" ({r['attention_variant_prefill']})"
     if r.get("ablation"):
         line += ", ablate µs/token " + ", ".join(f"{a['op']} {a['us_per_token']:.1f}" for a in r["ablation"])
     print(line)

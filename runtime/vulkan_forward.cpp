@@ -282,6 +282,10 @@ std::string VulkanForward::matmul_variant(GgmlType t, uint32_t n) const {
   return it == matmuls_.end() ? std::string() : it->second->variant_for(n);
 }
 
+std::string VulkanForward::prefill_attention_variant() const {
+  return attention_ ? attention_->variant_for(hp_.head_dim()) : std::string();
+}
+
 void VulkanForward::mark(CommandStream& cs, bool marks, const std::string& label) {
   if (marks) cs.mark(label);
 }

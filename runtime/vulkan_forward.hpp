@@ -147,6 +147,8 @@ class VulkanForward final : public LlamaSession {
   uint32_t fused_attention_rows() const { return fused_rows_; }  // options.fused_attention_rows, resolved (0: off)
   // The kernel variant each matmul weight type runs for n tokens.
   std::string matmul_variant(GgmlType t, uint32_t n) const;
+  // The kernel a batched prefill's attention dispatches (ops::Attention::variant_for).
+  std::string prefill_attention_variant() const;
 
  private:
   struct Layer {

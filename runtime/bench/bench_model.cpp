@@ -162,6 +162,7 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
   }
   r.matmul_variant_decode = fwd.matmul_variant(fwd.main_weight_type(), 1);
   r.matmul_variant_prefill = fwd.matmul_variant(fwd.main_weight_type(), std::max<uint32_t>(opt.prompt, 1));
+  r.attention_variant_prefill = fwd.prefill_attention_variant();
   return r;
 }
 
@@ -189,6 +190,7 @@ nlohmann::json to_json(const ModelBenchResult& r) {
             {"ok", r.chain_ok}}},
           {"matmul_variant_decode", r.matmul_variant_decode},
           {"matmul_variant_prefill", r.matmul_variant_prefill},
+          {"attention_variant_prefill", r.attention_variant_prefill},
           {"breakdown", ops},
           {"prefill_gpu_us", r.prefill_gpu_us},
           {"prefill_breakdown", prefill_ops},

@@ -57,7 +57,7 @@ struct ModelBenchResult {
   std::vector<OpTime> ops;           // breakdown, largest first
   double prefill_gpu_us = 0;         // sum of op times of one prefill (breakdown run)
   std::vector<OpTime> prefill_ops;   // its breakdown, largest first; us_per_token holds µs per prefill
-  std::string matmul_variant_decode, matmul_variant_prefill;
+  std::string matmul_variant_decode, matmul_variant_prefill, attention_variant_prefill;
   // With ablate: µs per token that leaving each op kind out saved (its
   // dispatches and the barriers after them), against ablation_base_us
   // measured in the same pass; ablation_rest_us = base - their sum (embed,

@@ -196,6 +196,49 @@ std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t hea
   return std::nullopt;
 }
 
+uint64_t attention_coopmat_shared_bytes(const AttentionCoopmatTile& t, uint32_t head_dim, bool emulated) {
+  // attention_coopmat.comp: kv (K and V chunk rows; q first, unless
+  // emulated, which has qs besides), the score and P tiles, m and l.
+  const uint64_t row = (head_dim + 8) * 2, queries = 16ull * t.nsub;
+  const uint64_t kv_rows = emulated ? 2ull * t.rows : std::max<uint64_t>(2ull * t.rows, queries);
+  return kv_rows * row + (emulated ? queries * row : 0) + queries * (t.rows + 4) * 4 + queries * (t.rows + 8) * 2 +
+         queries * 8;
+}
+
+std::optional<AttentionCoopmatTile> attention_coopmat_tile(const DeviceCaps& caps, uint32_t head_dim, bool quant_out,
+                                                           bool emulated) {
+  if (head_dim == 0 || head_dim % (quant_out ? 32 : 16) || head_dim > 256) return std::nullopt;
+  const uint32_t sg = std::max<uint32_t>(caps.subgroup_size, 1);
+  // Enough invocations for nsub subgroups at the largest size the driver may pick.
+  const uint32_t sg_max = caps.forced_subgroup_size ? sg : std::max(caps.max_subgroup_size, sg);
+  const uint32_t max_wg = std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);
+  auto fits = [&](AttentionCoopmatTile t) {
+    t.wg = t.nsub * sg_max;
+    return t.wg <= max_wg && attention_coopmat_shared_bytes(t, head_dim, emulated) <= caps.max_shared_memory
+               ? std::optional<AttentionCoopmatTile>(t)
+               : std::nullopt;
+  };
+  if (const char* e = std::getenv("VKQ_ATTENTION_COOPMAT_TILE"); e && *e) {  // "NSUB,ROWS" (tuning)
+    AttentionCoopmatTile t{};
+    if (std::sscanf(e, "%u,%u", &t.nsub, &t.rows) != 2 || !t.nsub || t.nsub > 16 || t.rows < 32 || t.rows % 16 ||
+        t.rows > 256)
+      throw InputError(fmt::format("VKQ_ATTENTION_COOPMAT_TILE='{}': expected NSUB,ROWS with NSUB 1 to 16 and ROWS a "
+                                   "multiple of 16 from 32 to 256",
+                                   e));
+    if (auto f = fits(t)) return f;
+    throw InputError(fmt::format("VKQ_ATTENTION_COOPMAT_TILE='{}' does not fit '{}' at head_dim {} ({} bytes of shared "
+                                 "memory, {} invocations)",
+                                 e, caps.name, head_dim, attention_coopmat_shared_bytes(t, head_dim, emulated),
+                                 t.nsub * sg_max));
+  }
+  // Most queries per chunk of the cache first (each chunk is read once per
+  // workgroup), then longer chunks (fewer barriers).
+  static constexpr AttentionCoopmatTile kCandidates[] = {{0, 4, 32}, {0, 2, 64}, {0, 2, 32}, {0, 1, 32}};
+  for (const auto& t : kCandidates)
+    if (auto f = fits(t)) return f;
+  return std::nullopt;
+}
+
 uint32_t env_row_count(const char* name, std::string_view value, uint32_t lo, uint32_t hi) {
   uint32_t v = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
@@ -211,8 +254,26 @@ Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope,
   if (splits_ == 0 || splits_ > kMaxAttentionSplits || splits_ > device.caps().max_workgroup_count[1])
     throw InputError(fmt::format("attention: {} splits per head", splits));
   wg_ = pick_workgroup_size(device.caps(), 64, 8);
-  if (tiled_)
+  if (tiled_) {
     tiled_variant_ = select_variant(device, fmt::format("attention_tiled_{}{}", kv_suffix(kv), quant_out ? "_q8" : ""));
+    const char* pe = std::getenv("VKQ_PREFILL_ATTENTION");
+    const std::string_view prefill = pe ? pe : "";
+    if (!prefill.empty() && prefill != "auto" && prefill != "coopmat" && prefill != "tiled")
+      throw InputError(fmt::format("VKQ_PREFILL_ATTENTION='{}': expected auto, coopmat or tiled", prefill));
+    if (kv == KvType::f16 && prefill != "tiled") {
+      const auto op = fmt::format("attention_coopmat_f16{}", quant_out ? "_q8" : "");
+      const auto runnable = [&](const std::string& v) {
+        return ShaderRegistry::missing_features(device.shaders().get(v), device.caps()).empty();
+      };
+      for (const auto& v : op_variants(device.shaders(), op))
+        if ((v == op || v == op + "_emulated") && runnable(v) && (prefill == "coopmat" || !v.ends_with("_emulated"))) {
+          coopmat_variant_ = v;
+          break;
+        }
+      if (prefill == "coopmat" && coopmat_variant_.empty())
+        throw DeviceError(fmt::format("VKQ_PREFILL_ATTENTION=coopmat: '{}' runs no variant of {}", device.caps().name, op));
+    }
+  }
   const auto op = fmt::format("attention_{}{}{}", kv_suffix(kv), fused_rope ? "_rope" : "", quant_out ? "_q8" : "");
   // VKQ_DECODE_ATTENTION=fallback (tuning, A/B): attention.comp's fused-rope
   // kernel even where attention_decode.comp runs.
@@ -261,7 +322,13 @@ void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, c
                         0, 0.0f, 0, 0, 0, 0};
   const Kernel* k = kernel_;
   std::array<uint32_t, 3> grid{n_heads, n, 1};
-  if (const auto tile = tile_for(head_dim)) {
+  if (const auto ct = coopmat_tile_for(head_dim, q_stride, out_stride)) {
+    const auto& caps = device_.caps();
+    const uint32_t sg_min = caps.forced_subgroup_size ? caps.subgroup_size
+                                                      : std::clamp<uint32_t>(caps.min_subgroup_size, 1, caps.subgroup_size);
+    k = &device_.kernel({coopmat_variant_, {ct->wg, ct->nsub, ct->rows, head_dim, sg_min}, sizeof(pc::Attention)});
+    grid = {n_heads, (n + 16 * ct->nsub - 1) / (16 * ct->nsub), 1};
+  } else if (const auto tile = tile_for(head_dim)) {
     // The pipeline for this head size (a specialization constant), made once.
     k = &device_.kernel({tiled_variant_, {tile->wg, tile->queries, tile->rows, head_dim / 2}, sizeof(pc::Attention)});
     grid = {n_heads, (n + tile->queries - 1) / tile->queries, 1};
@@ -276,7 +343,18 @@ std::optional<AttentionTile> Attention::tile_for(uint32_t head_dim) const {
   return tiled_ ? attention_tile(device_.caps(), head_dim, kv_) : std::nullopt;
 }
 
-std::string Attention::variant_for(uint32_t head_dim) const { return tile_for(head_dim) ? tiled_variant_ : kernel_->name(); }
+std::optional<AttentionCoopmatTile> Attention::coopmat_tile_for(uint32_t head_dim, uint32_t q_stride,
+                                                                uint32_t out_stride) const {
+  // The kernel reads q and writes out 4 floats at a time.
+  if (coopmat_variant_.empty() || q_stride % 4 || out_stride % 4) return std::nullopt;
+  return attention_coopmat_tile(device_.caps(), head_dim, quant_out_, coopmat_variant_.ends_with("_emulated"));
+}
+
+std::string Attention::variant_for(uint32_t head_dim) const {
+  // The forward pass's strides (multiples of 4 wherever head_dim is a multiple of 16).
+  if (coopmat_tile_for(head_dim, 0, 0)) return coopmat_variant_;
+  return tile_for(head_dim) ? tiled_variant_ : kernel_->name();
+}
 
 void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& step, const Buffer& freq,
                             const Buffer& kc, const Buffer& vc, const Buffer& out, const Buffer& part,

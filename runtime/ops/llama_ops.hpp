@@ -125,6 +125,13 @@ struct AttentionTile {
   uint32_t wg, queries, rows;
 };
 
+// attention_coopmat.comp's tile: nsub blocks of 16 queries (one subgroup
+// each, wg invocations = nsub x the largest subgroup size), the cache in
+// chunks of rows (a multiple of 16, at least 32).
+struct AttentionCoopmatTile {
+  uint32_t wg, nsub, rows;
+};
+
 class Attention {
  public:
   // fused_rope: the decode variant that also does rope_kv's work for its one
@@ -132,11 +139,16 @@ class Attention {
   // workgroups (attention_splits): attention_decode.comp where the device
   // has subgroup arithmetic (the splits it uses follow the context length),
   // attention.comp's ROPE_FUSED kernel where not.
-  // tiled (not fused_rope): record takes the query-tiled kernel
-  // (attention_tiled.comp: QT tokens of a head per workgroup, the cache in
-  // chunks through shared memory) where its tile fits the device
-  // (attention_tile), the one-token-per-workgroup kernel where not; false
-  // takes the latter always.
+  // tiled (not fused_rope): record takes, with an fp16 cache, the
+  // cooperative-matrix kernel (attention_coopmat.comp) where the device has
+  // 16x16x16 fp16 matrices and the shape suits it (attention_coopmat_tile);
+  // else the query-tiled kernel (attention_tiled.comp: QT tokens of a head
+  // per workgroup, the cache in chunks through shared memory) where its
+  // tile fits the device (attention_tile), the one-token-per-workgroup
+  // kernel where not; false takes the latter always.
+  // VKQ_PREFILL_ATTENTION=auto|coopmat|tiled (A/B, tests): coopmat also
+  // takes the emulated variant where the device has no matrices (lavapipe),
+  // tiled never takes the cooperative-matrix kernel.
   Attention(Device& device, KvType kv, bool quant_out = false, bool fused_rope = false, uint32_t splits = 1,
             bool tiled = true);
   // q: token t's heads at t * q_stride; out: at t * out_stride (n_heads * head_dim each).
@@ -157,15 +169,20 @@ class Attention {
   // The variant record() dispatches for this head size: the query-tiled
   // one where it is on and its tile fits, else the one-token kernel.
   std::string variant_for(uint32_t head_dim) const;
+  // tiled with an fp16 cache: the cooperative-matrix variant record takes
+  // where its tile fits (attention_coopmat_*, maybe _emulated), else empty.
+  const std::string& coopmat_variant() const { return coopmat_variant_; }
 
  private:
   std::optional<AttentionTile> tile_for(uint32_t head_dim) const;
+  std::optional<AttentionCoopmatTile> coopmat_tile_for(uint32_t head_dim, uint32_t q_stride, uint32_t out_stride) const;
   void check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,
                    uint32_t out_stride) const;
   Device& device_;
   KvType kv_;
   bool quant_out_, fused_rope_, tiled_;
   std::string tiled_variant_;  // tiled_: attention_tiled_*, its pipeline made per head size at record
+  std::string coopmat_variant_;  // tiled_ with an fp16 cache: attention_coopmat_*, or empty
   const Kernel* kernel_;
   const Kernel* chain_kernel_ = nullptr;  // fused rope with 8-bit output: a link of a dispatch chain
   uint32_t wg_, splits_;
@@ -174,6 +191,13 @@ class Attention {
 
 std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t head_dim, KvType kv);
 uint64_t attention_tile_shared_bytes(const AttentionTile& t, uint32_t head_dim, KvType kv);
+// The cooperative-matrix kernel's tile for this head size (a multiple of
+// 16, at most 256; 32 with an 8-bit output), the first candidate whose
+// shared memory fits (VKQ_ATTENTION_COOPMAT_TILE=NSUB,ROWS sets it), or
+// nothing. emulated: the test-only variant, which keeps q in a tile of its own.
+std::optional<AttentionCoopmatTile> attention_coopmat_tile(const DeviceCaps& caps, uint32_t head_dim, bool quant_out,
+                                                           bool emulated);
+uint64_t attention_coopmat_shared_bytes(const AttentionCoopmatTile& t, uint32_t head_dim, bool emulated);
 
 class Swiglu {
  public:

@@ -472,8 +472,10 @@ TEST_CASE("attention matches attention_ref", "[gpu][kernel][llama_ops]") {
   // 40 tokens: tiles of 16 and 8 queries with a partial last one.
   const uint32_t n = GENERATE(1u, 7u, 40u);
   const uint32_t start = GENERATE(0u, 1u, 200u);
-  // The query-tiled kernel (where its tile fits) and the one-token kernel.
+  // The query-tiled kernel (where its tile fits) and the one-token kernel;
+  // the cooperative-matrix kernel has a test of its own below.
   const bool tiled = GENERATE(true, false);
+  const test::Env scalar_only("VKQ_PREFILL_ATTENTION", "tiled");
   const uint32_t n_ctx = start + n + 3, q_dim = c.heads * c.head_dim, kv_dim = c.kv_heads * c.head_dim;
   const uint32_t q_stride = q_dim + 6;
   auto q = test::random_floats(size_t(n) * q_stride, -2, 2);
@@ -508,6 +510,114 @@ TEST_CASE("attention matches attention_ref", "[gpu][kernel][llama_ops]") {
   CHECK(tiled_ran == (tiled && tile.has_value()));
   const char* profile = std::getenv("VKQ_DEVICE_PROFILE");
   if (tiled && c.head_dim <= 128 && (!profile || !*profile)) CHECK(tiled_ran);
+}
+
+TEST_CASE("attention on cooperative matrices (prefill, fp16 cache) matches attention_ref", "[gpu][kernel][llama_ops]") {
+  auto& dev = test::device();
+  // The real kernel where the device lists 16x16x16 fp16 matrices, its
+  // emulated build elsewhere (lavapipe): the same tiling, masks and passes.
+  const test::Env forced("VKQ_PREFILL_ATTENTION", "coopmat");
+  struct Case { uint32_t heads, kv_heads, head_dim; };
+  const auto c = GENERATE(Case{4, 2, 32}, Case{4, 1, 64}, Case{2, 2, 128}, Case{2, 1, 256});
+  // n 77: several workgroups and 16-query blocks, the last ones partial;
+  // spare 0: the last token's row is the cache's last, whose 16-row group
+  // runs past the end; tiles of 1 and 2 blocks per workgroup, 32 and 64
+  // rows per chunk besides the default (emulated on lavapipe: 1 x 32 at
+  // head_dim 128).
+  struct Run { uint32_t n, start, spare; bool quant_out; const char* tile; };
+  const auto run = GENERATE(Run{1, 0, 0, false, nullptr}, Run{7, 1, 3, true, nullptr}, Run{40, 0, 3, false, nullptr},
+                            Run{77, 200, 0, true, nullptr}, Run{77, 0, 0, false, "1,32"}, Run{40, 200, 3, true, "2,64"},
+                            Run{77, 33, 0, false, "2,32"});
+  const uint32_t n = run.n, start = run.start, spare = run.spare;
+  const bool quant_out = run.quant_out;
+  const char* tile_env = run.tile;
+  std::optional<test::Env> tile_set;
+  if (tile_env) tile_set.emplace("VKQ_ATTENTION_COOPMAT_TILE", tile_env);
+  const uint32_t n_ctx = start + n + spare, q_dim = c.heads * c.head_dim, kv_dim = c.kv_heads * c.head_dim;
+  const uint32_t q_stride = q_dim + 8;
+  auto q = test::random_floats(size_t(n) * q_stride, -2, 2);
+  auto kc = test::random_floats(size_t(n_ctx) * kv_dim, -2, 2), vc = test::random_floats(size_t(n_ctx) * kv_dim);
+  const auto kb = kv_bytes(kc, ops::KvType::f16), vb = kv_bytes(vc, ops::KvType::f16);  // rounds kc, vc
+  std::vector<float> qd(size_t(n) * q_dim), ref(size_t(n) * q_dim);
+  for (uint32_t t = 0; t < n; ++t) std::copy_n(q.begin() + t * q_stride, q_dim, qd.begin() + t * q_dim);
+  ops::attention_ref({c.heads, c.kv_heads, c.head_dim}, qd, start, kc, vc, ref);
+
+  auto bq = upload(dev, q);
+  Buffer step(dev, 16, MemoryKind::host), bk(dev, kb.size()), bv(dev, vb.size()), out(dev, size_t(n) * q_dim * 4);
+  Buffer xq(dev, size_t(n) * q_dim), xds(dev, size_t(n) * q_dim / 32 * 8);
+  const uint32_t sp[4] = {start, 0, 0, 0};
+  step.upload(sp, 16);
+  bk.upload(kb.data(), kb.size());
+  bv.upload(vb.data(), vb.size());
+  out.fill(test::kPoison);
+  xds.fill(test::kPoison);
+  std::optional<ops::Attention> op;
+  try {
+    op.emplace(dev, ops::KvType::f16, quant_out);
+  } catch (const DeviceError& e) {
+    SKIP("no cooperative-matrix attention variant runs here: " << e.what());
+  }
+  const bool emulated = op->coopmat_variant().ends_with("_emulated");
+  std::optional<ops::AttentionCoopmatTile> tile;
+  try {
+    tile = ops::attention_coopmat_tile(dev.caps(), c.head_dim, quant_out, emulated);
+  } catch (const InputError&) {  // a forced tile that does not fit this head size here
+    CHECK_THROWS_AS(op->variant_for(c.head_dim), InputError);
+    return;
+  }
+  INFO("heads " << c.heads << "/" << c.kv_heads << " head_dim " << c.head_dim << " n " << n << " start " << start
+                << " n_ctx " << n_ctx << " q8 " << quant_out << " variant " << op->variant_for(c.head_dim)
+                << (tile ? fmt::format(" tile {} x 16 queries, {} rows, {} invocations", tile->nsub, tile->rows, tile->wg)
+                         : std::string(" (no tile fits: the scalar kernels)")));
+  // Where a tile fits, the kernel asked for runs; the largest head on
+  // lavapipe's 32 KiB is the one case that may not fit.
+  CHECK(op->variant_for(c.head_dim).starts_with("attention_coopmat_") == tile.has_value());
+  if (c.head_dim <= 128 && !tile_env) CHECK(tile.has_value());
+  CommandStream cs(dev);
+  op->record(cs, bq, step, bk, bv, out, n, q_stride, q_dim, n_ctx, c.heads, c.kv_heads, c.head_dim,
+             quant_out ? ops::QuantizedActivations{&xq, &xds} : ops::QuantizedActivations{});
+  cs.submit_and_wait();
+  const auto got = download(out, ref.size());
+  // q * scale, k, v and the weights p in fp16 (2^-11 relative each), sums
+  // in fp32: measured up to ~1e-3 of the largest output on lavapipe.
+  CHECK(rel_err(got, ref) <= (tile ? 4e-3 : 1e-5));
+  if (quant_out) check_q8(got, xq, xds, n, q_dim);
+}
+
+TEST_CASE("attention_coopmat_tile: the first tile that fits, the head sizes it takes, the tuning variable", "[llama_ops]") {
+  DeviceCaps caps;
+  caps.name = "caps";
+  caps.subgroup_size = caps.min_subgroup_size = caps.max_subgroup_size = 32;
+  caps.max_workgroup_invocations = 1024;
+  caps.max_workgroup_size = {1024, 1024, 64};
+  caps.max_shared_memory = 49152;
+  auto tile = [&](uint32_t hd, bool q8 = false, bool emulated = false) {
+    const auto t = ops::attention_coopmat_tile(caps, hd, q8, emulated);
+    if (t) CHECK(ops::attention_coopmat_shared_bytes(*t, hd, emulated) <= caps.max_shared_memory);
+    return t ? fmt::format("{}x{}x{}", t->wg, t->nsub, t->rows) : std::string("none");
+  };
+  CHECK(tile(128) == "128x4x32");  // 32,256 bytes: q in the K / V chunk
+  CHECK(ops::attention_coopmat_shared_bytes({128, 4, 32}, 128, false) == 32256);
+  CHECK(tile(128, false, true) == "64x2x32");  // emulated, q besides: 33,536 bytes (4 x 32: 49,664)
+  CHECK(tile(256) == "128x4x32");              // 48,640 bytes
+  CHECK(tile(48) == "128x4x32");
+  CHECK(tile(48, true) == "none");  // an 8-bit output needs whole 32-blocks per head
+  CHECK(tile(40) == "none");
+  CHECK(tile(512) == "none");
+  caps.max_subgroup_size = 64;  // room for the widest subgroups the driver may pick
+  CHECK(tile(128) == "256x4x32");
+  caps.max_workgroup_invocations = 128;
+  CHECK(tile(128) == "128x2x64");
+  {
+    const test::Env e("VKQ_ATTENTION_COOPMAT_TILE", "1,64");
+    CHECK(tile(128) == "64x1x64");
+  }
+  for (const char* bad : {"4", "0,32", "4,24", "4,16", "17,32", "x,y", "4,512"}) {
+    const test::Env e("VKQ_ATTENTION_COOPMAT_TILE", bad);
+    CHECK_THROWS_AS(ops::attention_coopmat_tile(caps, 128, false, false), InputError);
+  }
+  const test::Env big("VKQ_ATTENTION_COOPMAT_TILE", "8,256");  // does not fit: refused, not shrunk
+  CHECK_THROWS_AS(ops::attention_coopmat_tile(caps, 128, false, false), InputError);
 }
 
 TEST_CASE("attention_tile takes the largest query tile whose shared memory fits, and none where none does", "[llama_ops]") {

@@ -93,6 +93,10 @@ TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[
   CHECK(res["weight_bytes_per_token"].get<uint64_t>() > 0);
   CHECK(res["decode_roofline_share"].get<double>() > 0);
   CHECK(res["dispatches_per_token"].get<uint32_t>() > 10);
+  // The kernel prefill's attention ran: the scalar query tiles on lavapipe
+  // (no cooperative matrices; the emulated variant is never chosen by itself).
+  CHECK(res["attention_variant_prefill"].get<std::string>().starts_with("attention_"));
+  CHECK_FALSE(res["attention_variant_prefill"].get<std::string>().ends_with("_emulated"));
   // Attention as the QKV GEMV's tail: off unless asked for.
   CHECK(j["fused_attention_rows"] == 0);
   CHECK(j["fused_attention"] == false);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Prefill attention on cooperative matrices (attention_coopmat.comp) against
+# the scalar query tiles (VKQ_PREFILL_ATTENTION=tiled), in one device call:
+# the kernel's tests on the GPU when the test binary is carried
+# (.device/vkq_tests), pp512 for Q4_0 and Q8_0 both ways, the tile sweep
+# (VKQ_ATTENTION_COOPMAT_TILE) for Q4_0, the forward-pass tests. Each run
+# appends to $out/ab.jsonl (tags in $out/tags.txt), so a call cut short
+# keeps what ran; the summary: bash .device/h100_prefill_attention.sh summary.
+# Builds nothing: carry .device (benchmarks/bundle.sh, stories260K's .bin
+# files in .device/models for the tests) and .gl (benchmarks/prepare_device.sh).
+# Usage on the device machine, from the repo root:
+#   bash .device/h100_prefill_attention.sh [run|summary]
+set -uo pipefail
+mode=${1:-run}
+. .device/device_env.sh
+if [ "$mode" = summary ]; then
+  . .device/decode_ab.sh keep
+  ab_summary
+  exit
+fi
+. .device/decode_ab.sh
+tests() {  # tests FILTER SECONDS
+  [ -x .device/vkq_tests ] || return 0
+  VKQ_VALIDATION=0 VKQ_MODELS_DIR=.device/models timeout "$2" .device/vkq_tests "$1" 2>&1 | tail -4
+}
+pp() {  # pp TAG ENV TYPE
+  ab_run "$1" "$2" --type "$3" --prompt 512 --gen 0 --reps 3
+}
+tests "attention on cooperative matrices*" 60
+pp "tiled q4_0 pp512" VKQ_PREFILL_ATTENTION=tiled q4_0
+pp "coopmat q4_0 pp512" - q4_0
+pp "tiled q8_0 pp512" VKQ_PREFILL_ATTENTION=tiled q8_0
+pp "coopmat q8_0 pp512" - q8_0
+for t in 2,64 2,32 1,32 4,32; do pp "coopmat $t q4_0 pp512" VKQ_ATTENTION_COOPMAT_TILE=$t q4_0; done
+pp "tiled q4_0 pp512 (2)" VKQ_PREFILL_ATTENTION=tiled q4_0
+pp "coopmat q4_0 pp512 (2)" - q4_0
+tests "[forward]" 150
+ab_summary
