@@ -3,7 +3,8 @@
 # the scalar query tiles (VKQ_PREFILL_ATTENTION=tiled), in one device call:
 # the kernel's tests on the GPU when the test binary is carried
 # (.device/vkq_tests), pp512 for Q4_0 and Q8_0 both ways, the tile sweep
-# (VKQ_ATTENTION_COOPMAT_TILE) for Q4_0, the forward-pass tests. Each run
+# (VKQ_ATTENTION_COOPMAT_TILE) for Q4_0, the forward-pass tests, then the
+# prefill GEMM at two model shapes with four tiles. Each run
 # appends to $out/ab.jsonl (tags in $out/tags.txt), so a call cut short
 # keeps what ran; the summary: bash .device/h100_prefill_attention.sh summary.
 # Builds nothing: carry .device (benchmarks/bundle.sh, stories260K's .bin
@@ -31,8 +32,17 @@ pp "tiled q4_0 pp512" VKQ_PREFILL_ATTENTION=tiled q4_0
 pp "coopmat q4_0 pp512" - q4_0
 pp "tiled q8_0 pp512" VKQ_PREFILL_ATTENTION=tiled q8_0
 pp "coopmat q8_0 pp512" - q8_0
-for t in 2,64 2,32 1,32 4,32; do pp "coopmat $t q4_0 pp512" VKQ_ATTENTION_COOPMAT_TILE=$t q4_0; done
+for t in 2,64 4,32; do pp "coopmat $t q4_0 pp512" VKQ_ATTENTION_COOPMAT_TILE=$t q4_0; done
 pp "tiled q4_0 pp512 (2)" VKQ_PREFILL_ATTENTION=tiled q4_0
 pp "coopmat q4_0 pp512 (2)" - q4_0
 tests "[forward]" 150
 ab_summary
+# The prefill GEMM at gate/up's and down's shapes (n = 512), default tile
+# against other invocation counts and tiles (vkq bench matmul, TFLOP/s).
+for mk in "22016 4096" "4096 11008"; do
+  set -- $mk
+  for cfg in "" "--gemm-wg 128" "--tile-m 256 --gemm-bk 32 --gemm-bufs 1" "--tile-m 64"; do
+    echo "gemm q4_0 m=$1 k=$2 n=512 $cfg: $($vkq bench matmul --type q4_0 --m $1 --k $2 --n 512 --runs 20 $cfg 2>&1 |
+      grep -E 'TFLOP|variant=|error' | tr '\n' ' ')"
+  done
+done

@@ -11,7 +11,8 @@
 // 16 s .. 16 s + 15 (the host makes WG_SIZE NSUB times the largest subgroup
 // size, so there are at least NSUB subgroups; any beyond help load only).
 // The cache rows the workgroup's last token attends to are walked in chunks
-// of KT rows through shared memory, twice:
+// of KT rows through shared memory (each chunk's loads issued into
+// registers while the chunk before is in use), twice:
 //   pass 1  S = Q K^T per chunk on cooperative matrices (16 x 16 tiles,
 //           HD / 16 MMAs each), stored to the subgroup's score tile; one
 //           invocation per query row takes the running maximum m of its
@@ -103,6 +104,15 @@ shared float m_s[QW], l_s[QW];
 
 const float kNoScore = -1.0e30;
 
+// Fixed-count loops: unrolled for the driver's compiler; emulated, kept as
+// loops (unrolled around the emulated MMAs, lavapipe's compile of one
+// pipeline took minutes).
+#ifndef COOPMAT_EMULATED
+#define UNROLL [[unroll]]
+#else
+#define UNROLL [[dont_unroll]]
+#endif
+
 // Fragments. Offsets and strides: f16vec4s in qs / kv / ps, floats in ss.
 #ifndef COOPMAT_EMULATED
 #define FRAG_A coopmat<float16_t, gl_ScopeSubgroup, 16, 16, gl_MatrixUseA>
@@ -136,10 +146,10 @@ const uint EMU_SLOTS = 256 / SG_MIN;
 #define STORE_S(c, off) emu_store(c, off)
 float half_at(f16vec4 v, uint i) { return float(v[i]); }
 void emu_mma(inout float c[EMU_SLOTS], uint a, uint b, bool qk) {
-  for (uint i = 0, e = gl_SubgroupInvocationID; e < 256; ++i, e += gl_SubgroupSize) {
+  [[dont_unroll]] for (uint i = 0, e = gl_SubgroupInvocationID; e < 256; ++i, e += gl_SubgroupSize) {
     const uint m = e >> 4, n = e & 15u;
     float acc = c[i];
-    for (uint k = 0; k < 16; ++k) {
+    [[dont_unroll]] for (uint k = 0; k < 16; ++k) {
       // A[m][k]: qs or ps row-major; B[k][n]: K^T (kv row n, column k) or V (kv row k, column n).
       const uint ai = qk ? 4 * (a + m * HP4) + k : 4 * (a + m * PP4) + k;
       const uint bi = qk ? 4 * (b + n * HP4) + k : 4 * (b + k * HP4) + n;
@@ -154,23 +164,36 @@ void emu_store(float c[EMU_SLOTS], uint off) {
 }
 #endif
 
-// Loads chunk rows c0 .. c0 + KT - 1 of K (and V) into kv, zeros at rows >= L.
-void load_chunk(uint c0, uint L, uint kv_base, uint row8, bool with_v) {
-  const uint per_row = HD / 8;  // uvec4s (8 halves) per head row
-  for (uint i = gl_LocalInvocationID.x; i < KT * per_row; i += WG_SIZE) {
-    const uint c = i / per_row, d8 = i % per_row;
-    uvec4 kw = uvec4(0), vw = uvec4(0);
-    if (c0 + c < L) {
-      const uint g = (c0 + c) * row8 + kv_base + d8;
-      kw = kc[g];
-      if (with_v) vw = vc[g];
+// Chunk rows c0 .. c0 + KT - 1 of K (and V), zeros at rows >= L: fetched
+// into registers while the chunk before is in use, then stashed into kv.
+const uint PER_ROW = HD / 8;  // uvec4s (8 halves) per head row
+const uint LOADS = (KT * PER_ROW + WG_SIZE - 1) / WG_SIZE;
+uvec4 pk[LOADS], pv[LOADS];
+
+void fetch(uint c0, uint L, uint kv_base, uint row8, bool with_v) {
+  UNROLL for (uint u = 0; u < LOADS; ++u) {
+    const uint i = gl_LocalInvocationID.x + u * WG_SIZE, c = i / PER_ROW;
+    pk[u] = uvec4(0);
+    pv[u] = uvec4(0);
+    if (i < KT * PER_ROW && c0 + c < L) {
+      const uint g = (c0 + c) * row8 + kv_base + i % PER_ROW;
+      pk[u] = kc[g];
+      if (with_v) pv[u] = vc[g];
     }
-    const uint o = c * HP4 + 2 * d8;
-    kv[o] = f16vec4(unpackFloat2x16(kw.x), unpackFloat2x16(kw.y));
-    kv[o + 1] = f16vec4(unpackFloat2x16(kw.z), unpackFloat2x16(kw.w));
-    if (with_v) {
-      kv[KT * HP4 + o] = f16vec4(unpackFloat2x16(vw.x), unpackFloat2x16(vw.y));
-      kv[KT * HP4 + o + 1] = f16vec4(unpackFloat2x16(vw.z), unpackFloat2x16(vw.w));
+  }
+}
+
+void stash(bool with_v) {
+  UNROLL for (uint u = 0; u < LOADS; ++u) {
+    const uint i = gl_LocalInvocationID.x + u * WG_SIZE;
+    if (i < KT * PER_ROW) {
+      const uint o = (i / PER_ROW) * HP4 + 2 * (i % PER_ROW);
+      kv[o] = f16vec4(unpackFloat2x16(pk[u].x), unpackFloat2x16(pk[u].y));
+      kv[o + 1] = f16vec4(unpackFloat2x16(pk[u].z), unpackFloat2x16(pk[u].w));
+      if (with_v) {
+        kv[KT * HP4 + o] = f16vec4(unpackFloat2x16(pv[u].x), unpackFloat2x16(pv[u].y));
+        kv[KT * HP4 + o + 1] = f16vec4(unpackFloat2x16(pv[u].z), unpackFloat2x16(pv[u].w));
+      }
     }
   }
 }
@@ -180,11 +203,11 @@ FRAG_A qa[NDF];  // this subgroup's 16 queries
 // Scores of block b (queries 16 b ..) against the chunk's row groups below
 // Lb: S tiles into the block's score tile.
 void scores(uint b, uint c0, uint Lb) {
-  [[unroll]] for (uint jf = 0; jf < NJF; ++jf) {
+  UNROLL for (uint jf = 0; jf < NJF; ++jf) {
     if (c0 + 16 * jf >= Lb) break;  // uniform in the subgroup
     FRAG_C s;
     FRAG_ZERO(s);
-    [[unroll]] for (uint df = 0; df < NDF; ++df) {
+    UNROLL for (uint df = 0; df < NDF; ++df) {
       FRAG_B k;
       LOAD_KT(k, 16 * jf * HP4 + 4 * df);
       MMA_QK(s, qa[df], k);
@@ -217,16 +240,18 @@ void main() {
   const uint nb = has_block ? min(16, nw - 16 * b) : 0;             // queries in the block
   const uint Lb = has_block ? min(pos0 + 16 * b + nb, pc.n_ctx) : 0;  // rows its last query attends to
   barrier();
-  if (has_block) [[unroll]] for (uint df = 0; df < NDF; ++df) LOAD_Q(qa[df], 16 * b * HP4 + 4 * df);
+  if (has_block) UNROLL for (uint df = 0; df < NDF; ++df) LOAD_Q(qa[df], 16 * b * HP4 + 4 * df);
   barrier();  // q read before the first chunk overwrites it
 
   // Every barrier below is a workgroup barrier reached by all invocations
   // (subgroups without a block too): lavapipe, at least, does not keep a
   // subgroup barrier to its subgroup.
   // Pass 1: each query row's largest score.
+  fetch(0, L, kv_base, row8, false);
   for (uint c0 = 0; c0 < L; c0 += KT) {
-    load_chunk(c0, L, kv_base, row8, false);
+    stash(false);
     barrier();
+    if (c0 + KT < L) fetch(c0 + KT, L, kv_base, row8, false);  // in flight during this chunk
     const bool run = has_block && c0 < Lb;  // uniform in the subgroup
     if (run) scores(b, c0, Lb);
     barrier();
@@ -243,10 +268,12 @@ void main() {
 
   // Pass 2: p = exp(s - m), l, O += P V.
   FRAG_C o[NDF];
-  [[unroll]] for (uint df = 0; df < NDF; ++df) FRAG_ZERO(o[df]);
+  UNROLL for (uint df = 0; df < NDF; ++df) FRAG_ZERO(o[df]);
+  fetch(0, L, kv_base, row8, true);
   for (uint c0 = 0; c0 < L; c0 += KT) {
-    load_chunk(c0, L, kv_base, row8, true);
+    stash(true);
     barrier();
+    if (c0 + KT < L) fetch(c0 + KT, L, kv_base, row8, true);
     const bool run = has_block && c0 < Lb;
     if (run) scores(b, c0, Lb);
     barrier();
@@ -270,11 +297,11 @@ void main() {
     }
     barrier();
     if (run) {
-      [[unroll]] for (uint jf = 0; jf < NJF; ++jf) {
+      UNROLL for (uint jf = 0; jf < NJF; ++jf) {
         if (c0 + 16 * jf >= Lb) break;
         FRAG_A p;
         LOAD_P(p, 16 * b * PP4 + 4 * jf);
-        [[unroll]] for (uint df = 0; df < NDF; ++df) {
+        UNROLL for (uint df = 0; df < NDF; ++df) {
           FRAG_B v;
           LOAD_V(v, (KT + 16 * jf) * HP4 + 4 * df);
           MMA_PV(o[df], p, v);
@@ -288,7 +315,7 @@ void main() {
 #ifdef QUANT_OUT
   const uint width = pc.n_heads * HD;  // 8-bit row width
 #endif
-  [[unroll]] for (uint df = 0; df < NDF; df += 2) {
+  UNROLL for (uint df = 0; df < NDF; df += 2) {
     if (has_block) {
       STORE_S(o[df], 16 * b * SP);
       if (df + 1 < NDF) STORE_S(o[df + 1], 16 * b * SP + 16);
@@ -299,7 +326,7 @@ void main() {
       const float inv_l = 1.0 / l_s[16 * b + r];  // > 0: every row attends to row 0
       const uint t = tw + 16 * b + r;
       vec4 v[8];
-      [[unroll]] for (uint i = 0; i < 8; ++i) {
+      UNROLL for (uint i = 0; i < 8; ++i) {
         v[i] = i < cols / 4 ? vec4(ss[(16 * b + r) * SP + 4 * i], ss[(16 * b + r) * SP + 4 * i + 1],
                                    ss[(16 * b + r) * SP + 4 * i + 2], ss[(16 * b + r) * SP + 4 * i + 3]) * inv_l
                             : vec4(0.0);
