@@ -10,7 +10,11 @@
 # Builds nothing: carry .device (benchmarks/bundle.sh, stories260K's .bin
 # files in .device/models for the tests) and .gl (benchmarks/prepare_device.sh).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_prefill_attention.sh [run|summary]
+#   bash .device/h100_prefill_attention.sh [run|tall|summary]
+# tall: pp512 with the GEMM's default tiles (256 x 128 tiles 32 deep for
+# gate/up since the session of 2026-12-06) against 128 x 128 tiles 64 deep
+# everywhere (--gemm-bk 64), twice, then the GEMM at QKV's and a
+# 14336-row shape with both tiles (vkq bench matmul).
 set -uo pipefail
 mode=${1:-run}
 . .device/device_env.sh
@@ -20,6 +24,24 @@ if [ "$mode" = summary ]; then
   exit
 fi
 . .device/decode_ab.sh
+gemm() {  # gemm TYPE M K [ARGS...]: one vkq bench matmul at n = 512, its variant line and TFLOP/s
+  local t=$1 m=$2 k=$3
+  shift 3
+  echo "gemm $t m=$m k=$k n=512 $*: $($vkq bench matmul --type $t --m $m --k $k --n 512 --runs 20 "$@" 2>&1 |
+    grep -E 'TFLOP|variant=|check|rror' | tr '\n' ' ')"
+}
+if [ "$mode" = tall ]; then
+  for r in 1 2; do for t in q4_0 q8_0; do
+    ab_run "tall-default $t pp512 ($r)" - --type $t --prompt 512 --gen 0 --reps 3
+    ab_run "bk64 $t pp512 ($r)" - --type $t --prompt 512 --gen 0 --reps 3 --gemm-bk 64
+  done; done
+  ab_summary
+  for mk in "12288 4096" "14336 4096" "22016 4096"; do
+    gemm q4_0 $mk
+    gemm q4_0 $mk --tile-m 256 --gemm-bk 32 --gemm-bufs 1
+  done
+  exit
+fi
 tests() {  # tests FILTER SECONDS
   [ -x .device/vkq_tests ] || return 0
   VKQ_VALIDATION=0 VKQ_MODELS_DIR=.device/models timeout "$2" .device/vkq_tests "$1" 2>&1 | tail -4
@@ -40,9 +62,5 @@ ab_summary
 # The prefill GEMM at gate/up's and down's shapes (n = 512), default tile
 # against other invocation counts and tiles (vkq bench matmul, TFLOP/s).
 for mk in "22016 4096" "4096 11008"; do
-  set -- $mk
-  for cfg in "" "--gemm-wg 128" "--tile-m 256 --gemm-bk 32 --gemm-bufs 1" "--tile-m 64"; do
-    echo "gemm q4_0 m=$1 k=$2 n=512 $cfg: $($vkq bench matmul --type q4_0 --m $1 --k $2 --n 512 --runs 20 $cfg 2>&1 |
-      grep -E 'TFLOP|variant=|error' | tr '\n' ' ')"
-  done
+  for cfg in "" "--gemm-wg 128" "--tile-m 256 --gemm-bk 32 --gemm-bufs 1" "--tile-m 64"; do gemm q4_0 $mk $cfg; done
 done

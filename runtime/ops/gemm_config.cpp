@@ -121,6 +121,20 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
     c.nsub_max = c.wg / sg_min;
   };
   split();
+  // Tall tiles where the grid still has about two waves of them on a large
+  // GPU: 256 x 128, 32 deep in one buffer (8 subgroups of 64 x 64). At
+  // gate/up's prefill shape (22016 x 4096, n = 512) 133.6 against 123.3
+  // TFLOP/s on the H100; at 4096 x 11008 (64 tiles) 76.5 against 135.4
+  // (benchmarks/RESULTS.md, session of 2026-12-06).
+  if (!tuning.wg && !tuning.bm && !tuning.bn && !tuning.bk && !tuning.nbuf && c.bm == 128 && c.bn == 128 &&
+      uint64_t(ceil_div(M, 256)) * ceil_div(n, c.bn) >= kTallTileMinGroups) {
+    const CoopmatGemmConfig before = c;
+    c.bm = 256;
+    c.kb = 1;
+    c.nbuf = 1;
+    split();
+    if (c.shared_bytes() > caps.max_shared_memory) c = before;
+  }
   // Shrink until the shared memory fits: tiles down to 32 x 32, then fewer
   // invocations (less staging), then tiles down to 16 x 16.
   while (c.shared_bytes() > caps.max_shared_memory) {

@@ -55,8 +55,12 @@ struct CoopmatGemmConfig {
   std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, wm, wn, wt_max, nsub_max, kb, nbuf}; }
   std::string describe() const;
 };
+// Tall tiles (256 x 128) from this many workgroups of them up.
+inline constexpr uint64_t kTallTileMinGroups = 256;
 // For an M x K weight and n columns: 256 invocations (8 subgroups of 32 on
-// NVIDIA) and 128 x 128 tiles, the H100's best (benchmarks/RESULTS.md), with
+// NVIDIA) and 128 x 128 tiles, the H100's best (benchmarks/RESULTS.md), or
+// 256 x 128 tiles 32 deep where at least kTallTileMinGroups of them cover
+// the output (gate/up's prefill GEMM), with
 // fewer columns for n <= 64 and fewer rows while the grid has under 64
 // workgroups, then shrunk until the shared memory fits. Steps 64 deep in one
 // buffer per operand, or 32 deep in two where 64 does not divide kp (the
