@@ -121,11 +121,12 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
     c.nsub_max = c.wg / sg_min;
   };
   split();
-  // Tall tiles where the grid still has about two waves of them on a large
-  // GPU: 256 x 128, 32 deep in one buffer (8 subgroups of 64 x 64). At
-  // gate/up's prefill shape (22016 x 4096, n = 512) 133.6 against 123.3
-  // TFLOP/s on the H100; at 4096 x 11008 (64 tiles) 76.5 against 135.4
-  // (benchmarks/RESULTS.md, session of 2026-12-06).
+  // Tall tiles where enough of them cover the output: 256 x 128, 32 deep
+  // in one buffer (8 subgroups of 64 x 64). On the H100 at n = 512
+  // (benchmarks/RESULTS.md, session of 2026-12-06), TFLOP/s against the
+  // 128 x 128 default: 22016 x 4096 (344 tall tiles) 133.6 / 123.3, 14336
+  // x 4096 (224) 131.3 / 123.2, 12288 x 4096 (192) 112.1 / 139.9, 4096 x
+  // 11008 (64) 76.5 / 135.4.
   if (!tuning.wg && !tuning.bm && !tuning.bn && !tuning.bk && !tuning.nbuf && c.bm == 128 && c.bn == 128 &&
       uint64_t(ceil_div(M, 256)) * ceil_div(n, c.bn) >= kTallTileMinGroups) {
     const CoopmatGemmConfig before = c;

@@ -56,7 +56,7 @@ struct CoopmatGemmConfig {
   std::string describe() const;
 };
 // Tall tiles (256 x 128) from this many workgroups of them up.
-inline constexpr uint64_t kTallTileMinGroups = 256;
+inline constexpr uint64_t kTallTileMinGroups = 224;
 // For an M x K weight and n columns: 256 invocations (8 subgroups of 32 on
 // NVIDIA) and 128 x 128 tiles, the H100's best (benchmarks/RESULTS.md), or
 // 256 x 128 tiles 32 deep where at least kTallTileMinGroups of them cover
