@@ -37,7 +37,7 @@
 // Shared memory (host: ops::attention_coopmat_shared_bytes): the K and V
 // chunk 2 KT x (HD + 8) halves, which first holds q (QW rows); per
 // subgroup a score tile 16 x (KT + 4) floats, a P tile 16 x (KT + 8)
-// halves and m, l.
+// halves and m, l for each of up to 4 lanes per row.
 // Bindings: 0 q (fp32, token t's heads at t * q_stride), 1 step (uint
 //           start_pos), 2 K cache, 3 V cache (fp16, kv_cache.glsl's layout,
 //           read 8 halves at a time), 4 out (fp32);
@@ -100,7 +100,10 @@ shared f16vec4 qs[QW * HP4];
 shared f16vec4 kv[KV_ROWS * HP4];
 shared float ss[NSUB * 16 * SP];
 shared f16vec4 ps[NSUB * 16 * PP4];
-shared float m_s[QW], l_s[QW];
+// Each query row's softmax is split over up to MAXP lanes (subgroups of 32:
+// 2), each with its own running maximum and sum here.
+const uint MAXP = 4;
+shared float m_s[QW * MAXP], l_s[QW * MAXP];
 
 const float kNoScore = -1.0e30;
 
@@ -229,7 +232,7 @@ void main() {
     const vec4 v = r < nw ? q4[((tw + r) * pc.q_stride + h * HD) / 4 + d4] * pc.scale : vec4(0.0);
     Q_TILE[r * HP4 + d4] = f16vec4(v);
   }
-  for (uint r = tid; r < QW; r += WG_SIZE) {
+  for (uint r = tid; r < QW * MAXP; r += WG_SIZE) {
     m_s[r] = kNoScore;
     l_s[r] = 0.0;
   }
@@ -239,6 +242,12 @@ void main() {
   const bool has_block = b < NSUB && 16 * b < nw;
   const uint nb = has_block ? min(16, nw - 16 * b) : 0;             // queries in the block
   const uint Lb = has_block ? min(pos0 + 16 * b + nb, pc.n_ctx) : 0;  // rows its last query attends to
+  // Per-row work: lane takes rows r0, r0 + rstep, ... and their 4-column
+  // groups part, part + lpr, ... (one row per lane from 16 lanes up, the
+  // row's columns shared by lpr lanes).
+  const uint lpr = sgs >= 16 ? min(MAXP, sgs / 16) : 1, part = sgs >= 16 ? lane / 16 : 0;
+  const uint r0 = sgs >= 16 ? lane % 16 : lane, rstep = sgs >= 16 ? 16 : sgs;
+  const bool row_lane = part < lpr;
   barrier();
   if (has_block) UNROLL for (uint df = 0; df < NDF; ++df) LOAD_Q(qa[df], 16 * b * HP4 + 4 * df);
   barrier();  // q read before the first chunk overwrites it
@@ -256,11 +265,16 @@ void main() {
     if (run) scores(b, c0, Lb);
     barrier();
     if (run) {
-      for (uint r = lane; r < nb; r += sgs) {
+      for (uint r = r0; row_lane && r < nb; r += rstep) {
         const uint last = pos0 + 16 * b + r;  // the row's position: it attends to rows <= last
-        float m = m_s[16 * b + r];
-        for (uint j = 0; j < KT && c0 + j <= last; ++j) m = max(m, ss[(16 * b + r) * SP + j]);
-        m_s[16 * b + r] = m;
+        float m = m_s[(16 * b + r) * MAXP + part];
+        for (uint j4 = part; j4 < KT / 4; j4 += lpr) {
+          const vec4 v = vec4(ss[(16 * b + r) * SP + 4 * j4], ss[(16 * b + r) * SP + 4 * j4 + 1],
+                              ss[(16 * b + r) * SP + 4 * j4 + 2], ss[(16 * b + r) * SP + 4 * j4 + 3]);
+          UNROLL for (uint c = 0; c < 4; ++c)
+            if (c0 + 4 * j4 + c <= last) m = max(m, v[c]);
+        }
+        m_s[(16 * b + r) * MAXP + part] = m;
       }
     }
     barrier();
@@ -278,13 +292,14 @@ void main() {
     if (run) scores(b, c0, Lb);
     barrier();
     if (run) {
-      for (uint r = lane; r < 16; r += sgs) {
+      for (uint r = r0; row_lane && r < 16; r += rstep) {
         const uint last = pos0 + 16 * b + r;
-        const float m = m_s[16 * b + r];
+        float m = kNoScore;  // the row's maximum: its lanes' maxima (unused slots hold kNoScore)
+        UNROLL for (uint p = 0; p < MAXP; ++p) m = max(m, m_s[(16 * b + r) * MAXP + p]);
         float l = 0.0;
-        for (uint j4 = 0; j4 < KT / 4; ++j4) {
+        for (uint j4 = part; j4 < KT / 4; j4 += lpr) {
           vec4 p = vec4(0.0);
-          for (uint c = 0; c < 4; ++c) {
+          UNROLL for (uint c = 0; c < 4; ++c) {
             const uint j = 4 * j4 + c;
             if (r < nb && c0 + j <= last) p[c] = exp(ss[(16 * b + r) * SP + j] - m);
           }
@@ -292,7 +307,7 @@ void main() {
           ps[(16 * b + r) * PP4 + j4] = ph;
           l += dot(vec4(ph), vec4(1.0));
         }
-        l_s[16 * b + r] += l;
+        l_s[(16 * b + r) * MAXP + part] += l;
       }
     }
     barrier();
@@ -323,7 +338,9 @@ void main() {
     barrier();
     const uint cols = min(32, HD - 16 * df);
     for (uint r = lane; r < nb; r += sgs) {  // nb = 0 without a block
-      const float inv_l = 1.0 / l_s[16 * b + r];  // > 0: every row attends to row 0
+      float l = 0.0;  // the row's lanes' sums (unused slots hold 0)
+      UNROLL for (uint p = 0; p < MAXP; ++p) l += l_s[(16 * b + r) * MAXP + p];
+      const float inv_l = 1.0 / l;  // > 0: every row attends to row 0
       const uint t = tw + 16 * b + r;
       vec4 v[8];
       UNROLL for (uint i = 0; i < 8; ++i) {

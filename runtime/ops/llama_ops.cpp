@@ -198,11 +198,12 @@ std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t hea
 
 uint64_t attention_coopmat_shared_bytes(const AttentionCoopmatTile& t, uint32_t head_dim, bool emulated) {
   // attention_coopmat.comp: kv (K and V chunk rows; q first, unless
-  // emulated, which has qs besides), the score and P tiles, m and l.
+  // emulated, which has qs besides), the score and P tiles, m and l for 4
+  // lanes per query row.
   const uint64_t row = (head_dim + 8) * 2, queries = 16ull * t.nsub;
   const uint64_t kv_rows = emulated ? 2ull * t.rows : std::max<uint64_t>(2ull * t.rows, queries);
   return kv_rows * row + (emulated ? queries * row : 0) + queries * (t.rows + 4) * 4 + queries * (t.rows + 8) * 2 +
-         queries * 8;
+         queries * 4 * 8;
 }
 
 std::optional<AttentionCoopmatTile> attention_coopmat_tile(const DeviceCaps& caps, uint32_t head_dim, bool quant_out,

@@ -599,10 +599,10 @@ TEST_CASE("attention_coopmat_tile: the first tile that fits, the head sizes it t
     if (t) CHECK(ops::attention_coopmat_shared_bytes(*t, hd, emulated) <= caps.max_shared_memory);
     return t ? fmt::format("{}x{}x{}", t->wg, t->nsub, t->rows) : std::string("none");
   };
-  CHECK(tile(128) == "128x4x32");  // 32,256 bytes: q in the K / V chunk
-  CHECK(ops::attention_coopmat_shared_bytes({128, 4, 32}, 128, false) == 32256);
-  CHECK(tile(128, false, true) == "64x2x32");  // emulated, q besides: 33,536 bytes (4 x 32: 49,664)
-  CHECK(tile(256) == "128x4x32");              // 48,640 bytes
+  CHECK(tile(128) == "128x4x32");  // 33,792 bytes: q in the K / V chunk
+  CHECK(ops::attention_coopmat_shared_bytes({128, 4, 32}, 128, false) == 33792);
+  CHECK(tile(128, false, true) == "64x2x32");  // emulated, q besides: 34,304 bytes (4 x 32: 51,200)
+  CHECK(tile(256) == "64x2x32");               // 41,984 bytes (4 x 32: 50,176)
   CHECK(tile(48) == "128x4x32");
   CHECK(tile(48, true) == "none");  // an 8-bit output needs whole 32-blocks per head
   CHECK(tile(40) == "none");
