@@ -14,9 +14,9 @@
 // of KT rows through shared memory (each chunk's loads issued into
 // registers while the chunk before is in use), twice:
 //   pass 1  S = Q K^T per chunk on cooperative matrices (16 x 16 tiles,
-//           HD / 16 MMAs each), stored to the subgroup's score tile; one
-//           invocation per query row takes the running maximum m of its
-//           unmasked scores;
+//           HD / 16 MMAs each), stored to the subgroup's score tile; the
+//           running maximum m of each query row's unmasked scores, a row's
+//           columns split over up to 4 lanes (2 in a subgroup of 32);
 //   pass 2  S again; p = exp(s - m) (0 where masked), rounded to fp16 into
 //           the subgroup's P tile, the row sums l of those rounded p; then
 //           O += P V on cooperative matrices (O: HD / 16 accumulators per
@@ -42,8 +42,9 @@
 //           start_pos), 2 K cache, 3 V cache (fp16, kv_cache.glsl's layout,
 //           read 8 halves at a time), 4 out (fp32);
 // QUANT_OUT (head_dim a multiple of 32): 5 XQ, 6 DS, as attention_tiled.comp.
-// Host rules: HD a multiple of 16 (32 with QUANT_OUT), q_stride, out_stride
-// and n_kv_heads * HD multiples of 8, KT a multiple of 16 and at least 32.
+// Host rules (ops::Attention): HD a multiple of 16 (32 with QUANT_OUT),
+// q_stride and out_stride multiples of 4, KT a multiple of 16 and at
+// least 32.
 //
 // COOPMAT_EMULATED builds the same kernel without cooperative matrices (the
 // fragment operations below follow the KHR semantics on the shared tiles),
