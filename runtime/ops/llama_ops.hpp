@@ -166,8 +166,10 @@ class Attention {
                    const Buffer& v_cache, const Buffer& out, const Buffer& part, const Buffer& count, uint32_t qkv_stride,
                    uint32_t n_ctx, const RopeShape& rope, QuantizedActivations qa = {}, uint32_t fused_rows = 0) const;
   uint32_t splits() const { return splits_; }
-  // The variant record() dispatches for this head size: the query-tiled
-  // one where it is on and its tile fits, else the one-token kernel.
+  // The variant record() dispatches for this head size (with strides that
+  // are multiples of 4): the cooperative-matrix one where it is chosen and
+  // its tile fits, else the query-tiled one where it is on and its tile
+  // fits, else the one-token kernel.
   std::string variant_for(uint32_t head_dim) const;
   // tiled with an fp16 cache: the cooperative-matrix variant record takes
   // where its tile fits (attention_coopmat_*, maybe _emulated), else empty.
