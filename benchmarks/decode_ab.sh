@@ -1,6 +1,7 @@
-# Sourced by the decode A/B scripts (h100_decode_attention.sh,
-# h100_fused_attention.sh) after device_env.sh: tagged `vkq bench model
-# --synthetic llama-2-7b` runs into $out/ab.jsonl, and a line per run.
+# Sourced by the A/B scripts (h100_decode_attention.sh,
+# h100_fused_attention.sh, h100_prefill_attention.sh) after device_env.sh:
+# tagged `vkq bench model --synthetic llama-2-7b` runs into $out/ab.jsonl,
+# a line per run, and the carried test binary's cases (ab_tests).
 # Sourced with the argument `keep`: the runs already there stay.
 if [ "${1:-}" != keep ]; then
   : > "$out/tags.txt"
@@ -13,6 +14,12 @@ ab_run() {
   echo "$tag" >> "$out/tags.txt"
   [ "$e" = - ] && e=VKQ_AB=1
   env "$e" $vkq bench model --synthetic llama-2-7b "$@" --json >> "$out/ab.jsonl" 2>> "$out/errors.log" || echo "FAILED: $tag"
+}
+# ab_tests FILTER SECONDS: the carried test binary's cases matching FILTER
+# on this GPU (validation off: the machine has no layer), its last lines.
+ab_tests() {
+  [ -x .device/vkq_tests ] || return 0
+  VKQ_VALIDATION=0 VKQ_MODELS_DIR=.device/models timeout "$2" .device/vkq_tests "$1" 2>&1 | tail -4
 }
 # ab_summary: tg tokens/s and share of the roofline per tagged run.
 ab_summary() {

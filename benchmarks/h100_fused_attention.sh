@@ -22,10 +22,6 @@ if [ "$mode" = summary ]; then
   exit
 fi
 . .device/decode_ab.sh
-tests() {  # tests FILTER SECONDS
-  [ -x .device/vkq_tests ] || return 0
-  VKQ_VALIDATION=0 VKQ_MODELS_DIR=.device/models timeout "$2" .device/vkq_tests "$1" 2>&1 | tail -3
-}
 tg() {  # tg TAG ROWS GEN TYPE [ARGS...]
   local tag=$1 rows=$2 gen=$3 t=$4
   shift 4
@@ -33,7 +29,7 @@ tg() {  # tg TAG ROWS GEN TYPE [ARGS...]
 }
 tg "split q4_0 tg128" 0 128 q4_0
 tg "tail q4_0 tg128" 512 128 q4_0
-tests "Vulkan forward: decode attention as the QKV*" 90
+ab_tests "Vulkan forward: decode attention as the QKV*" 90
 tg "split q8_0 tg128" 0 128 q8_0
 tg "tail q8_0 tg128" 512 128 q8_0
 tg "split q4_0 tg128 (2)" 0 128 q4_0
@@ -45,6 +41,6 @@ if [ "$mode" = full ]; then
   for rows in 0 256 512; do tg "tail$rows q4_0 tg512" $rows 512 q4_0; done
   tg "split q4_0 tg128 ablate" 0 128 q4_0 --ablate
   tg "tail q4_0 tg128 ablate" 512 128 q4_0 --ablate
-  tests "[forward]" 300
+  ab_tests "[forward]" 300
 fi
 ab_summary

@@ -42,14 +42,10 @@ if [ "$mode" = tall ]; then
   done
   exit
 fi
-tests() {  # tests FILTER SECONDS
-  [ -x .device/vkq_tests ] || return 0
-  VKQ_VALIDATION=0 VKQ_MODELS_DIR=.device/models timeout "$2" .device/vkq_tests "$1" 2>&1 | tail -4
-}
 pp() {  # pp TAG ENV TYPE
   ab_run "$1" "$2" --type "$3" --prompt 512 --gen 0 --reps 3
 }
-tests "attention on cooperative matrices*" 60
+ab_tests "attention on cooperative matrices*" 60
 pp "tiled q4_0 pp512" VKQ_PREFILL_ATTENTION=tiled q4_0
 pp "coopmat q4_0 pp512" - q4_0
 pp "tiled q8_0 pp512" VKQ_PREFILL_ATTENTION=tiled q8_0
@@ -57,7 +53,7 @@ pp "coopmat q8_0 pp512" - q8_0
 for t in 2,64 4,32; do pp "coopmat $t q4_0 pp512" VKQ_ATTENTION_COOPMAT_TILE=$t q4_0; done
 pp "tiled q4_0 pp512 (2)" VKQ_PREFILL_ATTENTION=tiled q4_0
 pp "coopmat q4_0 pp512 (2)" - q4_0
-tests "[forward]" 150
+ab_tests "[forward]" 150
 ab_summary
 # The prefill GEMM at gate/up's and down's shapes (n = 512), default tile
 # against other invocation counts and tiles (vkq bench matmul, TFLOP/s).

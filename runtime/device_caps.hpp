@@ -3,6 +3,7 @@
 // itself use. Kernel variant selection reads only this struct.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -57,6 +58,16 @@ struct DeviceCaps {
   bool subgroup_shuffle = false;
   bool subgroup_clustered = false;
   uint32_t forced_subgroup_size = 0;  // profile subgroup-size=N; 0 = driver's choice
+  // The subgroup sizes a pipeline may run with: [min, max] around the
+  // default size, or the forced one.
+  uint32_t smallest_subgroup() const {
+    const uint32_t sg = std::max<uint32_t>(subgroup_size, 1);
+    return forced_subgroup_size ? sg : std::clamp<uint32_t>(min_subgroup_size, 1, sg);
+  }
+  uint32_t largest_subgroup() const {
+    const uint32_t sg = std::max<uint32_t>(subgroup_size, 1);
+    return forced_subgroup_size ? sg : std::max<uint32_t>(max_subgroup_size, sg);
+  }
 
   // Arithmetic and storage types.
   bool fp16 = false;           // shaderFloat16

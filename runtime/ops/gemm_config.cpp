@@ -69,8 +69,7 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
   const uint32_t sg = std::max<uint32_t>(caps.subgroup_size, 1);
   // The pipeline may run with any size in [min, max] unless the profile
   // forces one.
-  const uint32_t sg_min = caps.forced_subgroup_size ? sg : std::clamp<uint32_t>(caps.min_subgroup_size, 1, sg);
-  const uint32_t sg_max = caps.forced_subgroup_size ? sg : std::max<uint32_t>(caps.max_subgroup_size, sg);
+  const uint32_t sg_min = caps.smallest_subgroup(), sg_max = caps.largest_subgroup();
   const uint32_t limit = max_invocations(caps);
 
   CoopmatGemmConfig c;

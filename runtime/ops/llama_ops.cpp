@@ -209,9 +209,8 @@ uint64_t attention_coopmat_shared_bytes(const AttentionCoopmatTile& t, uint32_t 
 std::optional<AttentionCoopmatTile> attention_coopmat_tile(const DeviceCaps& caps, uint32_t head_dim, bool quant_out,
                                                            bool emulated) {
   if (head_dim == 0 || head_dim % (quant_out ? 32 : 16) || head_dim > 256) return std::nullopt;
-  const uint32_t sg = std::max<uint32_t>(caps.subgroup_size, 1);
   // Enough invocations for nsub subgroups at the largest size the driver may pick.
-  const uint32_t sg_max = caps.forced_subgroup_size ? sg : std::max(caps.max_subgroup_size, sg);
+  const uint32_t sg_max = caps.largest_subgroup();
   const uint32_t max_wg = std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);
   auto fits = [&](AttentionCoopmatTile t) {
     t.wg = t.nsub * sg_max;
@@ -262,12 +261,11 @@ Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope,
     if (!prefill.empty() && prefill != "auto" && prefill != "coopmat" && prefill != "tiled")
       throw InputError(fmt::format("VKQ_PREFILL_ATTENTION='{}': expected auto, coopmat or tiled", prefill));
     if (kv == KvType::f16 && prefill != "tiled") {
+      // The emulated build only when asked for (tests on lavapipe).
       const auto op = fmt::format("attention_coopmat_f16{}", quant_out ? "_q8" : "");
-      const auto runnable = [&](const std::string& v) {
-        return ShaderRegistry::missing_features(device.shaders().get(v), device.caps()).empty();
-      };
-      for (const auto& v : op_variants(device.shaders(), op))
-        if ((v == op || v == op + "_emulated") && runnable(v) && (prefill == "coopmat" || !v.ends_with("_emulated"))) {
+      for (const auto& v : {op, op + "_emulated"})
+        if ((v == op || prefill == "coopmat") &&
+            ShaderRegistry::missing_features(device.shaders().get(v), device.caps()).empty()) {
           coopmat_variant_ = v;
           break;
         }
@@ -324,10 +322,8 @@ void Attention::record(CommandStream& cs, const Buffer& q, const Buffer& step, c
   const Kernel* k = kernel_;
   std::array<uint32_t, 3> grid{n_heads, n, 1};
   if (const auto ct = coopmat_tile_for(head_dim, q_stride, out_stride)) {
-    const auto& caps = device_.caps();
-    const uint32_t sg_min = caps.forced_subgroup_size ? caps.subgroup_size
-                                                      : std::clamp<uint32_t>(caps.min_subgroup_size, 1, caps.subgroup_size);
-    k = &device_.kernel({coopmat_variant_, {ct->wg, ct->nsub, ct->rows, head_dim, sg_min}, sizeof(pc::Attention)});
+    k = &device_.kernel({coopmat_variant_, {ct->wg, ct->nsub, ct->rows, head_dim, device_.caps().smallest_subgroup()},
+                         sizeof(pc::Attention)});
     grid = {n_heads, (n + 16 * ct->nsub - 1) / (16 * ct->nsub), 1};
   } else if (const auto tile = tile_for(head_dim)) {
     // The pipeline for this head size (a specialization constant), made once.

@@ -61,6 +61,19 @@ std::vector<uint8_t> kv_bytes(std::vector<float>& v, ops::KvType kv) {
   return {reinterpret_cast<uint8_t*>(h.data()), reinterpret_cast<uint8_t*>(h.data() + h.size())};
 }
 
+// What the attention kernels read besides q: the step buffer with the
+// position of the first token, and the K and V caches (kv_bytes).
+struct AttentionInputs {
+  Buffer step, k, v;
+  AttentionInputs(Device& dev, uint32_t start, const std::vector<uint8_t>& kb, const std::vector<uint8_t>& vb)
+      : step(dev, 16, MemoryKind::host), k(dev, kb.size()), v(dev, vb.size()) {
+    const uint32_t sp[4] = {start, 0, 0, 0};
+    step.upload(sp, 16);
+    k.upload(kb.data(), kb.size());
+    v.upload(vb.data(), vb.size());
+  }
+};
+
 std::vector<float> kv_floats(const Buffer& b, size_t n, ops::KvType kv) {
   if (kv == ops::KvType::f32) return download(b, n);
   std::vector<uint16_t> h(n);
@@ -221,17 +234,13 @@ TEST_CASE("rmsnorm_q8, attention_*_q8 and swiglu_q8 write 8-bit blocks of their 
     auto kc = test::random_floats(size_t(n_ctx) * kv_heads * hd, -2, 2), vc = test::random_floats(size_t(n_ctx) * kv_heads * hd);
     const auto kb = kv_bytes(kc, kv), vb = kv_bytes(vc, kv);
     auto bq = upload(dev, q);
-    Buffer step(dev, 16, MemoryKind::host), bk(dev, kb.size()), bv(dev, vb.size()), out(dev, q.size() * 4);
-    Buffer xq(dev, q.size()), xds(dev, q.size() / 32 * 8);
-    const uint32_t sp[4] = {start, 0, 0, 0};
-    step.upload(sp, 16);
-    bk.upload(kb.data(), kb.size());
-    bv.upload(vb.data(), vb.size());
+    const AttentionInputs in(dev, start, kb, vb);
+    Buffer out(dev, q.size() * 4), xq(dev, q.size()), xds(dev, q.size() / 32 * 8);
     out.fill(test::kPoison);
     xq.fill(test::kPoison);
     ops::Attention op(dev, kv, true);
     CommandStream cs(dev);
-    op.record(cs, bq, step, bk, bv, out, rows, q_dim, q_dim, n_ctx, heads, kv_heads, hd, {&xq, &xds});
+    op.record(cs, bq, in.step, in.k, in.v, out, rows, q_dim, q_dim, n_ctx, heads, kv_heads, hd, {&xq, &xds});
     cs.submit_and_wait();
     std::vector<float> ref(q.size());
     ops::attention_ref({heads, kv_heads, hd}, q, start, kc, vc, ref);
@@ -486,15 +495,12 @@ TEST_CASE("attention matches attention_ref", "[gpu][kernel][llama_ops]") {
   ops::attention_ref({c.heads, c.kv_heads, c.head_dim}, qd, start, kc, vc, ref);
 
   auto bq = upload(dev, q);
-  Buffer step(dev, 16, MemoryKind::host), bk(dev, kb.size()), bv(dev, vb.size()), out(dev, size_t(n) * q_dim * 4);
-  const uint32_t sp[4] = {start, 0, 0, 0};
-  step.upload(sp, 16);
-  bk.upload(kb.data(), kb.size());
-  bv.upload(vb.data(), vb.size());
+  const AttentionInputs in(dev, start, kb, vb);
+  Buffer out(dev, size_t(n) * q_dim * 4);
   out.fill(test::kPoison);
   ops::Attention op(dev, kv, false, false, 1, tiled);
   CommandStream cs(dev);
-  op.record(cs, bq, step, bk, bv, out, n, q_stride, q_dim, n_ctx, c.heads, c.kv_heads, c.head_dim);
+  op.record(cs, bq, in.step, in.k, in.v, out, n, q_stride, q_dim, n_ctx, c.heads, c.kv_heads, c.head_dim);
   cs.submit_and_wait();
   const auto tile = ops::attention_tile(dev.caps(), c.head_dim, kv);
   INFO("heads " << c.heads << "/" << c.kv_heads << " head_dim " << c.head_dim << " n " << n << " start " << start
@@ -543,12 +549,8 @@ TEST_CASE("attention on cooperative matrices (prefill, fp16 cache) matches atten
   ops::attention_ref({c.heads, c.kv_heads, c.head_dim}, qd, start, kc, vc, ref);
 
   auto bq = upload(dev, q);
-  Buffer step(dev, 16, MemoryKind::host), bk(dev, kb.size()), bv(dev, vb.size()), out(dev, size_t(n) * q_dim * 4);
-  Buffer xq(dev, size_t(n) * q_dim), xds(dev, size_t(n) * q_dim / 32 * 8);
-  const uint32_t sp[4] = {start, 0, 0, 0};
-  step.upload(sp, 16);
-  bk.upload(kb.data(), kb.size());
-  bv.upload(vb.data(), vb.size());
+  const AttentionInputs in(dev, start, kb, vb);
+  Buffer out(dev, size_t(n) * q_dim * 4), xq(dev, size_t(n) * q_dim), xds(dev, size_t(n) * q_dim / 32 * 8);
   out.fill(test::kPoison);
   xds.fill(test::kPoison);
   std::optional<ops::Attention> op;
@@ -577,7 +579,7 @@ TEST_CASE("attention on cooperative matrices (prefill, fp16 cache) matches atten
       ops::attention_coopmat_shared_bytes({0, 1, 32}, c.head_dim, emulated) <= dev.caps().max_shared_memory;
   if (!tile_env) CHECK(tile.has_value() == smallest_fits);
   CommandStream cs(dev);
-  op->record(cs, bq, step, bk, bv, out, n, q_stride, q_dim, n_ctx, c.heads, c.kv_heads, c.head_dim,
+  op->record(cs, bq, in.step, in.k, in.v, out, n, q_stride, q_dim, n_ctx, c.heads, c.kv_heads, c.head_dim,
              quant_out ? ops::QuantizedActivations{&xq, &xds} : ops::QuantizedActivations{});
   cs.submit_and_wait();
   const auto got = download(out, ref.size());
