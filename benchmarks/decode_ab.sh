@@ -1,9 +1,10 @@
-# Sourced by the A/B scripts (h100_decode_attention.sh,
+# Sourced by the A/B scripts (h100_decode_attention.sh, h100_cm2.sh,
 # h100_fused_attention.sh, h100_prefill_attention.sh) after device_env.sh:
 # tagged `vkq bench model --synthetic llama-2-7b` runs into $out/ab.jsonl,
 # a line per run, and the carried test binary's cases (ab_tests).
-# Sourced with the argument `keep`: the runs already there stay.
-if [ "${1:-}" != keep ]; then
+# Sourced with the argument `summary` (the scripts pass their mode): the
+# runs already there stay, their summary is printed and the script exits.
+if [ "${1:-}" != summary ]; then
   : > "$out/tags.txt"
   : > "$out/ab.jsonl"
 fi
@@ -44,3 +45,14 @@ for tag, d in zip(tags, documents(open(os.path.join(out, "ab.jsonl")).read())):
     print(line)
 PY
 }
+# gemm TYPE M K [ARGS...]: one vkq bench matmul at n = 512, its variant line and TFLOP/s.
+gemm() {
+  local t=$1 m=$2 k=$3
+  shift 3
+  echo "gemm $t m=$m k=$k n=512 $*: $($vkq bench matmul --type $t --m $m --k $k --n 512 --runs 20 "$@" 2>&1 |
+    grep -E 'TFLOP|variant=|check|rror' | tr '\n' ' ')"
+}
+if [ "${1:-}" = summary ]; then
+  ab_summary
+  exit
+fi

@@ -16,12 +16,7 @@
 set -uo pipefail
 mode=${1:-full}
 . .device/device_env.sh
-if [ "$mode" = summary ]; then
-  . .device/decode_ab.sh keep
-  ab_summary
-  exit
-fi
-. .device/decode_ab.sh
+. .device/decode_ab.sh "$mode"
 tg() {  # tg TAG ROWS GEN TYPE [ARGS...]
   local tag=$1 rows=$2 gen=$3 t=$4
   shift 4

@@ -18,18 +18,7 @@
 set -uo pipefail
 mode=${1:-run}
 . .device/device_env.sh
-if [ "$mode" = summary ]; then
-  . .device/decode_ab.sh keep
-  ab_summary
-  exit
-fi
-. .device/decode_ab.sh
-gemm() {  # gemm TYPE M K [ARGS...]: one vkq bench matmul at n = 512, its variant line and TFLOP/s
-  local t=$1 m=$2 k=$3
-  shift 3
-  echo "gemm $t m=$m k=$k n=512 $*: $($vkq bench matmul --type $t --m $m --k $k --n 512 --runs 20 "$@" 2>&1 |
-    grep -E 'TFLOP|variant=|check|rror' | tr '\n' ' ')"
-}
+. .device/decode_ab.sh "$mode"
 if [ "$mode" = tall ]; then
   for r in 1 2; do for t in q4_0 q8_0; do
     ab_run "tall-default $t pp512 ($r)" - --type $t --prompt 512 --gen 0 --reps 3

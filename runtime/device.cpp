@@ -90,6 +90,7 @@ Device::Device(const Instance& instance, uint32_t index, DeviceOptions options)
   VkPhysicalDeviceSubgroupSizeControlFeatures fssc{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES};
   VkPhysicalDeviceShaderIntegerDotProductFeatures fidp{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
   VkPhysicalDeviceCooperativeMatrixFeaturesKHR fcm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR};
+  VkPhysicalDeviceCooperativeMatrix2FeaturesNV fcm2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV};
   void** next = &f2.pNext;
   auto chain = [&next](auto& s) { *next = &s; next = &s.pNext; };
   std::vector<const char*> exts;
@@ -102,6 +103,9 @@ Device::Device(const Instance& instance, uint32_t index, DeviceOptions options)
   f12.storageBuffer8BitAccess = caps_.storage8;
   f12.vulkanMemoryModel = drv12.vulkanMemoryModel;
   f12.vulkanMemoryModelDeviceScope = drv12.vulkanMemoryModelDeviceScope;
+  // matmul_cm2.comp's decode functions take buffer references (the
+  // PhysicalStorageBufferAddresses capability); no buffer's address is taken.
+  f12.bufferDeviceAddress = caps_.coopmat2 && drv12.bufferDeviceAddress;
   chain(f11);
   chain(f12);
   if (v13) {
@@ -125,6 +129,14 @@ Device::Device(const Instance& instance, uint32_t index, DeviceOptions options)
     fcm.cooperativeMatrix = VK_TRUE;
     chain(fcm);
     exts.push_back(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  }
+  if (caps_.coopmat && caps_.coopmat2) {  // what matmul_cm2.comp uses (DeviceCaps::coopmat2)
+    fcm2.cooperativeMatrixWorkgroupScope = VK_TRUE;
+    fcm2.cooperativeMatrixFlexibleDimensions = VK_TRUE;
+    fcm2.cooperativeMatrixTensorAddressing = VK_TRUE;
+    fcm2.cooperativeMatrixBlockLoads = VK_TRUE;
+    chain(fcm2);
+    exts.push_back(VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME);
   }
   if (caps_.memory_budget_ext) exts.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 

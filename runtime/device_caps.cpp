@@ -232,7 +232,32 @@ DeviceCaps read_device_caps(const vk::raii::PhysicalDevice& pd, uint32_t index) 
       c.coopmat_shapes.push_back({p.MSize, p.NSize, p.KSize, component_name(p.AType), component_name(p.BType),
                                   component_name(p.CType), component_name(p.ResultType), scope_name(p.scope)});
   }
-  c.coopmat2_nv = has_ext("VK_NV_cooperative_matrix2");
+  c.coopmat2_nv = has_ext(VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME);
+  if (c.coopmat && c.coopmat2_nv && d.vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV) {
+    VkPhysicalDeviceFeatures2 q{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+    VkPhysicalDeviceCooperativeMatrix2FeaturesNV f{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV};
+    q.pNext = &f;
+    d.vkGetPhysicalDeviceFeatures2(h, &q);
+    VkPhysicalDeviceProperties2 pq{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    VkPhysicalDeviceCooperativeMatrix2PropertiesNV p{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_PROPERTIES_NV};
+    pq.pNext = &p;
+    d.vkGetPhysicalDeviceProperties2(h, &pq);
+    c.coopmat2 = f.cooperativeMatrixWorkgroupScope && f.cooperativeMatrixFlexibleDimensions &&
+                 f.cooperativeMatrixTensorAddressing && f.cooperativeMatrixBlockLoads && f12.bufferDeviceAddress &&
+                 f12.vulkanMemoryModel;
+    c.coopmat2_max_workgroup = p.cooperativeMatrixWorkgroupScopeMaxWorkgroupSize;
+    c.coopmat2_reserved_shared = p.cooperativeMatrixWorkgroupScopeReservedSharedMemory;
+    uint32_t n = 0;
+    d.vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV(h, &n, nullptr);
+    std::vector<VkCooperativeMatrixFlexibleDimensionsPropertiesNV> props(
+        n, {VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_FLEXIBLE_DIMENSIONS_PROPERTIES_NV});
+    d.vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV(h, &n, props.data());
+    props.resize(n);
+    for (const auto& s : props)
+      c.coopmat2_shapes.push_back({s.MGranularity, s.NGranularity, s.KGranularity, component_name(s.AType),
+                                   component_name(s.BType), component_name(s.CType), component_name(s.ResultType),
+                                   scope_name(s.scope), s.workgroupInvocations});
+  }
   c.memory_budget_ext = has_ext(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 
   // --- Queue: timestamps on the compute queue ----------------------------------
@@ -271,10 +296,25 @@ bool has_coopmat_shape(const DeviceCaps& c, uint32_t m, uint32_t n, uint32_t k, 
   });
 }
 
+std::vector<CoopMatShape> coopmat2_workgroup_shapes(const DeviceCaps& c, const std::string& ab_type,
+                                                    const std::string& acc_type) {
+  std::vector<CoopMatShape> out;
+  // The driver reserves shared memory for its staging: none left under a
+  // profile's smaller limit.
+  if (!c.coopmat2 || !c.coopmat || c.coopmat2_reserved_shared > c.max_shared_memory) return out;
+  for (const auto& s : c.coopmat2_shapes)
+    if (s.scope == "workgroup" && s.a_type == ab_type && s.b_type == ab_type && s.c_type == acc_type &&
+        s.result_type == acc_type && s.m && s.n && s.k && s.invocations &&
+        s.invocations <= c.max_workgroup_invocations &&
+        (c.coopmat2_max_workgroup == 0 || s.invocations <= c.coopmat2_max_workgroup))
+      out.push_back(s);
+  return out;
+}
+
 const std::vector<std::string>& known_features() {
   static const std::vector<std::string> k = {"subgroup_basic", "subgroup_arith", "fp16",          "int8_storage",
                                              "int16_storage",  "storage16",      "int_dot",       "int_dot_accel",
-                                             "coopmat",        "coopmat_f16_16"};
+                                             "coopmat",        "coopmat_f16_16", "coopmat2_f16"};
   return k;
 }
 
@@ -289,6 +329,7 @@ bool caps_have_feature(const DeviceCaps& c, const std::string& f) {
   if (f == "int_dot_accel") return c.int_dot && c.int_dot_4x8_accel;
   if (f == "coopmat") return c.coopmat;
   if (f == "coopmat_f16_16") return has_coopmat_shape(c, 16, 16, 16, "f16", "f32");
+  if (f == "coopmat2_f16") return !coopmat2_workgroup_shapes(c, "f16", "f32").empty();
   throw InputError(fmt::format("unknown device feature '{}' (known: {})", f, fmt::join(known_features(), ", ")));
 }
 
@@ -310,6 +351,11 @@ nlohmann::json to_json(const DeviceCaps& c) {
   for (const auto& s : c.coopmat_shapes)
     shapes.push_back({{"m", s.m}, {"n", s.n}, {"k", s.k}, {"a", s.a_type}, {"b", s.b_type}, {"c", s.c_type},
                       {"result", s.result_type}, {"scope", s.scope}});
+  json shapes2 = json::array();
+  for (const auto& s : c.coopmat2_shapes)
+    shapes2.push_back({{"m_granularity", s.m}, {"n_granularity", s.n}, {"k_granularity", s.k}, {"a", s.a_type},
+                       {"b", s.b_type}, {"c", s.c_type}, {"result", s.result_type}, {"scope", s.scope},
+                       {"workgroup_invocations", s.invocations}});
   json heaps = json::array();
   for (const auto& h : c.heaps)
     heaps.push_back({{"size", h.size}, {"device_local", h.device_local}, {"budget", h.budget}, {"usage", h.usage}});
@@ -352,6 +398,10 @@ nlohmann::json to_json(const DeviceCaps& c) {
       {"cooperative_matrix", c.coopmat},
       {"cooperative_matrix_shapes", shapes},
       {"nv_cooperative_matrix2", c.coopmat2_nv},
+      {"nv_cooperative_matrix2_usable", c.coopmat2},
+      {"nv_cooperative_matrix2_max_workgroup", c.coopmat2_max_workgroup},
+      {"nv_cooperative_matrix2_reserved_shared", c.coopmat2_reserved_shared},
+      {"nv_cooperative_matrix2_shapes", shapes2},
       {"memory_budget_ext", c.memory_budget_ext},
       {"timestamps", c.timestamps},
       {"timestamp_period_ns", c.timestamp_period_ns},

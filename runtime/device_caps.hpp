@@ -19,6 +19,10 @@ struct CoopMatShape {
   uint32_t m = 0, n = 0, k = 0;
   std::string a_type, b_type, c_type, result_type;  // "f16", "f32", "s8", ...
   std::string scope;                                 // "subgroup", "workgroup", ...
+  // VK_NV_cooperative_matrix2's flexible shapes: m, n, k are granularities
+  // (any multiple runs) and the shape holds only in workgroups of this
+  // many invocations; 0 for the fixed KHR shapes.
+  uint32_t invocations = 0;
 };
 
 struct MemoryHeapInfo {
@@ -80,6 +84,13 @@ struct DeviceCaps {
   bool int_dot_4x8_accel = false;  // 4x8 packed signed (or mixed) accelerated
   bool coopmat = false;        // VK_KHR_cooperative_matrix
   bool coopmat2_nv = false;    // VK_NV_cooperative_matrix2 extension present
+  // VK_NV_cooperative_matrix2 with what matmul_cm2.comp uses: workgroup
+  // scope, flexible dimensions, tensor addressing and block loads (decode
+  // functions), and the flexible shapes the driver lists.
+  bool coopmat2 = false;
+  uint32_t coopmat2_max_workgroup = 0;    // cooperativeMatrixWorkgroupScopeMaxWorkgroupSize
+  uint32_t coopmat2_reserved_shared = 0;  // cooperativeMatrixWorkgroupScopeReservedSharedMemory
+  std::vector<CoopMatShape> coopmat2_shapes;
   std::vector<CoopMatShape> coopmat_shapes;
   bool memory_budget_ext = false;
   bool timestamps = false;     // compute queue has timestamp bits
@@ -111,8 +122,15 @@ DeviceCaps read_device_caps(const vk::raii::PhysicalDevice& pd, uint32_t index);
 bool has_coopmat_shape(const DeviceCaps& caps, uint32_t m, uint32_t n, uint32_t k, const std::string& ab_type,
                        const std::string& acc_type);
 
+// The workgroup-scope flexible shapes (VK_NV_cooperative_matrix2) with A and
+// B of `ab_type`, C and the result of `acc_type`, for workgroups within the
+// limits (the driver's and the profile's), where coopmat2 holds.
+std::vector<CoopMatShape> coopmat2_workgroup_shapes(const DeviceCaps& caps, const std::string& ab_type,
+                                                    const std::string& acc_type);
+
 // Feature names used by the variant table (shaders/variants.txt).
-// coopmat_f16_16 = has_coopmat_shape(caps, 16, 16, 16, "f16", "f32").
+// coopmat_f16_16 = has_coopmat_shape(caps, 16, 16, 16, "f16", "f32");
+// coopmat2_f16 = coopmat2_workgroup_shapes(caps, "f16", "f32") not empty.
 // Returns false for a name the device lacks; throws InputError for an unknown name.
 bool caps_have_feature(const DeviceCaps& caps, const std::string& feature);
 const std::vector<std::string>& known_features();

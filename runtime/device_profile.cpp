@@ -68,6 +68,7 @@ void apply_token(DeviceProfile& p, const std::string& tok, int depth) {
   else if (key == "no-16bit-storage") { need_value(false); p.no_16bit_storage = true; }
   else if (key == "no-int-dot") { need_value(false); p.no_int_dot = true; }
   else if (key == "no-coopmat") { need_value(false); p.no_coopmat = true; }
+  else if (key == "no-coopmat2") { need_value(false); p.no_coopmat2 = true; }
   else if (key == "no-memory-budget") { need_value(false); p.no_memory_budget = true; }
   else if (key == "no-subgroup-size-control") { need_value(false); p.no_subgroup_size_control = true; }
   else if (key == "shared-mem") { need_value(true); lower_limit(p.shared_mem, parse_size(val, tok)); }
@@ -85,7 +86,7 @@ void apply_token(DeviceProfile& p, const std::string& tok, int depth) {
     for (const auto& pr : kPresets) presets += std::string(presets.empty() ? "" : ", ") + pr.name;
     throw InputError(fmt::format("VKQ_DEVICE_PROFILE: unknown token '{}'", tok),
                      fmt::format("tokens: no-subgroup-arith, no-subgroup, no-fp16, no-int8-storage, no-16bit-storage, "
-                                 "no-int-dot, no-coopmat, no-memory-budget, no-subgroup-size-control, shared-mem=N, "
+                                 "no-int-dot, no-coopmat, no-coopmat2, no-memory-budget, no-subgroup-size-control, shared-mem=N, "
                                  "max-buffer-range=N, max-alloc=N, max-invocations=N, subgroup-size=N; presets: {}",
                                  presets));
   }
@@ -140,8 +141,12 @@ DeviceCaps apply_device_profile(DeviceCaps c, const DeviceProfile& p) {
   if (p.no_16bit_storage) c.storage16 = false;
   if (p.no_int_dot) c.int_dot = c.int_dot_4x8_accel = false;
   if (p.no_coopmat) {
-    c.coopmat = c.coopmat2_nv = false;
+    c.coopmat = false;
     c.coopmat_shapes.clear();
+  }
+  if (p.no_coopmat || p.no_coopmat2) {
+    c.coopmat2_nv = c.coopmat2 = false;
+    c.coopmat2_shapes.clear();
   }
   if (p.no_memory_budget) {
     c.memory_budget_ext = false;

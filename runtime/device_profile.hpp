@@ -8,7 +8,8 @@
 //   no-int8-storage     no 8-bit storage buffers / int8 arithmetic
 //   no-16bit-storage    no 16-bit storage buffers
 //   no-int-dot          no integer dot product
-//   no-coopmat          no cooperative matrix
+//   no-coopmat          no cooperative matrix (neither KHR nor NV_cooperative_matrix2)
+//   no-coopmat2         no VK_NV_cooperative_matrix2 (the KHR shapes stay)
 //   no-memory-budget    ignore VK_EXT_memory_budget
 //   shared-mem=N        at most N bytes of shared memory per workgroup
 //   max-buffer-range=N  at most N bytes per storage-buffer binding
@@ -39,6 +40,7 @@ struct DeviceProfile {
   bool no_16bit_storage = false;
   bool no_int_dot = false;
   bool no_coopmat = false;
+  bool no_coopmat2 = false;
   bool no_memory_budget = false;
   bool no_subgroup_size_control = false;
   std::optional<uint64_t> shared_mem, max_buffer_range, max_alloc, max_invocations;

@@ -1,6 +1,7 @@
 #include "forward_plan.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 #include "llama_model.hpp"
 #include "ops/matmul.hpp"
 #include "shader_registry.hpp"
+#include "variant_select.hpp"
 
 namespace vkq {
 namespace {
@@ -123,6 +125,24 @@ bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type, bool forced) {
   }
 }
 
+bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type) {
+  const char* env = std::getenv("VKQ_PREFILL_F16");
+  const std::string mode = env && *env ? env : "auto";
+  if (mode != "auto" && mode != "on" && mode != "off")
+    throw InputError(fmt::format("VKQ_PREFILL_F16='{}': expected auto, on or off", mode));
+  if (mode == "off") return false;
+  static const ShaderRegistry registry;
+  std::string t = ggml_type_name(type);
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  const auto candidates = op_variants(registry, "matmul_" + t + "_f16");
+  if (candidates.empty()) return false;
+  try {
+    return registry.select(candidates, caps).name.ends_with("_cm2") || mode == "on";
+  } catch (const DeviceError&) {
+    return false;
+  }
+}
+
 uint64_t ForwardPlan::component_bytes(const std::string& component) const {
   uint64_t b = 0;
   for (const auto& p : buffers)
@@ -210,6 +230,15 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   // Decode's dispatch-chain flags (CommandStream::begin_chain): one word per
   // linked dispatch, at most five per layer and the output head's.
   add("act.chain_flags", "activations", (5 * uint64_t(hp.block_count) + 8) * 4);
+
+  // The fp16 copy of a prefill GEMM's activations (gemm_reads_f16): for
+  // max_batch tokens of the widest input such a GEMM reads.
+  uint64_t xh_k = 0;
+  for (const auto* m : layout.all_matrices()) {
+    if (m == &layout.token_embd && layout.output) continue;
+    if (m->cols % 4 == 0 && gemm_reads_f16(caps, m->type)) xh_k = std::max<uint64_t>(xh_k, m->cols);
+  }
+  if (xh_k && B > 8) add("act.xh", "activations", B * xh_k * 2);  // n <= 8 runs the GEMV
 
   // Host-visible input/output.
   add("io.step", "io", 16, true);

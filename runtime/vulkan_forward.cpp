@@ -94,6 +94,26 @@ VulkanForward::~VulkanForward() = default;
 
 std::string VulkanForward::device_name() const { return device_.caps().name; }
 
+// The tuning every matmul of this forward pass takes from its options.
+ops::MatmulTuning VulkanForward::matmul_tuning() const {
+  ops::MatmulTuning tuning;
+  tuning.block_wg = opts_.block_wg;
+  tuning.block_loads = opts_.block_loads;
+  tuning.block_stage = opts_.block_stage;
+  tuning.chain_unstaged = opts_.chain_unstaged;
+  tuning.gemm.bk = opts_.gemm_bk;
+  tuning.gemm.nbuf = opts_.gemm_bufs;
+  return tuning;
+}
+
+ops::Matmul* VulkanForward::matmul_f16(const GpuMatrix& w, uint32_t n) {
+  if (!xh_ || n <= 8 || w.cols() % 4 || xh_.size() < uint64_t(n) * w.cols() * 2 || !gemm_reads_f16(device_.caps(), w.type()))
+    return nullptr;
+  auto& m = matmuls_f16_[w.type()];
+  if (!m) m = std::make_unique<ops::Matmul>(device_, w.type(), ops::ActType::f16, std::string(), matmul_tuning());
+  return m.get();
+}
+
 ops::Matmul& VulkanForward::matmul(GgmlType t) {
   auto& m = matmuls_[t];
   if (!m) {
@@ -103,14 +123,7 @@ ops::Matmul& VulkanForward::matmul(GgmlType t) {
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
       forced = "matvec_" + name + "_f32_idot";
     }
-    ops::MatmulTuning tuning;
-    tuning.block_wg = opts_.block_wg;
-    tuning.block_loads = opts_.block_loads;
-    tuning.block_stage = opts_.block_stage;
-    tuning.chain_unstaged = opts_.chain_unstaged;
-    tuning.gemm.bk = opts_.gemm_bk;
-    tuning.gemm.nbuf = opts_.gemm_bufs;
-    m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced, tuning);
+    m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced, matmul_tuning());
   }
   return *m;
 }
@@ -233,6 +246,10 @@ void VulkanForward::allocate_activations() {
   step_ = host("io.step");
   tokens_ = host("io.tokens");
   readback_ = host("io.readback");
+  if (plan_has(plan_, "act.xh")) {
+    xh_ = dev("act.xh");
+    convert_f16_ = std::make_unique<ops::ConvertF16>(device_);
+  }
   if (plan_has(plan_, "act.xq")) {
     xq_ = dev("act.xq");
     xds_ = dev("act.xds");
@@ -278,6 +295,7 @@ void VulkanForward::record_prefetch(CommandStream& cs, std::initializer_list<con
 }
 
 std::string VulkanForward::matmul_variant(GgmlType t, uint32_t n) const {
+  if (const auto f = matmuls_f16_.find(t); n > 8 && f != matmuls_f16_.end()) return f->second->variant_for(n);
   const auto it = matmuls_.find(t);
   return it == matmuls_.end() ? std::string() : it->second->variant_for(n);
 }
@@ -323,7 +341,15 @@ void VulkanForward::record_matmul(CommandStream& cs, const GpuMatrix& w, const B
                         ops::InputScale{&nss_, hp_.rms_norm_eps});
   else if (quantized && mm.uses_idot(n))
     mm.record_quantized(cs, w, xq ? *xq : xq_, xds ? *xds : xds_, y, n, y_stride, y_offset, accumulate, epi);
-  else
+  else if (auto* mh = epi ? nullptr : matmul_f16(w, n)) {
+    // Prefill on the fp16-activation GEMM: X -> act.xh, then the GEMM on it
+    // (the barrier before the conversion is the op's before it; the GEMMs
+    // of a group are barrier-separated, so act.xh is never read and written
+    // at once).
+    convert_f16_->record(cs, x, xh_, uint64_t(n) * w.cols());
+    cs.barrier();
+    mh->record(cs, w, xh_, y, n, 0, y_stride, y_offset, accumulate);
+  } else
     mm.record(cs, w, x, y, n, 0, y_stride, y_offset, accumulate, epi);
 }
 

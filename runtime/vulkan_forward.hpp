@@ -38,6 +38,7 @@
 #include "forward_plan.hpp"
 #include "gpu_weights.hpp"
 #include "llama_session.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/llama_ops.hpp"
 #include "ops/matmul.hpp"
 
@@ -145,7 +146,8 @@ class VulkanForward final : public LlamaSession {
   // tail (options.fused_attention_rows).
   bool decode_attention_fused() const { return decode_attention_fused_; }
   uint32_t fused_attention_rows() const { return fused_rows_; }  // options.fused_attention_rows, resolved (0: off)
-  // The kernel variant each matmul weight type runs for n tokens.
+  // The kernel variant each matmul weight type runs for n tokens (n > 8:
+  // the fp16-activation GEMM's where one has been recorded, matmul_f16).
   std::string matmul_variant(GgmlType t, uint32_t n) const;
   // The kernel a batched prefill's attention dispatches (ops::Attention::variant_for).
   std::string prefill_attention_variant() const;
@@ -166,6 +168,10 @@ class VulkanForward final : public LlamaSession {
   void allocate_activations();
   void create_ops(const LlamaGpuLayout& layout);
   ops::Matmul& matmul(GgmlType t);
+  // The fp16-activation GEMM for `w` over n columns where the plan gives it
+  // an fp16 copy of its input (act.xh: gemm_reads_f16), else null.
+  ops::Matmul* matmul_f16(const GpuMatrix& w, uint32_t n);
+  ops::MatmulTuning matmul_tuning() const;
   // Records the whole pass for n tokens (step and tokens already written);
   // the logits of rows [logit_first, n) are not included: see record_logits.
   // True where the last layer's down GEMV also wrote the output norm's input
@@ -240,6 +246,11 @@ class VulkanForward final : public LlamaSession {
   uint64_t weight_bytes_per_token_ = 0;
 
   std::map<GgmlType, std::unique_ptr<ops::Matmul>> matmuls_;
+  // Prefill GEMMs on an fp16 copy of their activations (act.xh, written by
+  // convert_f16_) for the weight types where the plan has gemm_reads_f16.
+  std::map<GgmlType, std::unique_ptr<ops::Matmul>> matmuls_f16_;
+  std::unique_ptr<ops::ConvertF16> convert_f16_;
+  Buffer xh_;
   std::unique_ptr<ops::GetRows> get_rows_;
   std::unique_ptr<ops::RmsNorm> rmsnorm_;
   std::unique_ptr<ops::RopeKv> rope_kv_;

@@ -170,7 +170,7 @@ MatmulResult bench_matmul(Device& device, const MatmulOptions& o) {
     // fp32 accumulation against an fp64 reference on the same dequantized
     // weights; fp16 tensor-core paths round weights and activations to fp16.
     // Integer-dot variants also round activations to 8 bits per 32-block.
-    r.tolerance = r.variant.find("coopmat") != std::string::npos ? 5e-3
+    r.tolerance = ops::gemm_rounds_to_fp16(r.variant) ? 5e-3
                   : r.variant.find("_idot") != std::string::npos ? 1e-2
                                                                   : 1e-4;
   }

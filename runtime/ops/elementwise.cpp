@@ -6,6 +6,7 @@
 
 #include "error.hpp"
 #include "common/push_constants.h"
+#include "ggml_types.hpp"
 #include "variant_select.hpp"
 
 namespace vkq::ops {
@@ -28,6 +29,24 @@ void Add::record(CommandStream& cs, const Buffer& x, const Buffer& y, const Buff
   const pc::Elementwise p{n};
   const uint32_t groups = std::max<uint32_t>(1, std::min<uint32_t>((n + wg_ - 1) / wg_, 65535));
   cs.dispatch(*kernel_, {x, y, z}, p, {groups, 1, 1});
+}
+
+void convert_f16_ref(std::span<const float> x, std::span<uint16_t> h) {
+  if (x.size() != h.size()) throw InputError("convert_f16_ref: size mismatch");
+  for (size_t i = 0; i < x.size(); ++i) h[i] = fp32_to_fp16(x[i]);
+}
+
+ConvertF16::ConvertF16(Device& device)
+    : device_(device),
+      wg_(pick_workgroup_size(device.caps(), 256)),
+      kernel_(&device.kernel({select_variant(device, "convert_f16"), {wg_}, sizeof(pc::Elementwise)})) {}
+
+void ConvertF16::record(CommandStream& cs, const Buffer& x, const Buffer& h, uint64_t n) const {
+  if (n % 4 || n / 4 > UINT32_MAX || x.size() < n * 4 || h.size() < n * 2)
+    throw InputError(fmt::format("convert_f16: {} elements (a multiple of 4) do not fit its buffers", n));
+  const pc::Elementwise p{static_cast<uint32_t>(n / 4)};
+  const uint32_t groups = static_cast<uint32_t>(std::clamp<uint64_t>((n / 4 + wg_ - 1) / wg_, 1, 65535));
+  cs.dispatch(*kernel_, {x, h}, p, {groups, 1, 1});
 }
 
 }  // namespace vkq::ops

@@ -1,4 +1,4 @@
-// Elementwise ops: z = x + y over fp32 vectors.
+// Elementwise ops: z = x + y over fp32 vectors; fp32 -> fp16.
 #pragma once
 
 #include <span>
@@ -21,6 +21,24 @@ class Add {
  private:
   Device& device_;
   std::string variant_;
+  uint32_t wg_;
+  const Kernel* kernel_;
+};
+
+// CPU reference: h[i] = fp16 bits of x[i] (round to nearest even).
+void convert_f16_ref(std::span<const float> x, std::span<uint16_t> h);
+
+// h = fp16(x) over n elements (a multiple of 4), element for element: the
+// fp16 copy of a prefill GEMM's activations where the device's GEMM on fp16
+// activations is the faster one (VulkanForward).
+class ConvertF16 {
+ public:
+  explicit ConvertF16(Device& device);
+  // Bindings: x[n] fp32, h[n] fp16.
+  void record(CommandStream& cs, const Buffer& x, const Buffer& h, uint64_t n) const;
+
+ private:
+  Device& device_;
   uint32_t wg_;
   const Kernel* kernel_;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "error.hpp"
 
@@ -27,6 +28,10 @@ std::string TiledGemmConfig::describe() const {
 std::string CoopmatGemmConfig::describe() const {
   return fmt::format("tile {}x{}, subgroup tile {}x{}, {} invocations, K {} per step x {} buffer{}, {} B shared", bm, bn,
                      wm, wn, wg, 32 * kb, nbuf, nbuf > 1 ? "s" : "", shared_bytes());
+}
+
+std::string Cm2GemmConfig::describe() const {
+  return fmt::format("tile {}x{}, K {} per step, {} invocations (workgroup-scope matrices)", bm, bn, bk, wg);
 }
 
 TiledGemmConfig tiled_gemm_config(const DeviceCaps& caps, uint32_t n, const GemmTuning& tuning) {
@@ -154,6 +159,44 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
                                     caps.name, caps.max_shared_memory));
     split();
   }
+  return c;
+}
+
+Cm2GemmConfig cm2_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning) {
+  const auto shapes = coopmat2_workgroup_shapes(caps, "f16", "f32");
+  if (shapes.empty())
+    throw DeviceError(fmt::format("device '{}' lists no workgroup-scope fp16 cooperative-matrix shape", caps.name));
+  for (uint32_t v : {tuning.bm, tuning.bn, tuning.bk})
+    if (v && (v % 16 || v > 256))
+      throw InputError(fmt::format("cooperative-matrix-2 GEMM: tile size {} is not a multiple of 16 up to 256", v));
+  Cm2GemmConfig c;
+  // 64 of K per step: +22-28% over 32 at QKV's shape on the H100
+  // (benchmarks/RESULTS.md, session of 2026-12-06 (3)).
+  c.bk = tuning.bk ? tuning.bk : 64;
+  c.bn = tuning.bn ? tuning.bn : n <= 16 ? 16 : n <= 32 ? 32 : n <= 64 ? 64 : 128;
+  c.bm = tuning.bm ? tuning.bm : 128;
+  if (!tuning.bm)
+    while (c.bm > 32 && uint64_t(ceil_div(M, c.bm)) * ceil_div(n, c.bn) < 64) c.bm /= 2;
+  // The workgroup size: one whose listed shape's granularities divide the
+  // tile; the largest up to 256 (else the smallest) unless asked.
+  std::vector<uint32_t> sizes;
+  for (const auto& s : shapes)
+    if (c.bm % s.m == 0 && c.bn % s.n == 0 && c.bk % s.k == 0) sizes.push_back(s.invocations);
+  std::sort(sizes.begin(), sizes.end());
+  if (tuning.wg) {
+    if (std::find(sizes.begin(), sizes.end(), tuning.wg) == sizes.end())
+      throw InputError(fmt::format("cooperative-matrix-2 GEMM on '{}': {} invocations have no fp16 workgroup-scope "
+                                   "shape for a {}x{} tile {} deep (sizes that do: {})",
+                                   caps.name, tuning.wg, c.bm, c.bn, c.bk, fmt::join(sizes, ", ")));
+    c.wg = tuning.wg;
+    return c;
+  }
+  if (sizes.empty())
+    throw InputError(fmt::format("cooperative-matrix-2 GEMM on '{}': no fp16 workgroup-scope shape divides a {}x{} "
+                                 "tile {} deep", caps.name, c.bm, c.bn, c.bk));
+  c.wg = sizes.front();
+  for (uint32_t s : sizes)
+    if (s <= 256) c.wg = s;
   return c;
 }
 

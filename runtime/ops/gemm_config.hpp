@@ -69,4 +69,19 @@ inline constexpr uint64_t kTallTileMinGroups = 224;
 CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning = {},
                                       uint32_t kp = 0);
 
+// matmul_cm2.comp (VK_NV_cooperative_matrix2): a BM x BN tile per workgroup
+// of one of the driver's workgroup-scope sizes, BK of K per step; the
+// driver stages the tiles in its own shared memory.
+struct Cm2GemmConfig {
+  uint32_t wg = 0, bm = 0, bn = 0, bk = 0;
+  std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, bk}; }
+  std::string describe() const;
+};
+// For an M x K weight and n columns: 256 invocations where the driver lists
+// them (else its largest size), 128 x 128 tiles (fewer columns for n <= 64,
+// fewer rows while the grid has under 64 workgroups), 64 of K per step,
+// unless `tuning` asks otherwise (InputError for a size the driver does not
+// list, or tiles that are not multiples of 16 up to 256).
+Cm2GemmConfig cm2_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning = {});
+
 }  // namespace vkq::ops

@@ -65,7 +65,10 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
     gemm_variant_ = select_variant(device, gemm_op, forced);
     gemm_min_n_ = forced_gemm ? 1 : kMaxGemvCols + 1;
     coopmat_ = gemm_variant_.find("_coopmat") != std::string::npos;  // _coopmat and its test-only _coopmat_emulated
-    if (!coopmat_) tiled_gemm_config(device.caps(), gemm_min_n_, gemm_tuning_);  // fails early where nothing fits
+    cm2_ = gemm_variant_.ends_with("_cm2");
+    // Fail early where nothing fits or the tuning names no tile.
+    if (cm2_) cm2_gemm_config(device.caps(), 1, gemm_min_n_, gemm_tuning_);
+    else if (!coopmat_) tiled_gemm_config(device.caps(), gemm_min_n_, gemm_tuning_);
   }
   gemv_variant_ = select_variant(device, op_name("matvec", wtype, act), forced_gemm ? std::string() : forced);
   const auto& caps = device.caps();
@@ -238,6 +241,7 @@ std::string Matmul::config_for(uint32_t M, uint32_t K, uint32_t n) const {
   if (!use_gemm(n))
     return fmt::format("{} invocations, {} rows per workgroup{}", gemv_wg(K), rows_,
                        idot_ ? fmt::format(", {} granules in flight", unroll_) : std::string());
+  if (cm2_) return cm2_gemm_config(device_.caps(), M, n, gemm_tuning_).describe();
   return coopmat_ ? coopmat_gemm_config(device_.caps(), M, n, gemm_tuning_, padded_k(K)).describe()
                   : tiled_gemm_config(device_.caps(), n, gemm_tuning_).describe();
 }
@@ -392,7 +396,12 @@ void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x,
   const auto& caps = device_.caps();
   std::vector<uint32_t> spec;
   uint32_t bm = 0, bn = 0;
-  if (coopmat_) {
+  if (cm2_) {
+    const auto c = cm2_gemm_config(caps, w.rows(), n, gemm_tuning_);
+    spec = c.spec_constants();
+    bm = c.bm;
+    bn = c.bn;
+  } else if (coopmat_) {
     // The tile depends on the shape (fewer columns for small n, fewer rows
     // for small grids): one pipeline per distinct tile.
     const auto c = coopmat_gemm_config(caps, w.rows(), n, gemm_tuning_, padded_k(w.cols()));

@@ -1,8 +1,10 @@
 // Dequant-matmul: Y[j][i] = sum_k W[i][k] * X[j][k] for a weight matrix W
 // (GpuMatrix, any supported type) and n activation columns X (fp32 or fp16).
 // n <= 8 runs the decode GEMV (op matvec_<type>_<act>, memory-bound); larger
-// n runs the prefill GEMM (op matmul_<type>_<act>: cooperative matrices where
-// the driver lists a 16x16x16 fp16 shape, else shared-memory tiles), all
+// n runs the prefill GEMM (op matmul_<type>_<act>: workgroup-scope
+// cooperative matrices where the driver has VK_NV_cooperative_matrix2, else
+// cooperative matrices where it lists a 16x16x16 fp16 shape, else
+// shared-memory tiles), all
 // columns in one dispatch per weight chunk. Variants are chosen in
 // variant_select (from DeviceCaps after VKQ_DEVICE_PROFILE) and reported by
 // variant_for(). A forced variant is used for every n: a forced GEMV runs
@@ -32,6 +34,13 @@ void matmul_ref(GgmlType t, const void* w, uint32_t M, uint32_t K, const float* 
 // (ActType::f16, then x itself is rounded to fp16 so that a CPU reference
 // sees the values the GPU does).
 std::vector<uint8_t> activation_bytes(std::vector<float>& x, ActType act);
+
+// Whether a GEMM variant multiplies on fp16 matrices (cooperative
+// matrices: _coopmat, its test-only _coopmat_emulated, _cm2), rounding
+// weights and activations to fp16 (the tolerance of its checks).
+inline bool gemm_rounds_to_fp16(const std::string& variant) {
+  return variant.find("_coopmat") != std::string::npos || variant.ends_with("_cm2");
+}
 
 struct MatmulTuning {
   uint32_t wg = 0;    // GEMV workgroup size (0 = default)
@@ -189,6 +198,7 @@ class Matmul {
   std::string gemm_variant_;  // "" when a GEMV variant is forced
   uint32_t gemm_min_n_ = 0;   // smallest n that runs the GEMM
   bool coopmat_ = false;
+  bool cm2_ = false;  // matmul_cm2.comp (VK_NV_cooperative_matrix2)
   GemmTuning gemm_tuning_;
   std::vector<Buffer> xq_, xds_;
 };

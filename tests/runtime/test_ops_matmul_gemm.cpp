@@ -7,6 +7,7 @@
 #include <catch2/generators/catch_generators.hpp>
 #include <catch2/generators/catch_generators_range.hpp>
 
+#include "device_profile.hpp"
 #include "error.hpp"
 #include "ops/matmul.hpp"
 #include "shader_registry.hpp"
@@ -120,7 +121,8 @@ TEST_CASE("the GEMM runs for n > 8 and the GEMV for n <= 8", "[gpu]") {
 TEST_CASE("the cooperative-matrix GEMM needs a 16x16x16 fp16 subgroup shape", "[registry]") {
   ShaderRegistry reg;
   const auto variants = op_variants(reg, "matmul_q4_0_f16");
-  REQUIRE(variants == std::vector<std::string>{"matmul_q4_0_f16_coopmat", "matmul_q4_0_f16_tiled"});
+  REQUIRE(variants ==
+          std::vector<std::string>{"matmul_q4_0_f16_cm2", "matmul_q4_0_f16_coopmat", "matmul_q4_0_f16_tiled"});
   DeviceCaps c;
   c.name = "t";
   c.api_version = VK_API_VERSION_1_3;
@@ -141,4 +143,59 @@ TEST_CASE("the cooperative-matrix GEMM needs a 16x16x16 fp16 subgroup shape", "[
   c.fp16 = true;
   c.api_version = VK_API_VERSION_1_2;
   CHECK(reg.select(variants, c).name == "matmul_q4_0_f16_tiled");
+}
+
+// VK_NV_cooperative_matrix2: chosen before the KHR kernel only where the
+// driver has the features matmul_cm2.comp uses and lists a workgroup-scope
+// fp16 shape for a workgroup size within the limits; the profile's
+// no-coopmat2 (and no-coopmat) take it away. (The kernel itself runs in the
+// GEMM tests above wherever the device has it: on the H100, not lavapipe.)
+TEST_CASE("the cooperative-matrix-2 GEMM needs workgroup-scope fp16 shapes", "[registry]") {
+  ShaderRegistry reg;
+  const auto variants = op_variants(reg, "matmul_q8_0_f16");
+  REQUIRE(variants.front() == "matmul_q8_0_f16_cm2");
+  // fp32 activations: no _cm2 variant (the forward pass converts them).
+  for (const auto& v : op_variants(reg, "matmul_q8_0_f32")) CHECK_FALSE(v.ends_with("_cm2"));
+  DeviceCaps c;
+  c.name = "t";
+  c.api_version = VK_API_VERSION_1_3;
+  c.subgroup_basic = c.fp16 = c.storage16 = c.coopmat = true;
+  c.max_workgroup_invocations = 1024;
+  c.max_shared_memory = 48 * 1024;
+  c.coopmat_shapes.push_back({16, 16, 16, "f16", "f16", "f32", "f32", "subgroup"});
+  c.coopmat2_nv = true;
+  // The H100's list (580.159.04): granularity 16 at 32 and 64 invocations,
+  // 32 x 16 at 128, 32 x 32 at 256.
+  c.coopmat2_shapes.push_back({16, 16, 16, "f16", "f16", "f32", "f32", "workgroup", 64});
+  c.coopmat2_shapes.push_back({32, 16, 16, "f16", "f16", "f32", "f32", "workgroup", 128});
+  c.coopmat2_shapes.push_back({32, 32, 16, "f16", "f16", "f32", "f32", "workgroup", 256});
+  CHECK(reg.select(variants, c).name == "matmul_q8_0_f16_coopmat");  // features not all there
+  c.coopmat2 = true;
+  c.coopmat2_max_workgroup = 256;
+  c.coopmat2_reserved_shared = 1024;
+  CHECK(coopmat2_workgroup_shapes(c, "f16", "f32").size() == 3);
+  CHECK(reg.select(variants, c).name == "matmul_q8_0_f16_cm2");
+  CHECK(ops::cm2_gemm_config(c, 4096, 512).describe() == "tile 128x128, K 64 per step, 256 invocations (workgroup-scope matrices)");
+  CHECK(ops::cm2_gemm_config(c, 4096, 40).bn == 64);
+  // n = 9: 16-column tiles, which 256 invocations' 32 x 32 granularity does not divide.
+  const auto small = ops::cm2_gemm_config(c, 1000, 9);
+  CHECK(small.bm == 32);  // under 64 workgroups down to 32-row tiles
+  CHECK(small.wg == 128);
+  CHECK(ops::cm2_gemm_config(c, 4096, 512, {64}).wg == 64);
+  CHECK_THROWS_AS(ops::cm2_gemm_config(c, 4096, 512, {32}), InputError);  // not a listed size
+  CHECK_THROWS_AS(ops::cm2_gemm_config(c, 4096, 512, {256, 0, 16}), InputError);  // 16 columns: not at 256
+  CHECK_THROWS_AS(ops::cm2_gemm_config(c, 4096, 512, {0, 24}), InputError);
+  CHECK(ops::cm2_gemm_config(c, 4096, 512, {256, 256, 64, 64}).spec_constants() == std::vector<uint32_t>{256, 256, 64, 64});
+
+  auto masked = [&](const char* profile) { return apply_device_profile(c, parse_device_profile(profile)); };
+  CHECK(reg.select(variants, masked("no-coopmat2")).name == "matmul_q8_0_f16_coopmat");
+  CHECK(reg.select(variants, masked("no-coopmat")).name == "matmul_q8_0_f16_tiled");
+  CHECK(ops::cm2_gemm_config(masked("max-invocations=128"), 4096, 512).wg == 128);
+  CHECK(reg.select(variants, masked("max-invocations=32")).name == "matmul_q8_0_f16_coopmat");
+  CHECK(reg.select(variants, masked("shared-mem=512")).name != "matmul_q8_0_f16_cm2");
+  CHECK(reg.select(variants, masked("no-fp16")).name == "matmul_q8_0_f16_tiled");
+  // A shape only for bf16, or at subgroup scope, does not count.
+  c.coopmat2_shapes = {{16, 16, 16, "bf16", "bf16", "f32", "f32", "workgroup", 256},
+                       {16, 16, 16, "f16", "f16", "f32", "f32", "subgroup", 32}};
+  CHECK(reg.select(variants, c).name == "matmul_q8_0_f16_coopmat");
 }

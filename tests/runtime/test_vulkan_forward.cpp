@@ -20,6 +20,7 @@
 #include "generate.hpp"
 #include "gguf_reader.hpp"
 #include "model_configs.hpp"
+#include "ops/matmul.hpp"
 #include "sampler.hpp"
 #include "support/gguf_builder.hpp"
 #include "support/env.hpp"
@@ -153,7 +154,7 @@ TEST_CASE("Vulkan forward: logits agree with the CPU reference in decode and pre
   // prefill, the integer-dot GEMV (8-bit activations; the forced-idot test's
   // bound) in decode and in a one-row matmul.
   const auto idot = [](const std::string& v) { return v.ends_with("_idot"); };
-  const auto coopmat = [](const std::string& v) { return v.find("coopmat") != std::string::npos; };
+  const auto coopmat = [](const std::string& v) { return vkq::ops::gemm_rounds_to_fp16(v); };
   const auto path_bound = [&](const std::string& v) {
     return idot(v) ? 0.05 : coopmat(v) ? std::max(c.bound, 2e-3) : c.bound;
   };
@@ -169,6 +170,36 @@ TEST_CASE("Vulkan forward: logits agree with the CPU reference in decode and pre
   vkq::VulkanForward last(vkq::test::device(), *l.model, opts(n, c.kv));
   const bool rounding = idot(v_prefill) || coopmat(v_prefill) || idot(v_decode) || coopmat(v_decode);
   CHECK(rel_diff(last.prefill(tokens, 0), std::span(got).last(vocab)) <= (rounding ? std::max(b_prefill, b_decode) : 1e-5));
+}
+
+// Prefill's GEMMs on an fp16 copy of their activations (ops::ConvertF16, the
+// fp16-activation GEMM; the default where that GEMM is the
+// VK_NV_cooperative_matrix2 kernel), forced on here: logits within the
+// fp16 rounding of the activations of the CPU's.
+TEST_CASE("Vulkan forward: prefill GEMMs on fp16 activations agree with the CPU reference", "[gpu][forward]") {
+  VKQ_REQUIRE_STORIES260K();
+  const size_t n = 150;
+  const auto ref_model = load(GgmlType::F32);
+  const auto tokens = story_tokens(*ref_model.model, n);
+  REQUIRE(tokens.size() == n);
+  const auto type = GENERATE(GgmlType::Q4_0, GgmlType::F16);
+  INFO(vkq::ggml_type_name(type));
+  const auto l = load(type);
+  vkq::CpuForward cpu(*l.model, n);
+  const auto want = cpu.prefill(tokens, 0, true);
+  const vkq::test::Env on("VKQ_PREFILL_F16", "on");
+  vkq::VulkanForward batched(vkq::test::device(), *l.model, opts(n, KvType::f16, 64));
+  CHECK(batched.plan().bytes("act.xh") == 64ull * 172 * 2);  // the widest input: hidden 172
+  const auto got = batched.prefill(tokens, 0, true);
+  REQUIRE(got.size() == want.size());
+  const auto variant = batched.matmul_variant(type, 64);
+  INFO("prefill GEMM " << variant);
+  CHECK(variant.find("_f16_") != std::string::npos);
+  CHECK(rel_diff(got, want) <= 5e-3);
+  {
+    const vkq::test::Env junk("VKQ_PREFILL_F16", "yes");
+    CHECK_THROWS_AS(vkq::VulkanForward(vkq::test::device(), *l.model, opts(n, KvType::f16, 64)), vkq::InputError);
+  }
 }
 
 TEST_CASE("Vulkan forward: the integer-dot path with fused 8-bit producers", "[gpu][forward]") {

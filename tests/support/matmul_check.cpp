@@ -31,7 +31,7 @@ std::vector<uint8_t> random_weights(GgmlType t, uint32_t M, uint32_t K) {
 //   fp16-rounded x).
 // - integer-dot variants (_idot) also round x to 8 bits per 32-block
 //   (d = amax / 127), adding at most sum_k |w_k| * amax(block of k) / 254.
-// - cooperative-matrix variants (_coopmat) round w and x to fp16: at most
+// - cooperative-matrix variants (_coopmat, _cm2) round w and x to fp16: at most
 //   2^-11 relative each, so 2^-10 S (+ 2^-22 S) per product, doubled for the
 //   tensor cores' fp32 accumulation (whose rounding is the hardware's), plus
 //   2^-24 sum_k (|w_k| + |x_k|) for values in fp16's subnormal range
@@ -51,7 +51,7 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
   const std::string ran = mm.variant_for(s.n);
   INFO("ran " << ran << " (" << mm.config_for(s.M, s.K, s.n) << ")");
   const bool idot = ran.find("_idot") != std::string::npos;
-  const bool coopmat = ran.find("_coopmat") != std::string::npos;
+  const bool coopmat = ops::gemm_rounds_to_fp16(ran);
   std::vector<double> bound(ref.size());
   std::vector<float> row(s.K);
   const uint64_t rb = *ggml_row_bytes(t, s.K);

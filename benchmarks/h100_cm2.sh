@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The prefill GEMM on VK_NV_cooperative_matrix2 (matmul_cm2.comp, the
+# default where the driver has it) against the KHR cooperative-matrix kernel
+# (matmul_coopmat.comp; VKQ_DEVICE_PROFILE=no-coopmat2 or --variant), in one
+# device call. Builds nothing: carry .device (benchmarks/bundle.sh, the test
+# binary and stories260K's .bin files in .device/models) and .gl
+# (benchmarks/prepare_device.sh).
+# Usage on the device machine, from the repo root:
+#   bash .device/h100_cm2.sh [run|sweep|diag|verify|summary]
+# run: the driver's coopmat2 properties, the GEMM and forward tests on this
+# GPU, the GEMM at the four Llama-2-7B shapes (n = 512) both ways, pp512 for
+# Q4_0 and Q8_0 both ways (tagged runs in $out/ab.jsonl).
+# verify: the GEMM, conversion and forward tests on this GPU, pp512 with the
+# prefill GEMMs on fp16 activations (the default here) against
+# VKQ_PREFILL_F16=off (the KHR kernel on fp32 ones), the model table
+# (device_all.sh model), the GEMM at the four shapes on fp16 activations.
+# sweep: the cm2 kernel's tiles (--gemm-wg, --tile-m, --tile-n, --gemm-bk) at
+# the four shapes.
+# diag: where the cm2 kernel's time goes at QKV's shape: fp16 weights and
+# activations, fp16 weights with fp32 activations, Q4_0 with fp16 and fp32
+# activations, each at three tiles; the KHR kernel once.
+set -uo pipefail
+mode=${1:-run}
+. .device/device_env.sh
+. .device/decode_ab.sh "$mode"
+shapes=("12288 4096" "4096 4096" "22016 4096" "4096 11008")
+if [ "$mode" = sweep ]; then
+  for mk in "${shapes[@]}"; do
+    for cfg in "--tile-m 128 --tile-n 128 --gemm-bk 64" "--tile-m 256 --tile-n 128" "--tile-m 128 --tile-n 256" \
+      "--tile-m 256 --tile-n 128 --gemm-bk 64" "--tile-m 128 --tile-n 256 --gemm-bk 64" "--tile-m 64 --tile-n 128" \
+      "--tile-m 256 --tile-n 256" "--gemm-wg 128"; do
+      gemm q4_0 $mk $cfg
+    done
+  done
+  exit
+fi
+if [ "$mode" = verify ]; then
+  ab_tests "GEMM*,convert_f16*,the GEMM runs*" 120
+  ab_tests "Vulkan forward: logits agree*,Vulkan forward: prefill GEMMs*,Vulkan forward: allocations*,Vulkan forward: greedy*" 150
+  for t in q4_0 q8_0; do
+    ab_run "f16 activations (default) $t pp512" - --type $t --prompt 512 --gen 0 --reps 3
+    ab_run "VKQ_PREFILL_F16=off $t pp512" VKQ_PREFILL_F16=off --type $t --prompt 512 --gen 0 --reps 3
+  done
+  ab_summary
+  for mk in "${shapes[@]}"; do gemm q4_0 $mk --act f16; done
+  exit
+fi
+if [ "$mode" = diag ]; then
+  for ta in "f16 f16" "f16 f32" "q4_0 f16" "q4_0 f32"; do
+    set -- $ta
+    for cfg in "" "--gemm-bk 64" "--gemm-wg 128 --gemm-bk 64"; do
+      gemm $1 12288 4096 --act $2 $cfg
+    done
+  done
+  gemm q4_0 12288 4096 --variant matmul_q4_0_f32_coopmat
+  exit
+fi
+$vkq devices --json > "$out/devices.json" 2>&1
+python3 - "$out/devices.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for dev in d if isinstance(d, list) else d.get("devices", [d]):
+    print({k: v for k, v in dev.items() if "matrix2" in k})
+PY
+ab_tests "GEMM*" 240
+ab_tests "the GEMM runs*" 60
+for mk in "${shapes[@]}"; do
+  for t in q4_0 q8_0; do
+    gemm $t $mk
+    gemm $t $mk --variant matmul_${t}_f32_coopmat
+  done
+done
+for t in q4_0 q8_0; do
+  ab_run "cm2 $t pp512" - --type $t --prompt 512 --gen 0 --reps 3
+  ab_run "coopmat $t pp512" VKQ_DEVICE_PROFILE=no-coopmat2 --type $t --prompt 512 --gen 0 --reps 3
+done
+ab_summary
+ab_tests "[forward]" 150
