@@ -137,7 +137,13 @@ bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type) {
   const auto candidates = op_variants(registry, "matmul_" + t + "_f16");
   if (candidates.empty()) return false;
   try {
-    return registry.select(candidates, caps).name.ends_with("_cm2") || mode == "on";
+    if (mode == "on") return true;
+    // auto: fp16 weights only. On the H100 (benchmarks/RESULTS.md, session
+    // of 2026-12-06 (3), call 5) the fp16-activation GEMM took F16 pp512
+    // from 9.8k to 12.7k tokens/s; for the block types the kernel's gain
+    // (+8-10% at three of the four shapes) went to the conversions: Q4_0
+    // 9029 against 9261, Q8_0 8450 against 9074.
+    return type == GgmlType::F16 && registry.select(candidates, caps).name.ends_with("_cm2");
   } catch (const DeviceError&) {
     return false;
   }

@@ -117,11 +117,12 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
 bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type, bool forced = false);
 
 // Whether the prefill GEMM on `type` weights reads an fp16 copy of its
-// activations on `caps` (the device's GEMM for fp16 activations is the
-// VK_NV_cooperative_matrix2 kernel, faster than the fp32 one): the plan's
-// act.xh, VulkanForward's ops::ConvertF16). VKQ_PREFILL_F16=on takes the
-// fp16-activation GEMM wherever one runs (tests, A/B), off never; auto (the
-// default) as above; anything else is an InputError.
+// activations on `caps` (the plan's act.xh, VulkanForward's
+// ops::ConvertF16): by default (VKQ_PREFILL_F16 unset or auto) for F16
+// weights where the device's GEMM on fp16 activations is the
+// VK_NV_cooperative_matrix2 kernel (measured faster there, not for the block
+// types); VKQ_PREFILL_F16=on wherever an fp16-activation GEMM runs (tests,
+// A/B), off never; anything else is an InputError.
 bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type);
 
 }  // namespace vkq

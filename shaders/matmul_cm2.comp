@@ -10,9 +10,10 @@
 // BK of K per step: A's BM x BK tile decoded from the GPU-native weight
 // planes (weights.glsl) to fp16 by decode_w (one call per element, the block's
 // 16- or 32-byte quant granule as a buffer reference, its scale from the
-// scale plane), B's BK x BN tile read from X (fp16 activations only: the
-// forward pass converts fp32 ones, ops::ConvertF16) by decode_x, accumulated
-// in fp32.
+// scale plane), B's BK x BN tile read from X (fp16 activations only: with
+// fp32 ones the KHR kernel measured faster; the forward pass converts them
+// where this kernel pays, forward_plan.hpp gemm_reads_f16) by decode_x,
+// accumulated in fp32.
 //
 // Bounds: a tile wholly inside W's rows and X's columns runs its steps with
 // k0 + BK <= K on unclamped layouts; the other steps (and tiles) read
