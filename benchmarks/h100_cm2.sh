@@ -6,7 +6,7 @@
 # binary and stories260K's .bin files in .device/models) and .gl
 # (benchmarks/prepare_device.sh).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_cm2.sh [run|sweep|diag|verify|summary]
+#   bash .device/h100_cm2.sh [run|sweep|diag|verify|order|summary]
 # run: the driver's coopmat2 properties, the GEMM and forward tests on this
 # GPU, the GEMM at the four Llama-2-7B shapes (n = 512) both ways, pp512 for
 # Q4_0 and Q8_0 both ways (tagged runs in $out/ab.jsonl).
@@ -14,6 +14,10 @@
 # prefill GEMMs on fp16 activations (the default here) against
 # VKQ_PREFILL_F16=off (the KHR kernel on fp32 ones), the model table
 # (device_all.sh model), the GEMM at the four shapes on fp16 activations.
+# order: the GEMMs' tile order (VKQ_GEMM_ORDER=rows, the default, against
+# cols): pp512 for Q4_0, Q8_0 and F16 twice each way, then the GEMM at the
+# four shapes both ways (Q4_0 on fp32 activations: the KHR kernel; F16 on
+# fp16: the cm2 kernel).
 # sweep: the cm2 kernel's tiles (--gemm-wg, --tile-m, --tile-n, --gemm-bk) at
 # the four shapes.
 # diag: where the cm2 kernel's time goes at QKV's shape: fp16 weights and
@@ -32,6 +36,17 @@ if [ "$mode" = sweep ]; then
       gemm q4_0 $mk $cfg
     done
   done
+  exit
+fi
+if [ "$mode" = order ]; then
+  for r in 1 2; do for t in q4_0 q8_0 f16; do for o in rows cols; do
+    ab_run "$o $t pp512 ($r)" VKQ_GEMM_ORDER=$o --type $t --prompt 512 --gen 0 --reps 3
+  done; done; done
+  ab_summary
+  for mk in "${shapes[@]}"; do for o in rows cols; do
+    echo "$o $(VKQ_GEMM_ORDER=$o gemm q4_0 $mk)"
+    echo "$o $(VKQ_GEMM_ORDER=$o gemm f16 $mk --act f16)"
+  done; done
   exit
 fi
 if [ "$mode" = verify ]; then

@@ -40,11 +40,13 @@
 #include "push_constants.h"
 #include "weights.glsl"
 #include "activations.glsl"
+#include "gemm_tile.glsl"
 
 layout(constant_id = 0) const uint WG_SIZE = 256;  // one of the driver's workgroup-scope sizes
 layout(constant_id = 1) const uint BM = 128;       // tile rows
 layout(constant_id = 2) const uint BN = 128;       // tile columns
 layout(constant_id = 3) const uint BK = 64;        // K per step
+layout(constant_id = 4) const bool COLS_FIRST = false;  // tile order (gemm_tile.glsl)
 layout(local_size_x_id = 0) in;
 
 #if defined(WTYPE_Q4_0) || defined(WTYPE_Q4_1)
@@ -120,9 +122,10 @@ float16_t decode_x(const in XBlock b, const in uint32_t bc[2], const in uint32_t
   }
 
 void main() {
-  const uint m0 = (gl_WorkGroupID.x + gl_WorkGroupID.z * pc.groups_x) * BM;
+  const uvec2 tile = gemm_tile(COLS_FIRST);
+  const uint m0 = tile.x * BM;
   if (m0 >= pc.rows) return;  // uniform per workgroup
-  const uint n0 = gl_WorkGroupID.y * BN;
+  const uint n0 = tile.y * BN;
 
   tensorLayoutNV<2, CLAMP0> ta_edge = createTensorLayoutNV(2, CLAMP0);
   A_BLOCKS(ta_edge);

@@ -53,6 +53,7 @@
 #include "push_constants.h"
 #include "weights.glsl"
 #include "activations.glsl"
+#include "gemm_tile.glsl"
 
 layout(constant_id = 0) const uint WG_SIZE = 128;  // a multiple of the subgroup size
 layout(constant_id = 1) const uint BM = 128;       // tile rows (multiple of WM)
@@ -63,6 +64,7 @@ layout(constant_id = 5) const uint WT_MAX = 1;     // subgroup tiles per subgrou
 layout(constant_id = 6) const uint NSUB_MAX = 4;   // subgroups per workgroup, at most
 layout(constant_id = 7) const uint KB = 2;         // quant blocks per step
 layout(constant_id = 8) const uint NBUF = 1;       // shared-memory buffers per operand (1 or 2)
+layout(constant_id = 9) const bool COLS_FIRST = false;  // tile order: column tiles of a row block adjacent
 layout(local_size_x_id = 0) in;
 
 const uint BK = 32 * KB;            // K per step
@@ -190,9 +192,10 @@ void stash(uint buf, uint kb) {
 }
 
 void main() {
-  m0 = (gl_WorkGroupID.x + gl_WorkGroupID.z * pc.groups_x) * BM;
+  const uvec2 tile = gemm_tile(COLS_FIRST);
+  m0 = tile.x * BM;
   if (m0 >= pc.rows) return;  // uniform per workgroup
-  n0 = gl_WorkGroupID.y * BN;
+  n0 = tile.y * BN;
   gpr = pc.Kp / WG_ELEMS;
   bpr = pc.Kp / 32;
   const uint sg = gl_SubgroupID, nsub = gl_NumSubgroups;

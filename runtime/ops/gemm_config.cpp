@@ -78,6 +78,11 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
   const uint32_t limit = max_invocations(caps);
 
   CoopmatGemmConfig c;
+  // Columns first unless asked: on the H100 (benchmarks/RESULTS.md, session
+  // of 2026-12-06 (3), call 7) pp512 Q4_0 +2.5-3.0%, Q8_0 -0.3%; at n = 512
+  // QKV's GEMM 139.1 -> 145.3 TFLOP/s, gate/up 135.0 -> 139.4, down 133.9
+  // -> 136.6, attn_output 141.1 -> 138.6.
+  c.cols_first = tuning.order != GemmTuning::kRowsFirst;
   if (tuning.bk && (tuning.bk % 32 || tuning.bk > 256))
     throw InputError(fmt::format("cooperative-matrix GEMM: K per step {} is not a multiple of 32 up to 256", tuning.bk));
   if (tuning.nbuf > 2) throw InputError(fmt::format("cooperative-matrix GEMM: {} buffers per operand (1 or 2)", tuning.nbuf));
@@ -170,6 +175,9 @@ Cm2GemmConfig cm2_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, co
     if (v && (v % 16 || v > 256))
       throw InputError(fmt::format("cooperative-matrix-2 GEMM: tile size {} is not a multiple of 16 up to 256", v));
   Cm2GemmConfig c;
+  // Rows first unless asked: columns first measured 0-7% slower for it on
+  // the H100 (call 7 as above; F16 pp512 unchanged).
+  c.cols_first = tuning.order == GemmTuning::kColsFirst;
   // 64 of K per step: +22-28% over 32 at QKV's shape on the H100
   // (benchmarks/RESULTS.md, session of 2026-12-06 (3)).
   c.bk = tuning.bk ? tuning.bk : 64;

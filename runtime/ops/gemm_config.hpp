@@ -22,6 +22,13 @@ struct GemmTuning {
   uint32_t bn = 0;  // activation columns per workgroup tile
   uint32_t bk = 0;  // coopmat: K per step, a multiple of 32 (0 = 64 where it divides K, else 32)
   uint32_t nbuf = 0;  // coopmat: shared-memory buffers per operand, 1 or 2 (0 = 1 for steps over 32, else 2)
+  // coopmat / cm2 tile order (shaders/common/gemm_tile.glsl;
+  // VKQ_GEMM_ORDER=rows|cols): kAuto (coopmat: columns first, cm2: rows
+  // first, as measured on the H100), kRowsFirst (successive workgroups take
+  // the row tiles of a column block), kColsFirst (the column tiles of a row
+  // block: each weight tile read from memory once).
+  enum Order : uint32_t { kAuto = 0, kRowsFirst = 1, kColsFirst = 2 };
+  uint32_t order = kAuto;
 };
 
 // matmul_tiled.comp: a BM x BN tile per workgroup, TM x TN outputs per
@@ -51,8 +58,11 @@ struct CoopmatGemmConfig {
   uint32_t nsub_max = 0;  // subgroups per workgroup with the smallest subgroup size
   uint32_t kb = 2;        // quant blocks (32 of K) per step
   uint32_t nbuf = 1;      // shared-memory buffers per operand
+  bool cols_first = false;  // GemmTuning::cols_first
   uint32_t shared_bytes() const { return nbuf * (bm + bn) * (64 * kb + 16) + nsub_max * 1024; }
-  std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, wm, wn, wt_max, nsub_max, kb, nbuf}; }
+  std::vector<uint32_t> spec_constants() const {
+    return {wg, bm, bn, wm, wn, wt_max, nsub_max, kb, nbuf, cols_first ? 1u : 0u};
+  }
   std::string describe() const;
 };
 // Tall tiles (256 x 128) from this many workgroups of them up.
@@ -74,7 +84,8 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
 // driver stages the tiles in its own shared memory.
 struct Cm2GemmConfig {
   uint32_t wg = 0, bm = 0, bn = 0, bk = 0;
-  std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, bk}; }
+  bool cols_first = false;  // GemmTuning::cols_first
+  std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, bk, cols_first ? 1u : 0u}; }
   std::string describe() const;
 };
 // For an M x K weight and n columns: 256 invocations where the driver lists

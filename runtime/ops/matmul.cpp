@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -61,6 +62,11 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   if (!ggml_type_info(wtype).supported) throw InputError(fmt::format("{}: not supported yet", ggml_type_name(wtype)));
   const std::string gemm_op = op_name("matmul", wtype, act);
   const bool forced_gemm = !forced.empty() && forced.rfind(gemm_op + "_", 0) == 0;
+  if (const char* order = std::getenv("VKQ_GEMM_ORDER"); order && *order) {
+    if (std::string(order) != "rows" && std::string(order) != "cols")
+      throw InputError(fmt::format("VKQ_GEMM_ORDER='{}': expected rows or cols", order));
+    gemm_tuning_.order = std::string(order) == "cols" ? GemmTuning::kColsFirst : GemmTuning::kRowsFirst;
+  }
   if (forced.empty() || forced_gemm) {
     gemm_variant_ = select_variant(device, gemm_op, forced);
     gemm_min_n_ = forced_gemm ? 1 : kMaxGemvCols + 1;

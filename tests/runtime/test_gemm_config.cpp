@@ -137,7 +137,11 @@ TEST_CASE("cooperative-matrix GEMM steps deeper than one block", "[gemm-config]"
   const auto one = coopmat_gemm_config(h100, 4096, 512, {0, 0, 0, 64, 1}, 4096);
   CHECK((one.kb == 2 && one.nbuf == 1 && one.bm == 128 && one.bn == 128));
   CHECK(one.shared_bytes() == 256 * 144 + 8 * 1024);
-  CHECK(one.spec_constants().size() == 9);
+  CHECK(one.spec_constants().size() == 10);
+  CHECK(one.spec_constants().back() == 1);  // columns first unless asked (GemmTuning::order)
+  ops::GemmTuning rows{0, 0, 0, 64, 1};
+  rows.order = ops::GemmTuning::kRowsFirst;
+  CHECK(coopmat_gemm_config(h100, 4096, 512, rows, 4096).spec_constants().back() == 0);
   // Two buffers of 64-deep rows do not fit a 128 x 128 tile: it shrinks.
   const auto two = coopmat_gemm_config(h100, 4096, 512, {0, 0, 0, 64, 2}, 4096);
   CHECK(two.shared_bytes() <= 49152);

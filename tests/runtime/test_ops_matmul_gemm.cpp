@@ -98,6 +98,34 @@ TEST_CASE("cooperative-matrix GEMM with deeper steps and one shared buffer", "[g
   check_coopmat_tiles({{4 * sg, 64, 64, 64, 1}, {4 * sg, 32, 32, 96, 2}, {4 * sg, 32, 32, 64, 2}}, t, Shape{70, K, 40});
 }
 
+// Column-first tile order (shaders/common/gemm_tile.glsl; the KHR kernel's
+// default, the cm2 kernel's with VKQ_GEMM_ORDER=cols) and row-first:
+// 300 rows and 70 columns in 64 x 32 tiles (5 x 3, partial both ways), the
+// weights in chunks of 112 rows, for the KHR kernel (emulated on lavapipe)
+// and, where the device has it, the cm2 kernel on fp16 activations.
+TEST_CASE("cooperative-matrix GEMMs in either tile order", "[gpu][kernel]") {
+  auto& dev = test::device();
+  const uint32_t sg = dev.caps().max_subgroup_size;
+  ops::MatmulTuning tuning;
+  tuning.gemm = {4 * sg, 64, 32};
+  tuning.gemm.order = GENERATE(ops::GemmTuning::kColsFirst, ops::GemmTuning::kRowsFirst);
+  const Shape s{300, 256, 70};
+  for (const auto act : {ops::ActType::f32, ops::ActType::f16})
+    for (const auto& v : runnable(test::matmul_op("matmul", GgmlType::Q4_0, act))) {
+      const bool cm2 = v.ends_with("_cm2");
+      if (!cm2 && v.find("_coopmat") == std::string::npos) continue;
+      try {  // check_matmul reports the config it ran
+        if (cm2)
+          (void)ops::cm2_gemm_config(dev.caps(), s.M, s.n, tuning.gemm);
+        else
+          (void)ops::coopmat_gemm_config(dev.caps(), s.M, s.n, tuning.gemm, s.K);
+      } catch (const InputError&) {
+        continue;  // the tile does not fit this profile
+      }
+      test::check_matmul(GgmlType::Q4_0, act, v, s, 16 * 128 * 7, tuning);
+    }
+}
+
 // Slower to compile on lavapipe (larger register arrays): once per suite.
 TEST_CASE("cooperative-matrix GEMM with wide subgroup tiles", "[gpu][kernel-full]") {
   const uint32_t sg = test::device().caps().max_subgroup_size;
@@ -185,7 +213,10 @@ TEST_CASE("the cooperative-matrix-2 GEMM needs workgroup-scope fp16 shapes", "[r
   CHECK_THROWS_AS(ops::cm2_gemm_config(c, 4096, 512, {32}), InputError);  // not a listed size
   CHECK_THROWS_AS(ops::cm2_gemm_config(c, 4096, 512, {256, 0, 16}), InputError);  // 16 columns: not at 256
   CHECK_THROWS_AS(ops::cm2_gemm_config(c, 4096, 512, {0, 24}), InputError);
-  CHECK(ops::cm2_gemm_config(c, 4096, 512, {256, 256, 64, 64}).spec_constants() == std::vector<uint32_t>{256, 256, 64, 64});
+  CHECK(ops::cm2_gemm_config(c, 4096, 512, {256, 256, 64, 64}).spec_constants() == std::vector<uint32_t>{256, 256, 64, 64, 0});
+  ops::GemmTuning cols{256, 256, 64, 64};
+  cols.order = ops::GemmTuning::kColsFirst;
+  CHECK(ops::cm2_gemm_config(c, 4096, 512, cols).spec_constants().back() == 1);
 
   auto masked = [&](const char* profile) { return apply_device_profile(c, parse_device_profile(profile)); };
   CHECK(reg.select(variants, masked("no-coopmat2")).name == "matmul_q8_0_f16_coopmat");
