@@ -107,11 +107,12 @@ ops::MatmulTuning VulkanForward::matmul_tuning() const {
 }
 
 ops::Matmul* VulkanForward::matmul_f16(const GpuMatrix& w, uint32_t n) {
-  if (!xh_ || n <= 8 || w.cols() % 4 || xh_.size() < uint64_t(n) * w.cols() * 2 || !gemm_reads_f16(device_.caps(), w.type()))
-    return nullptr;
-  auto& m = matmuls_f16_[w.type()];
-  if (!m) m = std::make_unique<ops::Matmul>(device_, w.type(), ops::ActType::f16, std::string(), matmul_tuning());
-  return m.get();
+  if (!xh_ || n <= 8 || w.cols() % 4 || xh_.size() < uint64_t(n) * w.cols() * 2) return nullptr;
+  // Decided once per weight type, as the plan decided act.xh (null: no).
+  auto [it, added] = matmuls_f16_.try_emplace(w.type());
+  if (added && gemm_reads_f16(device_.caps(), w.type()))
+    it->second = std::make_unique<ops::Matmul>(device_, w.type(), ops::ActType::f16, std::string(), matmul_tuning());
+  return it->second.get();
 }
 
 ops::Matmul& VulkanForward::matmul(GgmlType t) {
@@ -295,7 +296,8 @@ void VulkanForward::record_prefetch(CommandStream& cs, std::initializer_list<con
 }
 
 std::string VulkanForward::matmul_variant(GgmlType t, uint32_t n) const {
-  if (const auto f = matmuls_f16_.find(t); n > 8 && f != matmuls_f16_.end()) return f->second->variant_for(n);
+  if (const auto f = matmuls_f16_.find(t); n > 8 && f != matmuls_f16_.end() && f->second)
+    return f->second->variant_for(n);
   const auto it = matmuls_.find(t);
   return it == matmuls_.end() ? std::string() : it->second->variant_for(n);
 }
