@@ -1,6 +1,8 @@
 #include "command_stream.hpp"
 
+#include <charconv>
 #include <cstdlib>
+#include <string_view>
 #include <string>
 
 #include <fmt/format.h>
@@ -143,18 +145,19 @@ void CommandStream::begin_chain(const Buffer& flags) {
   elide_to_ = UINT32_MAX;
   keep_barriers_ = std::getenv("VKQ_CHAIN_KEEP_BARRIERS") != nullptr;
   if (const char* e = std::getenv("VKQ_CHAIN_ELIDE"); e && *e) {
-    const std::string v(e);
+    // B or A-B: link numbers, digits only (no sign: "-3" or "2--5" would
+    // otherwise wrap to huge numbers), A <= B.
+    const std::string_view v(e);
+    auto number = [&](std::string_view t, uint32_t& out) {
+      const auto r = std::from_chars(t.data(), t.data() + t.size(), out);
+      return !t.empty() && t.front() != '-' && r.ec == std::errc() && r.ptr == t.data() + t.size();
+    };
     const auto dash = v.find('-');
-    try {
-      if (dash == std::string::npos) {
-        elide_to_ = uint32_t(std::stoul(v));
-      } else {
-        elide_from_ = uint32_t(std::stoul(v.substr(0, dash)));
-        elide_to_ = uint32_t(std::stoul(v.substr(dash + 1)));
-      }
-    } catch (const std::exception&) {
-      throw InputError(fmt::format("VKQ_CHAIN_ELIDE='{}': expected B or A-B (link numbers)", v));
-    }
+    const bool ok = dash == std::string_view::npos
+                        ? number(v, elide_to_)
+                        : number(v.substr(0, dash), elide_from_) && number(v.substr(dash + 1), elide_to_) &&
+                              elide_from_ <= elide_to_;
+    if (!ok) throw InputError(fmt::format("VKQ_CHAIN_ELIDE='{}': expected B or A-B (link numbers, A <= B)", v));
   }
 }
 

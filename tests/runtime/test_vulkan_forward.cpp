@@ -354,6 +354,14 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
     ::unsetenv("VKQ_CHAIN_ELIDE");
     CHECK(some.decode_chained() == 3);
   }
+  // Junk, signs and reversed ranges are refused, not wrapped to huge link numbers.
+  for (const char* junk : {"-3", "2--5", "5-2", "x", "3-", "99999999999"}) {
+    INFO("VKQ_CHAIN_ELIDE=" << junk);
+    o.chain = true;
+    vkq::VulkanForward bad(vkq::test::device(), layout, o);
+    const vkq::test::Env e("VKQ_CHAIN_ELIDE", junk);
+    CHECK_THROWS_AS(bad.decode(41, 0), vkq::InputError);
+  }
   // A dispatch recorded between two links (the prefetch reads beside
   // attention) keeps the barrier before the next one: attn_output then
   // waits on a barrier, not on attention's count.
