@@ -36,7 +36,7 @@ function(_vkq_tools_work bindir outvar)
   if(NOT g OR NOT EXISTS "${bindir}/spirv-val" OR NOT EXISTS "${bindir}/spirv-opt")
     return()
   endif()
-  foreach(p int_dot coopmat)
+  foreach(p int_dot coopmat coopmat2)
     execute_process(COMMAND "${g}" -V --target-env vulkan1.3 -o "${_vkq_probe_out}/${p}.spv" "${_vkq_probe_dir}/${p}.comp"
       RESULT_VARIABLE r OUTPUT_VARIABLE o ERROR_VARIABLE o)
     if(NOT r EQUAL 0)
@@ -66,14 +66,15 @@ if(NOT VKQ_GLSLANG OR NOT VKQ_SPIRV_VAL OR NOT VKQ_SPIRV_OPT)
     endif()
   endforeach()
   if(NOT _ok)
-    message(FATAL_ERROR "vkq: no glslang + SPIRV-Tools able to compile and validate GL_EXT_integer_dot_product and GL_KHR_cooperative_matrix shaders (needs glslang >= 14 and SPIRV-Tools >= 2024.1; Debian 12 has glslang 12 and SPIRV-Tools 2022.4). Looked in ${VKQ_TOOLCHAIN_DIR}/bin, /usr/bin, /usr/local/bin. ${_vkq_hint}")
+    message(FATAL_ERROR "vkq: no glslang + SPIRV-Tools able to compile and validate GL_EXT_integer_dot_product, GL_KHR_cooperative_matrix and GL_NV_cooperative_matrix2 shaders (needs glslang >= 15 and SPIRV-Tools >= 2024.4; Debian 12 has glslang 12 and SPIRV-Tools 2022.4). Looked in ${VKQ_TOOLCHAIN_DIR}/bin, /usr/bin, /usr/local/bin. ${_vkq_hint}")
   endif()
 endif()
 execute_process(COMMAND "${VKQ_GLSLANG}" --version OUTPUT_VARIABLE _gv ERROR_QUIET)
 string(REGEX MATCH "Glslang Version: [^\n]*" _gv "${_gv}")
 message(STATUS "vkq: glslang ${VKQ_GLSLANG} (${_gv}), spirv-val ${VKQ_SPIRV_VAL}")
 
-# Vulkan headers: VK_KHR_cooperative_matrix, header >= 1.3.280, Vulkan-Hpp RAII.
+# Vulkan headers: VK_KHR_cooperative_matrix and VK_NV_cooperative_matrix2,
+# header >= 1.3.301, Vulkan-Hpp RAII.
 include(CheckCXXSourceCompiles)
 set(_vkq_hdr_src "
 #include <vulkan/vulkan_core.h>
@@ -81,8 +82,11 @@ set(_vkq_hdr_src "
 #ifndef VK_KHR_cooperative_matrix
 #error VK_KHR_cooperative_matrix missing
 #endif
-#if VK_HEADER_VERSION < 280
-#error Vulkan headers older than 1.3.280
+#ifndef VK_NV_cooperative_matrix2
+#error VK_NV_cooperative_matrix2 missing
+#endif
+#if VK_HEADER_VERSION < 301
+#error Vulkan headers older than 1.3.301
 #endif
 int main() { vk::CooperativeMatrixPropertiesKHR p; (void)p; return 0; }")
 if(NOT VKQ_VULKAN_INCLUDE_DIR)
@@ -98,7 +102,7 @@ if(NOT VKQ_VULKAN_INCLUDE_DIR)
   endforeach()
   unset(CMAKE_REQUIRED_INCLUDES)
   if(NOT VKQ_VULKAN_INCLUDE_DIR)
-    message(FATAL_ERROR "vkq: no Vulkan headers with VK_KHR_cooperative_matrix and Vulkan-Hpp RAII (needs >= 1.3.280; Debian 12 has 1.3.239). Looked in ${VKQ_TOOLCHAIN_DIR}/include and /usr/include. ${_vkq_hint}")
+    message(FATAL_ERROR "vkq: no Vulkan headers with VK_KHR_cooperative_matrix, VK_NV_cooperative_matrix2 and Vulkan-Hpp RAII (needs >= 1.3.301; Debian 12 has 1.3.239). Looked in ${VKQ_TOOLCHAIN_DIR}/include and /usr/include. ${_vkq_hint}")
   endif()
 endif()
 file(STRINGS "${VKQ_VULKAN_INCLUDE_DIR}/vulkan/vulkan_core.h" _hv REGEX "^#define VK_HEADER_VERSION ")

@@ -9,8 +9,9 @@
 #     CLI11, fmt, Eigen, tomlplusplus, and Chromium (headless, for the
 #     scorecard HTML test).
 #  2. If the system's glslang / SPIRV-Tools / Vulkan headers are too old for
-#     GL_EXT_integer_dot_product, GL_KHR_cooperative_matrix and
-#     VK_KHR_cooperative_matrix (Debian 12: glslang 12, SPIRV-Tools 2022.4,
+#     GL_EXT_integer_dot_product, GL_KHR_cooperative_matrix,
+#     GL_NV_cooperative_matrix2 and VK_KHR_cooperative_matrix /
+#     VK_NV_cooperative_matrix2 (Debian 12: glslang 12, SPIRV-Tools 2022.4,
 #     headers 1.3.239), builds glslang, SPIRV-Headers and SPIRV-Tools from
 #     Debian 13's source packages and unpacks the Vulkan 1.4 headers
 #     (Vulkan-Hpp included) from Debian 13's libvulkan-dev, into a cache

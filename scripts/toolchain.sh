@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure a shader toolchain new enough for vkq's shaders exists:
-# glslang with GL_EXT_integer_dot_product and GL_KHR_cooperative_matrix,
-# SPIRV-Tools (spirv-val, spirv-opt) that understand them, and Vulkan headers
-# (with Vulkan-Hpp) that declare VK_KHR_cooperative_matrix.
+# glslang with GL_EXT_integer_dot_product, GL_KHR_cooperative_matrix and
+# GL_NV_cooperative_matrix2, SPIRV-Tools (spirv-val, spirv-opt) that
+# understand them, and Vulkan headers (with Vulkan-Hpp) that declare
+# VK_KHR_cooperative_matrix and VK_NV_cooperative_matrix2.
 #
 # The system's tools are used when they pass the feature checks below.
 # Otherwise they are built from Debian 13 (trixie) source packages into
@@ -27,18 +28,21 @@ cat >"$probe_dir/hdr.c" <<'C'
 #ifndef VK_KHR_cooperative_matrix
 #error no VK_KHR_cooperative_matrix
 #endif
-#if VK_HEADER_VERSION < 280
+#ifndef VK_NV_cooperative_matrix2
+#error no VK_NV_cooperative_matrix2
+#endif
+#if VK_HEADER_VERSION < 301
 #error Vulkan headers too old
 #endif
 int main(void) { return 0; }
 C
 
-# tools_ok BINDIR: glslang in BINDIR compiles both probes and spirv-val accepts them.
+# tools_ok BINDIR: glslang in BINDIR compiles the probes and spirv-val accepts them.
 tools_ok() {
   local bin=$1 g
   g="$bin/glslang"; [ -x "$g" ] || g="$bin/glslangValidator"
   [ -x "$g" ] && [ -x "$bin/spirv-val" ] && [ -x "$bin/spirv-opt" ] || return 1
-  for s in int_dot coopmat; do
+  for s in int_dot coopmat coopmat2; do
     "$g" -V --target-env vulkan1.3 -o "$probe_dir/$s.spv" "$probes/$s.comp" >/dev/null 2>&1 || return 1
     "$bin/spirv-val" --target-env vulkan1.3 "$probe_dir/$s.spv" >/dev/null 2>&1 || return 1
   done
