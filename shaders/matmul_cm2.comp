@@ -25,7 +25,8 @@
 // Accuracy: as matmul_coopmat.comp (weights and activations rounded to fp16
 // once, fp32 accumulation).
 //
-// Grid: x (+ z * groups_x) over row tiles, y over column tiles.
+// Grid: x (+ z * groups_x) over row tiles, y over column tiles, walked in
+// the order COLS_FIRST picks (common/gemm_tile.glsl).
 // Bindings: 0 quants, [1 scales], then X, then Y (activations.glsl).
 #extension GL_GOOGLE_include_directive : require
 #extension GL_KHR_cooperative_matrix : require

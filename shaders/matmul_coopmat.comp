@@ -34,7 +34,8 @@
 // Accuracy: weights and activations are rounded to fp16 (relative 2^-11
 // each; magnitudes above 65504 overflow), products accumulate in fp32.
 //
-// Grid: x (+ z * groups_x) over row tiles, y over column tiles.
+// Grid: x (+ z * groups_x) over row tiles, y over column tiles, walked in
+// the order COLS_FIRST picks (common/gemm_tile.glsl).
 // Bindings: 0 quants, [1 scales], then X, then Y (activations.glsl).
 //
 // COOPMAT_EMULATED builds the same kernel without cooperative matrices, for
