@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -102,27 +103,34 @@ LlamaGpuLayout llama_gpu_layout(const LlamaHParams& hp, GgmlType t, bool tied, s
   return g;
 }
 
+namespace {
+
+// The embedded variant table: immutable, no device state.
+const ShaderRegistry& embedded_registry() {
+  static const ShaderRegistry registry;
+  return registry;
+}
+
+// The variant the selector takes among `candidates` on `caps` ("" where none runs).
+std::string selected_variant(const DeviceCaps& caps, const std::vector<std::string>& candidates) {
+  try {
+    return embedded_registry().select(candidates, caps).name;
+  } catch (const DeviceError&) {
+    return {};
+  }
+}
+
+}  // namespace
+
 bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type, bool forced) {
-  static const ShaderRegistry registry;  // the embedded table: immutable, no device state
-  std::vector<std::string> candidates;
-  const std::string op = fmt::format("matvec_{}_f32", [&] {
-    std::string s = ggml_type_name(type);
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return s;
-  }());
-  for (const auto& v : registry.all())
-    if (v.name.rfind(op + "_", 0) == 0) candidates.push_back(v.name);
+  const auto candidates = op_variants(embedded_registry(), ops::matmul_op("matvec", type, ops::ActType::f32));
   if (candidates.empty()) return false;
   if (forced) {
     for (const auto& c : candidates)
-      if (c.ends_with("_idot")) return ShaderRegistry::missing_features(registry.get(c), caps).empty();
+      if (c.ends_with("_idot")) return ShaderRegistry::missing_features(embedded_registry().get(c), caps).empty();
     return false;
   }
-  try {
-    return registry.select(candidates, caps).name.ends_with("_idot");
-  } catch (const DeviceError&) {
-    return false;
-  }
+  return selected_variant(caps, candidates).ends_with("_idot");
 }
 
 bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type) {
@@ -131,22 +139,15 @@ bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type) {
   if (mode != "auto" && mode != "on" && mode != "off")
     throw InputError(fmt::format("VKQ_PREFILL_F16='{}': expected auto, on or off", mode));
   if (mode == "off") return false;
-  static const ShaderRegistry registry;
-  std::string t = ggml_type_name(type);
-  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  const auto candidates = op_variants(registry, "matmul_" + t + "_f16");
+  const auto candidates = op_variants(embedded_registry(), ops::matmul_op("matmul", type, ops::ActType::f16));
   if (candidates.empty()) return false;
-  try {
-    if (mode == "on") return true;
-    // auto: fp16 weights only. On the H100 (benchmarks/RESULTS.md, session
-    // of 2026-12-06 (3), call 5) the fp16-activation GEMM took F16 pp512
-    // from 9.8k to 12.7k tokens/s; for the block types the kernel's gain
-    // (+8-10% at three of the four shapes) went to the conversions: Q4_0
-    // 9029 against 9261, Q8_0 8450 against 9074.
-    return type == GgmlType::F16 && registry.select(candidates, caps).name.ends_with("_cm2");
-  } catch (const DeviceError&) {
-    return false;
-  }
+  if (mode == "on") return true;
+  // auto: fp16 weights only. On the H100 (benchmarks/RESULTS.md, session
+  // of 2026-12-06 (3), call 5) the fp16-activation GEMM took F16 pp512
+  // from 9.8k to 12.7k tokens/s; for the block types the kernel's gain
+  // (+8-10% at three of the four shapes) went to the conversions: Q4_0
+  // 9029 against 9261, Q8_0 8450 against 9074.
+  return type == GgmlType::F16 && selected_variant(caps, candidates).ends_with("_cm2");
 }
 
 uint64_t ForwardPlan::component_bytes(const std::string& component) const {
@@ -240,9 +241,12 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   // The fp16 copy of a prefill GEMM's activations (gemm_reads_f16): for
   // max_batch tokens of the widest input such a GEMM reads.
   uint64_t xh_k = 0;
+  std::map<GgmlType, bool> reads_f16;  // gemm_reads_f16, once per weight type
   for (const auto* m : layout.all_matrices()) {
     if (m == &layout.token_embd && layout.output) continue;
-    if (m->cols % 4 == 0 && gemm_reads_f16(caps, m->type)) xh_k = std::max<uint64_t>(xh_k, m->cols);
+    auto [it, added] = reads_f16.try_emplace(m->type);
+    if (added) it->second = gemm_reads_f16(caps, m->type);
+    if (m->cols % 4 == 0 && it->second) xh_k = std::max<uint64_t>(xh_k, m->cols);
   }
   if (xh_k && B > 8) add("act.xh", "activations", B * xh_k * 2);  // n <= 8 runs the GEMV
 

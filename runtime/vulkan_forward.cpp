@@ -119,11 +119,7 @@ ops::Matmul& VulkanForward::matmul(GgmlType t) {
   auto& m = matmuls_[t];
   if (!m) {
     std::string forced;
-    if (opts_.force_idot && is_block_type(t)) {
-      std::string name = ggml_type_name(t);
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-      forced = "matvec_" + name + "_f32_idot";
-    }
+    if (opts_.force_idot && is_block_type(t)) forced = ops::matmul_op("matvec", t, ops::ActType::f32) + "_idot";
     m = std::make_unique<ops::Matmul>(device_, t, ops::ActType::f32, forced, matmul_tuning());
   }
   return *m;

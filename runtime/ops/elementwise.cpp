@@ -37,8 +37,7 @@ void convert_f16_ref(std::span<const float> x, std::span<uint16_t> h) {
 }
 
 ConvertF16::ConvertF16(Device& device)
-    : device_(device),
-      wg_(pick_workgroup_size(device.caps(), 256)),
+    : wg_(pick_workgroup_size(device.caps(), 256)),
       kernel_(&device.kernel({select_variant(device, "convert_f16"), {wg_}, sizeof(pc::Elementwise)})) {}
 
 void ConvertF16::record(CommandStream& cs, const Buffer& x, const Buffer& h, uint64_t n) const {

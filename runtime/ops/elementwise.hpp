@@ -38,7 +38,6 @@ class ConvertF16 {
   void record(CommandStream& cs, const Buffer& x, const Buffer& h, uint64_t n) const;
 
  private:
-  Device& device_;
   uint32_t wg_;
   const Kernel* kernel_;
 };

@@ -58,7 +58,7 @@ struct CoopmatGemmConfig {
   uint32_t nsub_max = 0;  // subgroups per workgroup with the smallest subgroup size
   uint32_t kb = 2;        // quant blocks (32 of K) per step
   uint32_t nbuf = 1;      // shared-memory buffers per operand
-  bool cols_first = false;  // GemmTuning::cols_first
+  bool cols_first = false;  // tile order (GemmTuning::order resolved)
   uint32_t shared_bytes() const { return nbuf * (bm + bn) * (64 * kb + 16) + nsub_max * 1024; }
   std::vector<uint32_t> spec_constants() const {
     return {wg, bm, bn, wm, wn, wt_max, nsub_max, kb, nbuf, cols_first ? 1u : 0u};
@@ -84,15 +84,16 @@ CoopmatGemmConfig coopmat_gemm_config(const DeviceCaps& caps, uint32_t M, uint32
 // driver stages the tiles in its own shared memory.
 struct Cm2GemmConfig {
   uint32_t wg = 0, bm = 0, bn = 0, bk = 0;
-  bool cols_first = false;  // GemmTuning::cols_first
+  bool cols_first = false;  // tile order (GemmTuning::order resolved)
   std::vector<uint32_t> spec_constants() const { return {wg, bm, bn, bk, cols_first ? 1u : 0u}; }
   std::string describe() const;
 };
-// For an M x K weight and n columns: 256 invocations where the driver lists
-// them (else its largest size), 128 x 128 tiles (fewer columns for n <= 64,
-// fewer rows while the grid has under 64 workgroups), 64 of K per step,
-// unless `tuning` asks otherwise (InputError for a size the driver does not
-// list, or tiles that are not multiples of 16 up to 256).
+// For an M x K weight and n columns: 128 x 128 tiles (fewer columns for n
+// <= 64, fewer rows while the grid has under 64 workgroups), 64 of K per
+// step, and the largest workgroup size up to 256 (else the smallest) whose
+// listed shape's granularities divide the tile, unless `tuning` asks
+// otherwise (InputError for a size with no such shape, or tiles that are
+// not multiples of 16 up to 256).
 Cm2GemmConfig cm2_gemm_config(const DeviceCaps& caps, uint32_t M, uint32_t n, const GemmTuning& tuning = {});
 
 }  // namespace vkq::ops

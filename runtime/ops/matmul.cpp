@@ -21,13 +21,13 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string op_name(const char* kind, GgmlType t, ActType a) {
-  return fmt::format("{}_{}_{}", kind, lower(ggml_type_name(t)), a == ActType::f16 ? "f16" : "f32");
-}
-
 constexpr uint32_t kMaxGemvCols = 8;
 
 }  // namespace
+
+std::string matmul_op(const char* kind, GgmlType t, ActType a) {
+  return fmt::format("{}_{}_{}", kind, lower(ggml_type_name(t)), a == ActType::f16 ? "f16" : "f32");
+}
 
 void matmul_ref(GgmlType t, const void* w, uint32_t M, uint32_t K, const float* x, uint32_t n, uint32_t x_stride,
                 float* y) {
@@ -60,7 +60,7 @@ std::vector<uint8_t> activation_bytes(std::vector<float>& x, ActType act) {
 Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, MatmulTuning tuning)
     : device_(device), wtype_(wtype), act_(act), gemm_tuning_(tuning.gemm) {
   if (!ggml_type_info(wtype).supported) throw InputError(fmt::format("{}: not supported yet", ggml_type_name(wtype)));
-  const std::string gemm_op = op_name("matmul", wtype, act);
+  const std::string gemm_op = matmul_op("matmul", wtype, act);
   const bool forced_gemm = !forced.empty() && forced.rfind(gemm_op + "_", 0) == 0;
   if (const char* order = std::getenv("VKQ_GEMM_ORDER"); order && *order) {
     if (std::string(order) != "rows" && std::string(order) != "cols")
@@ -76,7 +76,7 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
     if (cm2_) cm2_gemm_config(device.caps(), 1, gemm_min_n_, gemm_tuning_);
     else if (!coopmat_) tiled_gemm_config(device.caps(), gemm_min_n_, gemm_tuning_);
   }
-  gemv_variant_ = select_variant(device, op_name("matvec", wtype, act), forced_gemm ? std::string() : forced);
+  gemv_variant_ = select_variant(device, matmul_op("matvec", wtype, act), forced_gemm ? std::string() : forced);
   const auto& caps = device.caps();
   idot_ = gemv_variant_.ends_with("_idot");
   if (idot_) {

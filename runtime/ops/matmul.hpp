@@ -25,6 +25,11 @@ namespace vkq::ops {
 
 enum class ActType { f32, f16 };
 
+// The op name of a matmul kernel family: "<kind>_<type>_<act>" with kind
+// matvec or matmul and the type in lower case ("matmul_q4_0_f16"); its
+// variants are that name plus "_<kind of kernel>" (shaders/variants.txt).
+std::string matmul_op(const char* kind, GgmlType t, ActType a);
+
 // CPU reference: fp64 accumulation over dequantized weights.
 // w: M rows in GGUF layout; x: n columns of K (stride x_stride); y: n x M.
 void matmul_ref(GgmlType t, const void* w, uint32_t M, uint32_t K, const float* x, uint32_t n, uint32_t x_stride,

@@ -308,8 +308,8 @@ TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm and SwiGLU e
   // The residual GEMV with the norm epilogue, then the scaled GEMV on what
   // it wrote, per weight type with the integer-dot GEMV.
   for (const auto t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1}) {
-    const std::string name = test::matmul_op("matvec", t, ops::ActType::f32) + "_idot";
-    const auto ok = test::runnable(test::matmul_op("matvec", t, ops::ActType::f32));
+    const std::string name = ops::matmul_op("matvec", t, ops::ActType::f32) + "_idot";
+    const auto ok = test::runnable(ops::matmul_op("matvec", t, ops::ActType::f32));
     if (std::find(ok.begin(), ok.end(), name) == ok.end()) {
       WARN(name << " does not run under this device profile; decode then has no deferred norm");
       continue;

@@ -74,7 +74,7 @@ TEST_CASE("GEMV and GEMM accumulate into Y (the fused residual add)", "[gpu][ker
   const auto act = GENERATE(ops::ActType::f32, ops::ActType::f16);
   for (const auto t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F16}) {
     for (const char* kind : {"matvec", "matmul"}) {
-      for (const auto& v : test::runnable(test::matmul_op(kind, t, act))) {
+      for (const auto& v : test::runnable(ops::matmul_op(kind, t, act))) {
         // n = 3 for the GEMV, 40 for the GEMM (partial tiles in both).
         test::check_matmul(t, act, v, {std::string(kind) == "matvec" ? test::MatmulShape{37, 256, 3} : test::MatmulShape{70, 128, 40}},
                            0, {}, true);

@@ -111,7 +111,7 @@ TEST_CASE("cooperative-matrix GEMMs in either tile order", "[gpu][kernel]") {
   tuning.gemm.order = GENERATE(ops::GemmTuning::kColsFirst, ops::GemmTuning::kRowsFirst);
   const Shape s{300, 256, 70};
   for (const auto act : {ops::ActType::f32, ops::ActType::f16})
-    for (const auto& v : runnable(test::matmul_op("matmul", GgmlType::Q4_0, act))) {
+    for (const auto& v : runnable(ops::matmul_op("matmul", GgmlType::Q4_0, act))) {
       const bool cm2 = v.ends_with("_cm2");
       if (!cm2 && v.find("_coopmat") == std::string::npos) continue;
       try {  // check_matmul reports the config it ran

@@ -119,7 +119,7 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
 
 void check_every_variant(const char* kind, GgmlType t, ops::ActType act, std::initializer_list<MatmulShape> shapes,
                          uint64_t max_plane) {
-  const std::string op = matmul_op(kind, t, act);
+  const std::string op = ops::matmul_op(kind, t, act);
   const auto variants = runnable(op);
   REQUIRE(!variants.empty());
   const auto chosen = select_variant(device(), op);
@@ -132,12 +132,6 @@ const std::vector<GgmlType>& matmul_weight_types() {
   static const std::vector<GgmlType> types = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0,
                                               GgmlType::F16,  GgmlType::BF16, GgmlType::F32};
   return types;
-}
-
-std::string matmul_op(const char* kind, GgmlType t, ops::ActType act) {
-  std::string name = ggml_type_name(t);
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return std::string(kind) + "_" + name + (act == ops::ActType::f16 ? "_f16" : "_f32");
 }
 
 std::vector<std::string> runnable(const std::string& op) {

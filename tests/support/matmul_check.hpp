@@ -38,9 +38,6 @@ void check_every_variant(const char* kind, GgmlType t, ops::ActType act, std::in
 // The weight types of the matmul op, for GENERATE(from_range(...)).
 const std::vector<GgmlType>& matmul_weight_types();
 
-// `<kind>_<type>_<act>`, e.g. matvec_q4_0_f32 (GEMV) or matmul_q4_0_f32 (GEMM).
-std::string matmul_op(const char* kind, GgmlType t, ops::ActType act);
-
 // Variants of `op` that the test device can run, in preference order.
 std::vector<std::string> runnable(const std::string& op);
 
