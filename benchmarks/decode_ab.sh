@@ -35,9 +35,13 @@ for tag, d in zip(tags, documents(open(os.path.join(out, "ab.jsonl")).read())):
     line = f"{tag}: tg {r['gen_tokens_per_s']:.1f} t/s, {100 * r['decode_roofline_share']:.1f}% of the roofline"
     if r.get("prompt_tokens_per_s"):
         line += f", pp {r['prompt_tokens_per_s']:.1f} t/s"
-    for b in r.get("prefill_breakdown") or []:
-        if b.get("op") == "attention":
-            line += f", attention {b.get('us', b.get('us_per_prefill', 0)) / 1000:.2f} ms"
+    pb = r.get("prefill_breakdown") or []
+    if pb and os.environ.get("AB_PREFILL_OPS"):  # every op's ms per prefill
+        line += ", prefill ms: " + ", ".join(f"{b.get('op')} {b.get('us', b.get('us_per_prefill', 0)) / 1000:.2f}" for b in pb)
+    else:
+        for b in pb:
+            if b.get("op") == "attention":
+                line += f", attention {b.get('us', b.get('us_per_prefill', 0)) / 1000:.2f} ms"
     if r.get("attention_variant_prefill") and r.get("prompt_tokens_per_s"):
         line += f" ({r['attention_variant_prefill']})"
     if r.get("ablation"):

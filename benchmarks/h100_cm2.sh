@@ -18,6 +18,11 @@
 # cols): pp512 for Q4_0, Q8_0 and F16 twice each way, then the GEMM at the
 # four shapes both ways (Q4_0 on fp32 activations: the KHR kernel; F16 on
 # fp16: the cm2 kernel).
+# dequant: prefill's GEMMs on fp16 copies of the block-type weights
+# (VKQ_PREFILL_DEQUANT, auto = on here) against the block kernels
+# (VKQ_PREFILL_DEQUANT=off): its kernel and forward tests on this GPU, pp512
+# for Q4_0 and Q8_0 twice each way, then the model table (device_all.sh
+# model).
 # sweep: the cm2 kernel's tiles (--gemm-wg, --tile-m, --tile-n, --gemm-bk) at
 # the four shapes.
 # diag: where the cm2 kernel's time goes at QKV's shape: fp16 weights and
@@ -47,6 +52,17 @@ if [ "$mode" = order ]; then
     echo "$o $(VKQ_GEMM_ORDER=$o gemm q4_0 $mk)"
     echo "$o $(VKQ_GEMM_ORDER=$o gemm f16 $mk --act f16)"
   done; done
+  exit
+fi
+if [ "$mode" = dequant ]; then
+  ab_tests "dequant_f16 writes*,GEMM on DequantF16*" 120
+  ab_tests "Vulkan forward: prefill GEMMs on*,Vulkan forward: logits agree*" 150
+  for r in 1 2; do for t in q4_0 q8_0; do
+    ab_run "dequant (default) $t pp512 ($r)" - --type $t --prompt 512 --gen 0 --reps 3
+    ab_run "VKQ_PREFILL_DEQUANT=off $t pp512 ($r)" VKQ_PREFILL_DEQUANT=off --type $t --prompt 512 --gen 0 --reps 3
+  done; done
+  AB_PREFILL_OPS=1 ab_summary
+  bash .device/device_all.sh model:150
   exit
 fi
 if [ "$mode" = verify ]; then

@@ -49,17 +49,24 @@ GpuMatrixSpec synthetic(std::string name, GgmlType t, uint32_t rows, uint32_t co
 
 uint32_t MatrixGroup::width() const { return offsets.empty() ? 0 : offsets.back() + matrices.back().rows; }
 
+std::vector<const GpuMatrixSpec*> LlamaGpuLayout::Layer::matrices() const {
+  std::vector<const GpuMatrixSpec*> out;
+  for (const auto& m : qkv.matrices) out.push_back(&m);
+  out.push_back(&attn_output);
+  for (const auto& m : gate_up.matrices) out.push_back(&m);
+  out.push_back(&ffn_down);
+  return out;
+}
+
 std::vector<const GpuMatrixSpec*> LlamaGpuLayout::all_matrices() const {
   std::vector<const GpuMatrixSpec*> out{&token_embd};
-  for (const auto& l : layers) {
-    for (const auto& m : l.qkv.matrices) out.push_back(&m);
-    out.push_back(&l.attn_output);
-    for (const auto& m : l.gate_up.matrices) out.push_back(&m);
-    out.push_back(&l.ffn_down);
-  }
+  for (const auto& l : layers)
+    for (const auto* m : l.matrices()) out.push_back(m);
   if (output) out.push_back(&*output);
   return out;
 }
+
+uint64_t dequant_plane_bytes(uint32_t rows, uint32_t cols) { return uint64_t(rows) * quant_row_bytes(GgmlType::F16, cols); }
 
 LlamaGpuLayout llama_gpu_layout(const LlamaModel& model) {
   LlamaGpuLayout g;
@@ -133,11 +140,37 @@ bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type, bool forced) {
   return selected_variant(caps, candidates).ends_with("_idot");
 }
 
-bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type) {
-  const char* env = std::getenv("VKQ_PREFILL_F16");
+namespace {
+
+// An auto|on|off switch from the environment (unset or empty: auto).
+std::string auto_on_off(const char* name) {
+  const char* env = std::getenv(name);
   const std::string mode = env && *env ? env : "auto";
   if (mode != "auto" && mode != "on" && mode != "off")
-    throw InputError(fmt::format("VKQ_PREFILL_F16='{}': expected auto, on or off", mode));
+    throw InputError(fmt::format("{}='{}': expected auto, on or off", name, mode));
+  return mode;
+}
+
+// Whether the F16 GEMM on fp16 activations is the VK_NV_cooperative_matrix2 kernel on `caps`.
+bool f16_gemm_is_cm2(const DeviceCaps& caps) {
+  return selected_variant(caps, op_variants(embedded_registry(), ops::matmul_op("matmul", GgmlType::F16,
+                                                                                 ops::ActType::f16)))
+      .ends_with("_cm2");
+}
+
+}  // namespace
+
+bool prefill_dequant_f16(const DeviceCaps& caps, GgmlType type) {
+  const std::string mode = auto_on_off("VKQ_PREFILL_DEQUANT");
+  if (mode == "off" || !is_block_type(type)) return false;
+  if (op_variants(embedded_registry(), ops::dequant_op(type)).empty() ||
+      op_variants(embedded_registry(), ops::matmul_op("matmul", GgmlType::F16, ops::ActType::f16)).empty())
+    return false;
+  return mode == "on" || f16_gemm_is_cm2(caps);
+}
+
+bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type) {
+  const std::string mode = auto_on_off("VKQ_PREFILL_F16");
   if (mode == "off") return false;
   const auto candidates = op_variants(embedded_registry(), ops::matmul_op("matmul", type, ops::ActType::f16));
   if (candidates.empty()) return false;
@@ -147,7 +180,7 @@ bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type) {
   // from 9.8k to 12.7k tokens/s; for the block types the kernel's gain
   // (+8-10% at three of the four shapes) went to the conversions: Q4_0
   // 9029 against 9261, Q8_0 8450 against 9074.
-  return type == GgmlType::F16 && selected_variant(caps, candidates).ends_with("_cm2");
+  return type == GgmlType::F16 && f16_gemm_is_cm2(caps);
 }
 
 uint64_t ForwardPlan::component_bytes(const std::string& component) const {
@@ -238,17 +271,34 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   // linked dispatch, at most five per layer and the output head's.
   add("act.chain_flags", "activations", (5 * uint64_t(hp.block_count) + 8) * 4);
 
-  // The fp16 copy of a prefill GEMM's activations (gemm_reads_f16): for
-  // max_batch tokens of the widest input such a GEMM reads.
-  uint64_t xh_k = 0;
+  // The fp16 copy of a prefill GEMM's activations (gemm_reads_f16, or
+  // prefill_dequant_f16 for a layer's matrix): for max_batch tokens of the
+  // widest input such a GEMM reads. The dequantized weights' two planes:
+  // the largest such plane each (dequant_plane_bytes).
+  uint64_t xh_k = 0, wh = 0;
   std::map<GgmlType, bool> reads_f16;  // gemm_reads_f16, once per weight type
+  const uint64_t wh_max = max_plane;
   for (const auto* m : layout.all_matrices()) {
     if (m == &layout.token_embd && layout.output) continue;
     auto [it, added] = reads_f16.try_emplace(m->type);
     if (added) it->second = gemm_reads_f16(caps, m->type);
     if (m->cols % 4 == 0 && it->second) xh_k = std::max<uint64_t>(xh_k, m->cols);
   }
+  std::map<GgmlType, bool> dequant;  // prefill_dequant_f16, once per weight type
+  for (const auto& l : layout.layers)
+    for (const auto* m : l.matrices()) {
+      auto [it, added] = dequant.try_emplace(m->type);
+      if (added) it->second = prefill_dequant_f16(caps, m->type);
+      const uint64_t plane = dequant_plane_bytes(m->rows, m->cols);
+      if (!it->second || m->cols % 4 || plane > wh_max) continue;
+      xh_k = std::max<uint64_t>(xh_k, m->cols);
+      wh = std::max(wh, plane);
+    }
   if (xh_k && B > 8) add("act.xh", "activations", B * xh_k * 2);  // n <= 8 runs the GEMV
+  if (wh && B > 8) {
+    add("scratch.wh.0", "scratch", wh);
+    add("scratch.wh.1", "scratch", wh);
+  }
 
   // Host-visible input/output.
   add("io.step", "io", 16, true);

@@ -61,6 +61,9 @@ struct LlamaGpuLayout {
     MatrixGroup qkv, gate_up;
     GpuMatrixSpec attn_output, ffn_down;
     std::optional<TensorView> attn_norm, ffn_norm;  // nullopt: synthetic
+    // Its matrices in the order a forward pass multiplies them: q | k | v,
+    // attn_output, gate | up, ffn_down.
+    std::vector<const GpuMatrixSpec*> matrices() const;
   };
   std::vector<Layer> layers;
   std::optional<TensorView> output_norm;
@@ -124,5 +127,18 @@ bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type, bool forced = false
 // types); VKQ_PREFILL_F16=on wherever an fp16-activation GEMM runs (tests,
 // A/B), off never; anything else is an InputError.
 bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type);
+
+// Whether prefill's GEMMs on `type` weights (a block type) run on an fp16
+// copy of each weight instead: ops::DequantF16 writes it into one of two
+// scratch planes (the plan's scratch.wh.0 / .1, each the largest layer
+// matrix's fp16 plane), the next weight's copy beside the GEMM before it,
+// and the F16 GEMM reads it with an fp16 copy of the activations (act.xh).
+// By default (VKQ_PREFILL_DEQUANT unset or auto) where the F16 GEMM on
+// fp16 activations is the VK_NV_cooperative_matrix2 kernel (H100: faster
+// than decoding blocks in the GEMM; benchmarks/RESULTS.md); on wherever the
+// kernels exist (tests, A/B), off never; anything else is an InputError.
+bool prefill_dequant_f16(const DeviceCaps& caps, GgmlType type);
+// Bytes of the fp16 plane of a rows x cols weight (ops::DequantF16).
+uint64_t dequant_plane_bytes(uint32_t rows, uint32_t cols);
 
 }  // namespace vkq

@@ -247,6 +247,28 @@ void VulkanForward::allocate_activations() {
     xh_ = dev("act.xh");
     convert_f16_ = std::make_unique<ops::ConvertF16>(device_);
   }
+  if (plan_has(plan_, "scratch.wh.0")) {
+    wh_[0] = dev("scratch.wh.0");
+    wh_[1] = dev("scratch.wh.1");
+    dequant_gemm_ = std::make_unique<ops::Matmul>(device_, GgmlType::F16, ops::ActType::f16, std::string(), matmul_tuning());
+    std::map<GgmlType, bool> dequant;  // prefill_dequant_f16, once per weight type (as the plan asked)
+    for (const auto& l : layers_) {
+      std::vector<const GpuMatrix*> ms;
+      for (const auto& m : l.qkv) ms.push_back(&m);
+      ms.push_back(&l.attn_output);
+      for (const auto& m : l.gate_up) ms.push_back(&m);
+      ms.push_back(&l.ffn_down);
+      for (const auto* m : ms) {
+        auto [it, added] = dequant.try_emplace(m->type());
+        if (added) it->second = prefill_dequant_f16(device_.caps(), m->type());
+        if (!it->second || m->cols() % 4 || dequant_plane_bytes(m->rows(), m->cols()) > wh_[0].size()) continue;
+        auto& d = dequant_[m->type()];
+        if (!d) d = std::make_unique<ops::DequantF16>(device_, m->type());
+        dequant_index_[m] = dequant_order_.size();
+        dequant_order_.push_back(m);
+      }
+    }
+  }
   if (plan_has(plan_, "act.xq")) {
     xq_ = dev("act.xq");
     xds_ = dev("act.xds");
@@ -292,6 +314,7 @@ void VulkanForward::record_prefetch(CommandStream& cs, std::initializer_list<con
 }
 
 std::string VulkanForward::matmul_variant(GgmlType t, uint32_t n) const {
+  if (n > 8 && dequant_.count(t)) return ops::dequant_op(t) + "+" + dequant_gemm_->variant_for(n);
   if (const auto f = matmuls_f16_.find(t); n > 8 && f != matmuls_f16_.end() && f->second)
     return f->second->variant_for(n);
   const auto it = matmuls_.find(t);
@@ -339,6 +362,8 @@ void VulkanForward::record_matmul(CommandStream& cs, const GpuMatrix& w, const B
                         ops::InputScale{&nss_, hp_.rms_norm_eps});
   else if (quantized && mm.uses_idot(n))
     mm.record_quantized(cs, w, xq ? *xq : xq_, xds ? *xds : xds_, y, n, y_stride, y_offset, accumulate, epi);
+  else if (!epi && record_dequantized(cs, w, x, y, n, y_stride, y_offset, accumulate))
+    return;
   else if (auto* mh = epi ? nullptr : matmul_f16(w, n)) {
     // Prefill on the fp16-activation GEMM: X -> act.xh, then the GEMM on it
     // (the barrier before the conversion is the op's before it; the GEMMs
@@ -349,6 +374,33 @@ void VulkanForward::record_matmul(CommandStream& cs, const GpuMatrix& w, const B
     mh->record(cs, w, xh_, y, n, 0, y_stride, y_offset, accumulate);
   } else
     mm.record(cs, w, x, y, n, 0, y_stride, y_offset, accumulate, epi);
+}
+
+bool VulkanForward::record_dequantized(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y,
+                                       uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
+  const auto it = dequant_index_.find(&w);
+  if (n <= 8 || it == dequant_index_.end() || xh_.size() < uint64_t(n) * w.cols() * 2) return false;
+  const int64_t i = static_cast<int64_t>(it->second);
+  // Every dispatch before this one ended at the barrier before it (the op
+  // before, or the group's), so a plane that holds no staged copy is free,
+  // and so is a plane whose copy is not this weight's.
+  convert_f16_->record(cs, x, xh_, uint64_t(n) * w.cols());
+  int p = staged_[0] == i ? 0 : staged_[1] == i ? 1 : -1;
+  if (p < 0) {
+    p = staged_[0] == i + 1 ? 1 : 0;  // keep a copy already made of the next weight
+    dequant_.at(w.type())->record(cs, w, wh_[p]);
+    staged_[p] = i;
+  }
+  cs.barrier();
+  // The next weight's copy into the other plane, beside this GEMM (its
+  // GEMM is behind at least one barrier; the plane's last reader, the GEMM
+  // before this one, is done).
+  if (const size_t next = it->second + 1; next < dequant_order_.size() && staged_[1 - p] != int64_t(next)) {
+    dequant_.at(dequant_order_[next]->type())->record(cs, *dequant_order_[next], wh_[1 - p]);
+    staged_[1 - p] = int64_t(next);
+  }
+  dequant_gemm_->record_plane(cs, wh_[p], w.rows(), w.cols(), xh_, y, n, y_stride, y_offset, accumulate);
+  return true;
 }
 
 void VulkanForward::record_norm(CommandStream& cs, const Buffer& w, const ops::RmsNorm::Shape& s, bool quantized,
@@ -390,6 +442,7 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   const ops::RopeShape rope{hp_.head_count, hp_.head_count_kv, hp_.head_dim(), hp_.rope_dimension_count,
                             hp_.rope_freq_base, n_rope_freqs_};
   const ops::QuantizedActivations qa{&xq_, &xds_};
+  staged_ = {-1, -1};  // a new stream: nothing in it has written the fp16 weight planes yet
   get_rows_->record(cs, token_embd_, tokens_, x_, n, dim);
   cs.barrier();
   mark(cs, marks, "embed");

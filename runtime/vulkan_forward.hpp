@@ -23,6 +23,7 @@
 // inside it but writing two integers and reading the logits back.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -147,7 +148,9 @@ class VulkanForward final : public LlamaSession {
   bool decode_attention_fused() const { return decode_attention_fused_; }
   uint32_t fused_attention_rows() const { return fused_rows_; }  // options.fused_attention_rows, resolved (0: off)
   // The kernel variant each matmul weight type runs for n tokens (n > 8:
-  // the fp16-activation GEMM's where one has been recorded, matmul_f16).
+  // the fp16-activation GEMM's where one has been recorded, matmul_f16;
+  // "dequant_f16_<type>+<the F16 GEMM's>" where the type's layer weights
+  // are multiplied as fp16 copies, prefill_dequant_f16).
   std::string matmul_variant(GgmlType t, uint32_t n) const;
   // The kernel a batched prefill's attention dispatches (ops::Attention::variant_for).
   std::string prefill_attention_variant() const;
@@ -251,6 +254,21 @@ class VulkanForward final : public LlamaSession {
   std::map<GgmlType, std::unique_ptr<ops::Matmul>> matmuls_f16_;
   std::unique_ptr<ops::ConvertF16> convert_f16_;
   Buffer xh_;
+  // Prefill on fp16 copies of block-type layer weights (prefill_dequant_f16;
+  // plan: scratch.wh.0 / .1): dequant_order_ lists those matrices as a
+  // prefill multiplies them; the copy of matrix i+1 is recorded beside
+  // matrix i's GEMM into the other plane. staged_[p]: the index whose copy
+  // plane p holds in the stream being recorded (-1: none).
+  std::map<GgmlType, std::unique_ptr<ops::DequantF16>> dequant_;
+  std::unique_ptr<ops::Matmul> dequant_gemm_;  // F16 weights, fp16 activations
+  std::array<Buffer, 2> wh_;
+  std::vector<const GpuMatrix*> dequant_order_;
+  std::map<const GpuMatrix*, size_t> dequant_index_;
+  std::array<int64_t, 2> staged_{-1, -1};
+  // The GEMM on w's fp16 copy (the copy recorded first where no plane holds
+  // it, and the next weight's beside it); false where w does not take that path.
+  bool record_dequantized(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
+                          uint32_t y_stride, uint32_t y_offset, bool accumulate);
   std::unique_ptr<ops::GetRows> get_rows_;
   std::unique_ptr<ops::RmsNorm> rmsnorm_;
   std::unique_ptr<ops::RopeKv> rope_kv_;

@@ -29,6 +29,8 @@ std::string matmul_op(const char* kind, GgmlType t, ActType a) {
   return fmt::format("{}_{}_{}", kind, lower(ggml_type_name(t)), a == ActType::f16 ? "f16" : "f32");
 }
 
+std::string dequant_op(GgmlType t) { return "dequant_f16_" + lower(ggml_type_name(t)); }
+
 void matmul_ref(GgmlType t, const void* w, uint32_t M, uint32_t K, const float* x, uint32_t n, uint32_t x_stride,
                 float* y) {
   const auto row_bytes = ggml_row_bytes(t, K);
@@ -399,18 +401,40 @@ void Matmul::record_idot_gemv(CommandStream& cs, const GpuMatrix& w, const Buffe
 
 void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                          uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
+  std::vector<GemmPlanes> planes;
+  for (const auto& c : w.chunks()) planes.push_back({c.row0, c.rows, &c.quants, c.scales ? &c.scales : nullptr});
+  record_gemm_planes(cs, planes, w.rows(), w.cols(), x, y, n, x_stride, y_stride, y_offset, accumulate);
+}
+
+void Matmul::record_plane(CommandStream& cs, const Buffer& plane, uint32_t M, uint32_t K, const Buffer& x,
+                          const Buffer& y, uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate) {
+  if (is_block_type(wtype_) || !use_gemm(n))
+    throw InputError(fmt::format("matmul: a weight plane runs the GEMM of a plain type, not {} at {} columns",
+                                 ggml_type_name(wtype_), n));
+  if (y_stride == 0) y_stride = y_offset + M;
+  const uint64_t xel = act_ == ActType::f16 ? 2 : 4;
+  if (K % 4 || y_stride < uint64_t(y_offset) + M || plane.size() < uint64_t(M) * quant_row_bytes(wtype_, K) ||
+      x.size() < uint64_t(n) * K * xel || y.size() < (uint64_t(n - 1) * y_stride + y_offset + M) * 4)
+    throw InputError(fmt::format("matmul: buffers too small for a {}x{} weight plane and {} columns", M, K, n));
+  const GemmPlanes p{0, M, &plane, nullptr};
+  record_gemm_planes(cs, std::span(&p, 1), M, K, x, y, n, K, y_stride, y_offset, accumulate);
+}
+
+void Matmul::record_gemm_planes(CommandStream& cs, std::span<const GemmPlanes> planes, uint32_t M, uint32_t K,
+                                const Buffer& x, const Buffer& y, uint32_t n, uint32_t x_stride, uint32_t y_stride,
+                                uint32_t y_offset, bool accumulate) {
   const auto& caps = device_.caps();
   std::vector<uint32_t> spec;
   uint32_t bm = 0, bn = 0;
   if (cm2_) {
-    const auto c = cm2_gemm_config(caps, w.rows(), n, gemm_tuning_);
+    const auto c = cm2_gemm_config(caps, M, n, gemm_tuning_);
     spec = c.spec_constants();
     bm = c.bm;
     bn = c.bn;
   } else if (coopmat_) {
     // The tile depends on the shape (fewer columns for small n, fewer rows
     // for small grids): one pipeline per distinct tile.
-    const auto c = coopmat_gemm_config(caps, w.rows(), n, gemm_tuning_, padded_k(w.cols()));
+    const auto c = coopmat_gemm_config(caps, M, n, gemm_tuning_, padded_k(K));
     spec = c.spec_constants();
     bm = c.bm;
     bn = c.bn;
@@ -426,8 +450,7 @@ void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x,
   if (col_tiles > caps.max_workgroup_count[1])
     throw InputError(fmt::format("matmul: {} columns need {} workgroups in y, '{}' allows {}", n, col_tiles, caps.name,
                                  caps.max_workgroup_count[1]));
-  const uint32_t K = w.cols();
-  for (const auto& c : w.chunks()) {
+  for (const auto& c : planes) {
     const uint32_t row_tiles = (c.rows + bm - 1) / bm;
     const uint32_t gx = std::min(row_tiles, caps.max_workgroup_count[0]);
     const uint32_t gz = (row_tiles + gx - 1) / gx;
@@ -435,9 +458,36 @@ void Matmul::record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x,
       throw InputError(fmt::format("matmul: {} weight rows need more workgroups than '{}' allows", c.rows, caps.name));
     const pc::Matmul p{c.rows, K, padded_k(K), n, x_stride, y_stride, y_offset + c.row0, gx, accumulate, 0, 0.0f};
     if (c.scales)
-      cs.dispatch(k, {c.quants, c.scales, x, y}, p, {gx, col_tiles, gz});
+      cs.dispatch(k, {*c.quants, *c.scales, x, y}, p, {gx, col_tiles, gz});
     else
-      cs.dispatch(k, {c.quants, x, y}, p, {gx, col_tiles, gz});
+      cs.dispatch(k, {*c.quants, x, y}, p, {gx, col_tiles, gz});
+  }
+}
+
+DequantF16::DequantF16(Device& device, GgmlType type)
+    : device_(device),
+      type_(type),
+      wg_(pick_workgroup_size(device.caps(), 256)),
+      kernel_(&device.kernel({select_variant(device, dequant_op(type)),
+                              {wg_},
+                              sizeof(pc::DequantF16)})) {}
+
+void DequantF16::record(CommandStream& cs, const GpuMatrix& w, const Buffer& out) const {
+  if (w.type() != type_)
+    throw InputError(fmt::format("dequant_f16 set up for {} weights got {}", ggml_type_name(type_), ggml_type_name(w.type())));
+  if (out.size() < uint64_t(w.rows()) * quant_row_bytes(GgmlType::F16, w.cols()))
+    throw InputError(fmt::format("dequant_f16: {} bytes cannot hold a {}x{} fp16 plane", out.size(), w.rows(), w.cols()));
+  const auto& caps = device_.caps();
+  const uint32_t K = w.cols(), Kp = padded_k(K);  // Kp = K: block types hold whole blocks
+  for (const auto& c : w.chunks()) {
+    const uint64_t granules = uint64_t(c.rows) * (quant_row_bytes(type_, K) / 16);
+    const uint64_t groups = (granules + wg_ - 1) / wg_;
+    const uint32_t gx = static_cast<uint32_t>(std::min<uint64_t>(groups, caps.max_workgroup_count[0]));
+    const uint64_t gy = (groups + gx - 1) / gx;
+    if (gy > caps.max_workgroup_count[1])
+      throw InputError(fmt::format("dequant_f16: {} rows need more workgroups than '{}' allows", c.rows, caps.name));
+    const pc::DequantF16 p{c.rows, Kp, c.row0, gx};
+    cs.dispatch(*kernel_, {c.quants, c.scales, out}, p, {gx, static_cast<uint32_t>(gy), 1});
   }
 }
 

@@ -29,6 +29,8 @@ enum class ActType { f32, f16 };
 // matvec or matmul and the type in lower case ("matmul_q4_0_f16"); its
 // variants are that name plus "_<kind of kernel>" (shaders/variants.txt).
 std::string matmul_op(const char* kind, GgmlType t, ActType a);
+// The op name of DequantF16's kernels for `t` weights ("dequant_f16_q4_0").
+std::string dequant_op(GgmlType t);
 
 // CPU reference: fp64 accumulation over dequantized weights.
 // w: M rows in GGUF layout; x: n columns of K (stride x_stride); y: n x M.
@@ -41,10 +43,12 @@ void matmul_ref(GgmlType t, const void* w, uint32_t M, uint32_t K, const float* 
 std::vector<uint8_t> activation_bytes(std::vector<float>& x, ActType act);
 
 // Whether a GEMM variant multiplies on fp16 matrices (cooperative
-// matrices: _coopmat, its test-only _coopmat_emulated, _cm2), rounding
-// weights and activations to fp16 (the tolerance of its checks).
+// matrices: _coopmat, its test-only _coopmat_emulated, _cm2; or a GEMM on
+// DequantF16's copy, reported "dequant_f16_<type>+<GEMM variant>"),
+// rounding weights and activations to fp16 (the tolerance of its checks).
 inline bool gemm_rounds_to_fp16(const std::string& variant) {
-  return variant.find("_coopmat") != std::string::npos || variant.ends_with("_cm2");
+  return variant.find("_coopmat") != std::string::npos || variant.ends_with("_cm2") ||
+         variant.starts_with("dequant_f16_");
 }
 
 struct MatmulTuning {
@@ -152,6 +156,12 @@ class Matmul {
   // with `a`'s attention as its tail. InputError unless can_fuse_attention.
   void record_attention(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
                         InputScale scale, const AttentionTail& a);
+  // The GEMM (n above the GEMV's columns) of a plain-type matmul (F16) on an
+  // M x K weight held in one plane of that type's GPU layout (rows of
+  // padded_k(K)), e.g. DequantF16's copy of a block-type weight. X: n
+  // columns of K.
+  void record_plane(CommandStream& cs, const Buffer& plane, uint32_t M, uint32_t K, const Buffer& x, const Buffer& y,
+                    uint32_t n, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false);
   std::string variant_for(uint32_t n) const;
   // Allocates the integer-dot path's activation scratch for up to n <= 8
   // columns of K now (nothing for other variants), so that later records
@@ -180,6 +190,15 @@ class Matmul {
   void check_epilogue(const GpuMatrix& w, uint32_t n, const GemvEpilogue* epi, InputScale scale) const;
   void record_gemm(CommandStream& cs, const GpuMatrix& w, const Buffer& x, const Buffer& y, uint32_t n,
                    uint32_t x_stride, uint32_t y_stride, uint32_t y_offset, bool accumulate);
+  // A weight's rows [row0, row0 + rows) in its planes (a chunk's, or a plane of a plain type).
+  struct GemmPlanes {
+    uint32_t row0 = 0, rows = 0;
+    const Buffer* quants = nullptr;
+    const Buffer* scales = nullptr;  // block types only
+  };
+  void record_gemm_planes(CommandStream& cs, std::span<const GemmPlanes> planes, uint32_t M, uint32_t K,
+                          const Buffer& x, const Buffer& y, uint32_t n, uint32_t x_stride, uint32_t y_stride,
+                          uint32_t y_offset, bool accumulate);
   // Scratch for quantized activations (_idot variants). Buffers are only
   // added, never replaced, while the op lives: recorded streams may still
   // reference the older ones.
@@ -206,6 +225,25 @@ class Matmul {
   bool cm2_ = false;  // matmul_cm2.comp (VK_NV_cooperative_matrix2)
   GemmTuning gemm_tuning_;
   std::vector<Buffer> xq_, xds_;
+};
+
+// A block-type weight (Q4_0, Q4_1, Q8_0) dequantized into one fp16 plane in
+// the F16 GPU layout (rows of K fp16;
+// shaders/dequant_f16.comp): the prefill GEMM then runs on fp16 weights
+// (Matmul::record_plane) where that is faster than decoding blocks in the
+// GEMM (VulkanForward, VKQ_PREFILL_DEQUANT). Each weight is d * q + m
+// rounded once to fp16.
+class DequantF16 {
+ public:
+  DequantF16(Device& device, GgmlType type);
+  // out[r][k] = fp16(W[r][k]) for every chunk of w (rows at their row0).
+  void record(CommandStream& cs, const GpuMatrix& w, const Buffer& out) const;
+
+ private:
+  Device& device_;
+  GgmlType type_;
+  uint32_t wg_;
+  const Kernel* kernel_;
 };
 
 }  // namespace vkq::ops

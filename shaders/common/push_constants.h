@@ -107,6 +107,17 @@ VKQ_PC_BEGIN(GetRows)
 VKQ_PC_END(GetRows, 24)
 #endif
 
+// dequant_f16.comp: rows [row0, row0 + rows) of an fp16 plane (rows of Kp)
+// from a block-type chunk of `rows` rows.
+#if defined(__cplusplus) || defined(VKQ_PC_DEQUANT_F16)
+VKQ_PC_BEGIN(DequantF16)
+  u32 rows;        // rows in this chunk
+  u32 Kp;          // row length in the GPU layout (K: whole 32-blocks)
+  u32 row0;        // the chunk's first row in the output plane
+  u32 groups_x;    // workgroups in x (the grid's y adds groups_x each)
+VKQ_PC_END(DequantF16, 16)
+#endif
+
 // rmsnorm.comp: out[out_offset + r * out_stride + i] =
 //   x[r] / sqrt(mean(x[r]^2) + eps) * w[i], x[r] at in_offset + r * in_stride.
 #if defined(__cplusplus) || defined(VKQ_PC_RMSNORM)

@@ -1,6 +1,7 @@
 // The prefill GEMM path of ops::Matmul (n > 8): matmul_<type>_<act>_tiled and
 // _coopmat against the fp64 CPU reference (tolerances in
 // tests/support/matmul_check.cpp), and how the GEMM variant is chosen.
+#include <cmath>
 #include <initializer_list>
 
 #include <catch2/catch_test_macros.hpp>
@@ -9,6 +10,8 @@
 
 #include "device_profile.hpp"
 #include "error.hpp"
+#include "gpu_weights.hpp"
+#include "quant_blocks.hpp"
 #include "ops/matmul.hpp"
 #include "shader_registry.hpp"
 #include "support/gpu.hpp"
@@ -49,6 +52,69 @@ TEST_CASE("GEMM over weights split across chunks", "[gpu][kernel]") {
   // 16 * 128 * 7 bytes per plane: chunks of 112 Q4_0 rows of K = 256 (row0
   // not a multiple of the tile); 70 columns: the widest tiles.
   check_every_variant("matmul", GgmlType::Q4_0, ops::ActType::f32, {Shape{300, 256, 70}}, 16 * 128 * 7);
+}
+
+// ops::DequantF16: each weight d * q + m rounded once to fp16 (Q4_0 and
+// Q8_0 exactly, since d * q + m is exact in fp32 there; Q4_1 within one
+// fp16 step), every chunk's rows at their place in the plane.
+TEST_CASE("dequant_f16 writes a block-type weight's fp16 plane", "[gpu][kernel]") {
+  auto& dev = test::device();
+  const auto t = GENERATE(GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0);
+  const auto s = GENERATE(Shape{37, 160, 0}, Shape{300, 256, 0});
+  // 300 rows: several chunks (16 * 128 * 7-byte planes), as the chunked GEMM test.
+  const uint64_t max_plane = s.M == 300 ? 16 * 128 * 7 : 0;
+  INFO(ggml_type_name(t) << " M=" << s.M << " K=" << s.K);
+  const auto wfile = test::random_weights(t, s.M, s.K);
+  const GpuMatrix w(dev, t, wfile.data(), s.M, s.K, max_plane);
+  CHECK((w.chunks().size() > 1) == (max_plane != 0));
+  Buffer plane(dev, uint64_t(s.M) * s.K * 2);
+  plane.fill(0xffffffffu);  // NaN halves: anything not written shows
+  CommandStream cs(dev);
+  ops::DequantF16(dev, t).record(cs, w, plane);
+  cs.submit_and_wait();
+  std::vector<uint16_t> got(uint64_t(s.M) * s.K);
+  plane.download(std::span(got));
+  std::vector<float> row(s.K);
+  const uint64_t rb = *ggml_row_bytes(t, s.K);
+  size_t wrong = 0;
+  for (uint32_t r = 0; r < s.M; ++r) {
+    dequantize_row(t, wfile.data() + r * rb, row.data(), s.K);
+    for (uint32_t k = 0; k < s.K; ++k) {
+      const uint16_t h = got[uint64_t(r) * s.K + k];
+      const float want = row[k], have = fp16_to_fp32(h);
+      // Q4_1: one fp16 step at want (or fp16's subnormal step).
+      const bool ok = t == GgmlType::Q4_1 ? std::fabs(have - want) <= std::ldexp(std::fabs(want), -10) + std::ldexp(1.0f, -24)
+                                          : h == fp32_to_fp16(want);
+      if (!ok && !wrong++) UNSCOPED_INFO("first wrong: row " << r << " k " << k << " want " << want << " got " << have);
+    }
+  }
+  CHECK(wrong == 0);
+  // Too small a plane, or another type's weight, is refused.
+  Buffer small(dev, plane.size() - 2);
+  CHECK_THROWS_AS(ops::DequantF16(dev, t).record(cs, w, small), InputError);
+  CHECK_THROWS_AS(ops::DequantF16(dev, t == GgmlType::Q8_0 ? GgmlType::Q4_0 : GgmlType::Q8_0).record(cs, w, plane),
+                  InputError);
+}
+
+// The prefill path of VKQ_PREFILL_DEQUANT: the block-type weight's fp16
+// copy, then every F16 GEMM variant on fp16 activations over that plane
+// (Matmul::record_plane), within the fp16-rounding bound.
+TEST_CASE("GEMM on DequantF16's fp16 copy matches the CPU reference", "[gpu][kernel]") {
+  const auto t = GENERATE(GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0);
+  for (const auto& v : runnable(ops::matmul_op("matmul", GgmlType::F16, ops::ActType::f16))) {
+    test::check_matmul(t, ops::ActType::f16, v, Shape{130, 160, 40}, 0, {}, false, true);
+    test::check_matmul(t, ops::ActType::f16, v, Shape{300, 256, 70}, 16 * 128 * 7, {}, true, true);
+  }
+  // Only plain-type GEMMs take a plane, and only for GEMM column counts.
+  auto& dev = test::device();
+  Buffer plane(dev, 64 * 64 * 2), x(dev, 64 * 64 * 2), y(dev, 64 * 64 * 4);
+  CommandStream cs(dev);
+  CHECK_THROWS_AS(ops::Matmul(dev, GgmlType::Q4_0, ops::ActType::f16).record_plane(cs, plane, 64, 64, x, y, 16),
+                  InputError);
+  CHECK_THROWS_AS(ops::Matmul(dev, GgmlType::F16, ops::ActType::f16).record_plane(cs, plane, 64, 64, x, y, 4),
+                  InputError);
+  CHECK_THROWS_AS(ops::Matmul(dev, GgmlType::F16, ops::ActType::f16).record_plane(cs, plane, 65, 64, x, y, 16),
+                  InputError);
 }
 
 TEST_CASE("a forced GEMM variant also runs n <= 8", "[gpu][kernel]") {

@@ -41,6 +41,22 @@ using vkq::test::story_tokens;
 Loaded load(GgmlType type) { return vkq::test::load_stories260k(type); }
 double rel_diff(std::span<const float> a, std::span<const float> b) { return vkq::test::max_rel_diff(a, b); }
 
+// stories260K in `type`, the first n tokens of a story and the CPU
+// reference's logits at every one of them (what a prefill path is held to).
+struct CpuPrefill {
+  Loaded l;
+  std::vector<int32_t> tokens;
+  std::vector<float> want;
+};
+CpuPrefill cpu_prefill(GgmlType type, size_t n) {
+  CpuPrefill c{load(type), {}, {}};
+  c.tokens = story_tokens(*load(GgmlType::F32).model, n);
+  REQUIRE(c.tokens.size() == n);
+  vkq::CpuForward cpu(*c.l.model, n);
+  c.want = cpu.prefill(c.tokens, 0, true);
+  return c;
+}
+
 // A small llama for synthetic weights: GQA (4 heads of 32, 2 KV heads),
 // hidden 352 (whole 32-blocks), vocabulary 1000.
 vkq::LlamaHParams small_llama(uint32_t context, uint32_t layers) {
@@ -179,14 +195,9 @@ TEST_CASE("Vulkan forward: logits agree with the CPU reference in decode and pre
 TEST_CASE("Vulkan forward: prefill GEMMs on fp16 activations agree with the CPU reference", "[gpu][forward]") {
   VKQ_REQUIRE_STORIES260K();
   const size_t n = 150;
-  const auto ref_model = load(GgmlType::F32);
-  const auto tokens = story_tokens(*ref_model.model, n);
-  REQUIRE(tokens.size() == n);
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::F16);
   INFO(vkq::ggml_type_name(type));
-  const auto l = load(type);
-  vkq::CpuForward cpu(*l.model, n);
-  const auto want = cpu.prefill(tokens, 0, true);
+  const auto [l, tokens, want] = cpu_prefill(type, n);
   const vkq::test::Env on("VKQ_PREFILL_F16", "on");
   vkq::VulkanForward batched(vkq::test::device(), *l.model, opts(n, KvType::f16, 64));
   CHECK(batched.plan().bytes("act.xh") == 64ull * 172 * 2);  // the widest input: hidden 172
@@ -198,6 +209,46 @@ TEST_CASE("Vulkan forward: prefill GEMMs on fp16 activations agree with the CPU 
   CHECK(rel_diff(got, want) <= 5e-3);
   {
     const vkq::test::Env junk("VKQ_PREFILL_F16", "yes");
+    CHECK_THROWS_AS(vkq::VulkanForward(vkq::test::device(), *l.model, opts(n, KvType::f16, 64)), vkq::InputError);
+  }
+}
+
+// Prefill's GEMMs on fp16 copies of block-type weights (ops::DequantF16
+// into scratch.wh.0 / .1, the next weight's copy beside each GEMM; the
+// default where the F16 GEMM is the VK_NV_cooperative_matrix2 kernel),
+// forced on here: logits within fp16 rounding of the CPU's, the planes and
+// the fp16 activations planned, over 150 tokens in batches of 64 (a new
+// stream each, the first copy recorded before its GEMM).
+TEST_CASE("Vulkan forward: prefill GEMMs on dequantized fp16 weights agree with the CPU reference", "[gpu][forward]") {
+  VKQ_REQUIRE_STORIES260K();
+  const size_t n = 150;
+  const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0);
+  INFO(vkq::ggml_type_name(type));
+  const auto [l, tokens, want] = cpu_prefill(type, n);
+  const vkq::test::Env on("VKQ_PREFILL_DEQUANT", "on");
+  vkq::VulkanForward batched(vkq::test::device(), *l.model, opts(n, KvType::f16, 64));
+  // The largest block-type layer matrix: gate | up, 2 x 172 rows of 64
+  // (fp16); the widest input of those, 64 (down, with rows of 172, is not
+  // a block type in these files).
+  CHECK(batched.plan().bytes("scratch.wh.0") == 344ull * 64 * 2);
+  CHECK(batched.plan().bytes("scratch.wh.1") == 344ull * 64 * 2);
+  CHECK(batched.plan().bytes("act.xh") == 64ull * 64 * 2);
+  const auto got = batched.prefill(tokens, 0, true);
+  REQUIRE(got.size() == want.size());
+  const auto variant = batched.matmul_variant(type, 64);
+  INFO("prefill GEMM " << variant);
+  CHECK(variant.starts_with(vkq::ops::dequant_op(type) + "+matmul_f16_f16_"));
+  CHECK(vkq::ops::gemm_rounds_to_fp16(variant));
+  CHECK(rel_diff(got, want) <= 5e-3);
+  // The same path without it: the planes are not planned.
+  {
+    const vkq::test::Env off("VKQ_PREFILL_DEQUANT", "off");
+    vkq::VulkanForward plain(vkq::test::device(), *l.model, opts(n, KvType::f16, 64));
+    CHECK_THROWS_AS(plain.plan().bytes("scratch.wh.0"), vkq::InputError);
+    CHECK_FALSE(plain.matmul_variant(type, 64).starts_with("dequant_f16_"));
+  }
+  {
+    const vkq::test::Env junk("VKQ_PREFILL_DEQUANT", "1");
     CHECK_THROWS_AS(vkq::VulkanForward(vkq::test::device(), *l.model, opts(n, KvType::f16, 64)), vkq::InputError);
   }
 }

@@ -37,7 +37,7 @@ std::vector<uint8_t> random_weights(GgmlType t, uint32_t M, uint32_t K) {
 //   2^-24 sum_k (|w_k| + |x_k|) for values in fp16's subnormal range
 //   (absolute error up to 2^-25 each).
 void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, MatmulShape s, uint64_t max_plane,
-                  const ops::MatmulTuning& tuning, bool accumulate) {
+                  const ops::MatmulTuning& tuning, bool accumulate, bool dequantized) {
   auto& dev = device();
   INFO(ggml_type_name(t) << " act " << (act == ops::ActType::f16 ? "f16" : "f32") << " variant " << variant << " M=" << s.M
                          << " K=" << s.K << " n=" << s.n << (accumulate ? " accumulate" : ""));
@@ -47,8 +47,8 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
   std::vector<float> ref(uint64_t(s.n) * s.M), out(ref.size());
   ops::matmul_ref(t, wfile.data(), s.M, s.K, x.data(), s.n, s.K, ref.data());
 
-  ops::Matmul mm(dev, t, act, variant, tuning);
-  const std::string ran = mm.variant_for(s.n);
+  ops::Matmul mm(dev, dequantized ? GgmlType::F16 : t, act, variant, tuning);
+  const std::string ran = (dequantized ? ops::dequant_op(t) + "+" : std::string()) + mm.variant_for(s.n);
   INFO("ran " << ran << " (" << mm.config_for(s.M, s.K, s.n) << ")");
   const bool idot = ran.find("_idot") != std::string::npos;
   const bool coopmat = ops::gemm_rounds_to_fp16(ran);
@@ -95,7 +95,15 @@ void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, Matm
     by.fill(kPoison);
   }
   CommandStream cs(dev);
-  mm.record(cs, w, bx, by, s.n, 0, 0, 0, accumulate);
+  Buffer plane;
+  if (dequantized) {
+    plane = Buffer(dev, uint64_t(s.M) * quant_row_bytes(GgmlType::F16, s.K));
+    ops::DequantF16(dev, t).record(cs, w, plane);
+    cs.barrier();
+    mm.record_plane(cs, plane, s.M, s.K, bx, by, s.n, 0, 0, accumulate);
+  } else {
+    mm.record(cs, w, bx, by, s.n, 0, 0, 0, accumulate);
+  }
   cs.submit_and_wait();
   by.download(std::span<float>(out));
   double worst = 0;

@@ -26,8 +26,11 @@ std::vector<uint8_t> random_weights(GgmlType t, uint32_t M, uint32_t K);
 // limit) splits the weights into chunks; `tuning` overrides workgroup and
 // tile sizes. With `accumulate`, Y starts as random values Y0 (instead of
 // poison) and must end as Y0 + W X. The bound is stated in the .cpp.
+// With `dequantized`, W (a block type) goes through ops::DequantF16 into an
+// fp16 plane and `variant` is the F16 GEMM's on fp16 activations
+// (Matmul::record_plane), as the forward pass's prefill_dequant_f16 path.
 void check_matmul(GgmlType t, ops::ActType act, const std::string& variant, MatmulShape s, uint64_t max_plane = 0,
-                  const ops::MatmulTuning& tuning = {}, bool accumulate = false);
+                  const ops::MatmulTuning& tuning = {}, bool accumulate = false, bool dequantized = false);
 
 // check_matmul on every variant of op `<kind>_<type>_<act>` that the device
 // can run, on each shape; also checks that the selector's own choice is one
