@@ -625,8 +625,13 @@ TEST_CASE("Vulkan forward: allocations are the forward plan's", "[gpu][forward][
   // A device of its own, so the memory counters see this session alone.
   vkq::Device dev(vkq::test::instance(), vkq::test::device().caps().index);
   const auto l = load(GgmlType::Q8_0);
+  // on: prefill's fp16 weight planes and activations are planned and allocated too.
+  const auto dequant = GENERATE(as<std::string>(), "auto", "on");
+  const vkq::test::Env env("VKQ_PREFILL_DEQUANT", dequant.c_str());
+  INFO("VKQ_PREFILL_DEQUANT=" << dequant);
   const uint64_t before = dev.memory_stats().current;
   vkq::VulkanForward s(dev, *l.model, opts(256));
+  if (dequant == "on") CHECK(s.plan().bytes("scratch.wh.1") == 344ull * 64 * 2);
   s.prefill(vkq::test::kStoriesPromptTokens, 0);
   s.decode(42, 5);
   const auto& plan = s.plan();
