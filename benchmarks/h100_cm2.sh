@@ -21,8 +21,8 @@
 # dequant: prefill's GEMMs on fp16 copies of the block-type weights
 # (VKQ_PREFILL_DEQUANT, auto = on here) against the block kernels
 # (VKQ_PREFILL_DEQUANT=off): its kernel and forward tests on this GPU, pp512
-# for Q4_0 and Q8_0 twice each way, then the model table (device_all.sh
-# model).
+# for Q4_0 and Q8_0 each way (Q4_0's default twice), then the model table
+# (device_all.sh model).
 # sweep: the cm2 kernel's tiles (--gemm-wg, --tile-m, --tile-n, --gemm-bk) at
 # the four shapes.
 # diag: where the cm2 kernel's time goes at QKV's shape: fp16 weights and
@@ -57,10 +57,11 @@ fi
 if [ "$mode" = dequant ]; then
   ab_tests "dequant_f16 writes*,GEMM on DequantF16*" 120
   ab_tests "Vulkan forward: prefill GEMMs on*,Vulkan forward: logits agree*" 150
-  for r in 1 2; do for t in q4_0 q8_0; do
-    ab_run "dequant (default) $t pp512 ($r)" - --type $t --prompt 512 --gen 0 --reps 3
-    ab_run "VKQ_PREFILL_DEQUANT=off $t pp512 ($r)" VKQ_PREFILL_DEQUANT=off --type $t --prompt 512 --gen 0 --reps 3
-  done; done
+  for t in q4_0 q8_0; do
+    ab_run "dequant (default) $t pp512" - --type $t --prompt 512 --gen 0 --reps 3
+    ab_run "VKQ_PREFILL_DEQUANT=off $t pp512" VKQ_PREFILL_DEQUANT=off --type $t --prompt 512 --gen 0 --reps 3
+  done
+  ab_run "dequant (default) q4_0 pp512 (2)" - --type q4_0 --prompt 512 --gen 0 --reps 3
   AB_PREFILL_OPS=1 ab_summary
   bash .device/device_all.sh model:150
   exit

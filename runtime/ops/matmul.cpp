@@ -480,8 +480,8 @@ void DequantF16::record(CommandStream& cs, const GpuMatrix& w, const Buffer& out
   const auto& caps = device_.caps();
   const uint32_t K = w.cols(), Kp = padded_k(K);  // Kp = K: block types hold whole blocks
   for (const auto& c : w.chunks()) {
-    const uint64_t granules = uint64_t(c.rows) * (quant_row_bytes(type_, K) / 16);
-    const uint64_t groups = (granules + wg_ - 1) / wg_;
+    const uint64_t words = uint64_t(c.rows) * (Kp / 8);  // 16-byte output words, one per invocation
+    const uint64_t groups = (words + wg_ - 1) / wg_;
     const uint32_t gx = static_cast<uint32_t>(std::min<uint64_t>(groups, caps.max_workgroup_count[0]));
     const uint64_t gy = (groups + gx - 1) / gx;
     if (gy > caps.max_workgroup_count[1])
