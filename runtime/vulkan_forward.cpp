@@ -92,6 +92,15 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
 
 VulkanForward::~VulkanForward() = default;
 
+std::vector<const GpuMatrix*> VulkanForward::Layer::matrices() const {
+  std::vector<const GpuMatrix*> out;
+  for (const auto& m : qkv) out.push_back(&m);
+  out.push_back(&attn_output);
+  for (const auto& m : gate_up) out.push_back(&m);
+  out.push_back(&ffn_down);
+  return out;
+}
+
 std::string VulkanForward::device_name() const { return device_.caps().name; }
 
 // The tuning every matmul of this forward pass takes from its options.
@@ -213,10 +222,8 @@ void VulkanForward::build_weights(const LlamaGpuLayout& layout, bool synthetic) 
     l.ffn_norm = vec(gl.ffn_norm, dim);
     l.k_cache = Buffer(device_, kv_bytes);
     l.v_cache = Buffer(device_, kv_bytes);
-    for (const auto& m : l.qkv) weight_bytes_per_token_ += m.gpu_bytes();
-    for (const auto& m : l.gate_up) weight_bytes_per_token_ += m.gpu_bytes();
-    weight_bytes_per_token_ += l.attn_output.gpu_bytes() + l.ffn_down.gpu_bytes();
     layers_.push_back(std::move(l));
+    for (const auto* m : layers_.back().matrices()) weight_bytes_per_token_ += m->gpu_bytes();
   }
   output_norm_ = vec(layout.output_norm, dim);
   n_rope_freqs_ = static_cast<uint32_t>(layout.rope_freqs.size());
@@ -252,13 +259,8 @@ void VulkanForward::allocate_activations() {
     wh_[1] = dev("scratch.wh.1");
     dequant_gemm_ = std::make_unique<ops::Matmul>(device_, GgmlType::F16, ops::ActType::f16, std::string(), matmul_tuning());
     std::map<GgmlType, bool> dequant;  // prefill_dequant_f16, once per weight type (as the plan asked)
-    for (const auto& l : layers_) {
-      std::vector<const GpuMatrix*> ms;
-      for (const auto& m : l.qkv) ms.push_back(&m);
-      ms.push_back(&l.attn_output);
-      for (const auto& m : l.gate_up) ms.push_back(&m);
-      ms.push_back(&l.ffn_down);
-      for (const auto* m : ms) {
+    for (const auto& l : layers_)
+      for (const auto* m : l.matrices()) {
         auto [it, added] = dequant.try_emplace(m->type());
         if (added) it->second = prefill_dequant_f16(device_.caps(), m->type());
         if (!it->second || m->cols() % 4 || dequant_plane_bytes(m->rows(), m->cols()) > wh_[0].size()) continue;
@@ -267,7 +269,6 @@ void VulkanForward::allocate_activations() {
         dequant_index_[m] = dequant_order_.size();
         dequant_order_.push_back(m);
       }
-    }
   }
   if (plan_has(plan_, "act.xq")) {
     xq_ = dev("act.xq");

@@ -164,6 +164,8 @@ class VulkanForward final : public LlamaSession {
     std::vector<uint32_t> gate_up_offsets;
     GpuMatrix ffn_down;
     Buffer attn_norm, ffn_norm, k_cache, v_cache;
+    // Its matrices in the order a forward pass multiplies them (as LlamaGpuLayout::Layer::matrices).
+    std::vector<const GpuMatrix*> matrices() const;
   };
 
   VulkanForward(Device& device, const LlamaGpuLayout& layout, VulkanForwardOptions opts, bool synthetic);

@@ -48,8 +48,8 @@ struct CpuPrefill {
   std::vector<int32_t> tokens;
   std::vector<float> want;
 };
-CpuPrefill cpu_prefill(GgmlType type, size_t n) {
-  CpuPrefill c{load(type), {}, {}};
+CpuPrefill cpu_prefill(Loaded l, size_t n) {
+  CpuPrefill c{std::move(l), {}, {}};
   c.tokens = story_tokens(*load(GgmlType::F32).model, n);
   REQUIRE(c.tokens.size() == n);
   vkq::CpuForward cpu(*c.l.model, n);
@@ -197,7 +197,7 @@ TEST_CASE("Vulkan forward: prefill GEMMs on fp16 activations agree with the CPU 
   const size_t n = 150;
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::F16);
   INFO(vkq::ggml_type_name(type));
-  const auto [l, tokens, want] = cpu_prefill(type, n);
+  const auto [l, tokens, want] = cpu_prefill(load(type), n);
   const vkq::test::Env on("VKQ_PREFILL_F16", "on");
   vkq::VulkanForward batched(vkq::test::device(), *l.model, opts(n, KvType::f16, 64));
   CHECK(batched.plan().bytes("act.xh") == 64ull * 172 * 2);  // the widest input: hidden 172
@@ -224,7 +224,7 @@ TEST_CASE("Vulkan forward: prefill GEMMs on dequantized fp16 weights agree with 
   const size_t n = 150;
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0);
   INFO(vkq::ggml_type_name(type));
-  const auto [l, tokens, want] = cpu_prefill(type, n);
+  const auto [l, tokens, want] = cpu_prefill(load(type), n);
   const vkq::test::Env on("VKQ_PREFILL_DEQUANT", "on");
   vkq::VulkanForward batched(vkq::test::device(), *l.model, opts(n, KvType::f16, 64));
   // The largest block-type layer matrix: gate | up, 2 x 172 rows of 64
@@ -251,6 +251,24 @@ TEST_CASE("Vulkan forward: prefill GEMMs on dequantized fp16 weights agree with 
     const vkq::test::Env junk("VKQ_PREFILL_DEQUANT", "1");
     CHECK_THROWS_AS(vkq::VulkanForward(vkq::test::device(), *l.model, opts(n, KvType::f16, 64)), vkq::InputError);
   }
+}
+
+// The same with the value projections in Q8_0 and the rest in Q4_0: q, k
+// and v are three matrices of two types, so the next weight's copy crosses
+// types and a group's barriers (q -> k -> v -> attn_output -> gate | up).
+TEST_CASE("Vulkan forward: prefill on dequantized fp16 weights of mixed types", "[gpu][forward]") {
+  VKQ_REQUIRE_STORIES260K();
+  const size_t n = 100;
+  const auto [l, tokens, want] = cpu_prefill(Loaded(vkq::test::stories260k_requantized(GgmlType::Q4_0, GgmlType::Q8_0)), n);
+  REQUIRE(l.model->layers()[0].attn_v.type == GgmlType::Q8_0);
+  REQUIRE(l.model->layers()[0].attn_q.type == GgmlType::Q4_0);
+  const vkq::test::Env on("VKQ_PREFILL_DEQUANT", "on");
+  vkq::VulkanForward batched(vkq::test::device(), *l.model, opts(n, KvType::f16, 64));
+  for (const auto t : {GgmlType::Q4_0, GgmlType::Q8_0}) {
+    INFO(vkq::ggml_type_name(t));
+    CHECK(batched.matmul_variant(t, 64).starts_with(vkq::ops::dequant_op(t) + "+"));
+  }
+  CHECK(rel_diff(batched.prefill(tokens, 0, true), want) <= 5e-3);
 }
 
 TEST_CASE("Vulkan forward: the integer-dot path with fused 8-bit producers", "[gpu][forward]") {

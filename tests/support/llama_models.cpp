@@ -53,18 +53,19 @@ void GgufParts::reshape(const std::string& name, std::vector<uint64_t> ne) {
   t.ne = std::move(ne);
 }
 
-std::vector<uint8_t> stories260k_requantized(GgmlType type) {
+std::vector<uint8_t> stories260k_requantized(GgmlType type, std::optional<GgmlType> attn_v) {
   static const std::vector<uint8_t> f32 = stories260k_gguf(GgmlType::F32);
   auto parts = GgufParts::read(f32);
   for (auto& t : parts.tensors) {
-    const auto row_bytes = ggml_row_bytes(type, t.ne[0]);
+    const GgmlType type_here = attn_v && t.name.ends_with(".attn_v.weight") ? *attn_v : type;
+    const auto row_bytes = ggml_row_bytes(type_here, t.ne[0]);
     if (t.ne.size() < 2 || !row_bytes) continue;
     const uint64_t rows = t.data.size() / (t.ne[0] * sizeof(float));
     std::vector<uint8_t> q(rows * *row_bytes);
     for (uint64_t r = 0; r < rows; ++r)
-      quantize_row(type, reinterpret_cast<const float*>(t.data.data()) + r * t.ne[0], q.data() + r * *row_bytes,
+      quantize_row(type_here, reinterpret_cast<const float*>(t.data.data()) + r * t.ne[0], q.data() + r * *row_bytes,
                    t.ne[0]);
-    t.type = type;
+    t.type = type_here;
     t.data = std::move(q);
   }
   parts.metadata.set("general.file_type", GgufValue::u32(llama_file_type(type)));

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -56,7 +57,9 @@ struct GgufParts {
 // stories260K (converted as F32, cached) with every tensor of at least two
 // dims whose rows are whole blocks of `type` requantized to `type` (the
 // others, e.g. ffn_down with rows of 172, stay F32). For F16/BF16, all of them.
-std::vector<uint8_t> stories260k_requantized(GgmlType type);
+// `attn_v`: the value projections in that type instead (a mixed file, as
+// llama.cpp's quantization mixes give: q | k | v then are three matrices).
+std::vector<uint8_t> stories260k_requantized(GgmlType type, std::optional<GgmlType> attn_v = std::nullopt);
 
 // A model in memory and its bytes (which the model's views point into).
 struct LoadedModel {
