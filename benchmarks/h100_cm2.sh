@@ -33,6 +33,13 @@ mode=${1:-run}
 . .device/device_env.sh
 . .device/decode_ab.sh "$mode"
 shapes=("12288 4096" "4096 4096" "22016 4096" "4096 11008")
+# pp_ab TAG VAR: pp512 for Q4_0 and Q8_0 with the default, then with VAR=off.
+pp_ab() {
+  for t in q4_0 q8_0; do
+    ab_run "$1 (default) $t pp512" - --type $t --prompt 512 --gen 0 --reps 3
+    ab_run "$2=off $t pp512" $2=off --type $t --prompt 512 --gen 0 --reps 3
+  done
+}
 if [ "$mode" = sweep ]; then
   for mk in "${shapes[@]}"; do
     for cfg in "--tile-m 128 --tile-n 128 --gemm-bk 64" "--tile-m 256 --tile-n 128" "--tile-m 128 --tile-n 256" \
@@ -56,11 +63,8 @@ if [ "$mode" = order ]; then
 fi
 if [ "$mode" = dequant ]; then
   ab_tests "dequant_f16 writes*,GEMM on DequantF16*" 120
-  ab_tests "Vulkan forward: prefill GEMMs on*,Vulkan forward: logits agree*" 150
-  for t in q4_0 q8_0; do
-    ab_run "dequant (default) $t pp512" - --type $t --prompt 512 --gen 0 --reps 3
-    ab_run "VKQ_PREFILL_DEQUANT=off $t pp512" VKQ_PREFILL_DEQUANT=off --type $t --prompt 512 --gen 0 --reps 3
-  done
+  ab_tests "Vulkan forward: prefill GEMMs on*,Vulkan forward: prefill on dequantized*,Vulkan forward: logits agree*" 150
+  pp_ab dequant VKQ_PREFILL_DEQUANT
   ab_run "dequant (default) q4_0 pp512 (2)" - --type q4_0 --prompt 512 --gen 0 --reps 3
   AB_PREFILL_OPS=1 ab_summary
   bash .device/device_all.sh model:150
@@ -69,10 +73,7 @@ fi
 if [ "$mode" = verify ]; then
   ab_tests "GEMM*,convert_f16*,the GEMM runs*" 120
   ab_tests "Vulkan forward: logits agree*,Vulkan forward: prefill GEMMs*,Vulkan forward: allocations*,Vulkan forward: greedy*" 150
-  for t in q4_0 q8_0; do
-    ab_run "f16 activations (default) $t pp512" - --type $t --prompt 512 --gen 0 --reps 3
-    ab_run "VKQ_PREFILL_F16=off $t pp512" VKQ_PREFILL_F16=off --type $t --prompt 512 --gen 0 --reps 3
-  done
+  pp_ab "f16 activations" VKQ_PREFILL_F16
   ab_summary
   for mk in "${shapes[@]}"; do gemm q4_0 $mk --act f16; done
   exit

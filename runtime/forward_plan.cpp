@@ -66,8 +66,6 @@ std::vector<const GpuMatrixSpec*> LlamaGpuLayout::all_matrices() const {
   return out;
 }
 
-uint64_t dequant_plane_bytes(uint32_t rows, uint32_t cols) { return uint64_t(rows) * quant_row_bytes(GgmlType::F16, cols); }
-
 LlamaGpuLayout llama_gpu_layout(const LlamaModel& model) {
   LlamaGpuLayout g;
   g.hp = model.hparams();
@@ -274,10 +272,9 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   // The fp16 copy of a prefill GEMM's activations (gemm_reads_f16, or
   // prefill_dequant_f16 for a layer's matrix): for max_batch tokens of the
   // widest input such a GEMM reads. The dequantized weights' two planes:
-  // the largest such plane each (dequant_plane_bytes).
+  // the largest such plane each.
   uint64_t xh_k = 0, wh = 0;
   std::map<GgmlType, bool> reads_f16;  // gemm_reads_f16, once per weight type
-  const uint64_t wh_max = max_plane;
   for (const auto* m : layout.all_matrices()) {
     if (m == &layout.token_embd && layout.output) continue;
     auto [it, added] = reads_f16.try_emplace(m->type);
@@ -289,13 +286,14 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
     for (const auto* m : l.matrices()) {
       auto [it, added] = dequant.try_emplace(m->type);
       if (added) it->second = prefill_dequant_f16(caps, m->type);
-      const uint64_t plane = dequant_plane_bytes(m->rows, m->cols);
-      if (!it->second || m->cols % 4 || plane > wh_max) continue;
+      const uint64_t plane = uint64_t(m->rows) * quant_row_bytes(GgmlType::F16, m->cols);
+      plan.dequantized.push_back(B > 8 && it->second && plane <= max_plane);  // n <= 8 runs the GEMV
+      if (!plan.dequantized.back()) continue;
       xh_k = std::max<uint64_t>(xh_k, m->cols);
       wh = std::max(wh, plane);
     }
   if (xh_k && B > 8) add("act.xh", "activations", B * xh_k * 2);  // n <= 8 runs the GEMV
-  if (wh && B > 8) {
+  if (wh) {
     add("scratch.wh.0", "scratch", wh);
     add("scratch.wh.1", "scratch", wh);
   }

@@ -101,6 +101,10 @@ struct ForwardPlan {
   uint32_t logit_rows = 0;    // rows of logits computed per output-head pass
   std::vector<PlannedBuffer> buffers;
   uint64_t staging_bytes = 0;  // largest upload staging buffer alive at once (device-local weights)
+  // Per layer matrix, layer by layer in Layer::matrices() order: whether
+  // prefill multiplies it as an fp16 copy in scratch.wh.0 / .1
+  // (prefill_dequant_f16, and its plane within the device's buffer limit).
+  std::vector<bool> dequantized;
 
   uint64_t component_bytes(const std::string& component) const;
   uint64_t device_bytes() const;  // every planned buffer
@@ -138,7 +142,5 @@ bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type);
 // than decoding blocks in the GEMM; benchmarks/RESULTS.md); on wherever the
 // kernels exist (tests, A/B), off never; anything else is an InputError.
 bool prefill_dequant_f16(const DeviceCaps& caps, GgmlType type);
-// Bytes of the fp16 plane of a rows x cols weight (ops::DequantF16).
-uint64_t dequant_plane_bytes(uint32_t rows, uint32_t cols);
 
 }  // namespace vkq

@@ -258,12 +258,10 @@ void VulkanForward::allocate_activations() {
     wh_[0] = dev("scratch.wh.0");
     wh_[1] = dev("scratch.wh.1");
     dequant_gemm_ = std::make_unique<ops::Matmul>(device_, GgmlType::F16, ops::ActType::f16, std::string(), matmul_tuning());
-    std::map<GgmlType, bool> dequant;  // prefill_dequant_f16, once per weight type (as the plan asked)
+    size_t planned = 0;  // index into plan_.dequantized: the same matrices in the same order
     for (const auto& l : layers_)
       for (const auto* m : l.matrices()) {
-        auto [it, added] = dequant.try_emplace(m->type());
-        if (added) it->second = prefill_dequant_f16(device_.caps(), m->type());
-        if (!it->second || m->cols() % 4 || dequant_plane_bytes(m->rows(), m->cols()) > wh_[0].size()) continue;
+        if (!plan_.dequantized.at(planned++)) continue;
         auto& d = dequant_[m->type()];
         if (!d) d = std::make_unique<ops::DequantF16>(device_, m->type());
         dequant_index_[m] = dequant_order_.size();
