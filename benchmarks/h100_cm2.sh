@@ -23,6 +23,11 @@
 # (VKQ_PREFILL_DEQUANT=off): its kernel and forward tests on this GPU, pp512
 # for Q4_0 and Q8_0 each way (Q4_0's default twice), then the model table
 # (device_all.sh model).
+# f16out: prefill's RMSNorms and SwiGLU writing the GEMMs' fp16 activations
+# themselves (the default) against fp32 and a conversion
+# (VKQ_PREFILL_F16_OUT=off): their op and forward tests on this GPU, pp512
+# for Q4_0, Q8_0 and F16 each way, twice, interleaved; decode by removal
+# (--ablate, tg128 Q4_0 and Q8_0); then the model table.
 # sweep: the cm2 kernel's tiles (--gemm-wg, --tile-m, --tile-n, --gemm-bk) at
 # the four shapes.
 # diag: where the cm2 kernel's time goes at QKV's shape: fp16 weights and
@@ -66,6 +71,20 @@ if [ "$mode" = dequant ]; then
   ab_tests "Vulkan forward: prefill GEMMs on*,Vulkan forward: prefill on dequantized*,Vulkan forward: logits agree*" 150
   pp_ab dequant VKQ_PREFILL_DEQUANT
   ab_run "dequant (default) q4_0 pp512 (2)" - --type q4_0 --prompt 512 --gen 0 --reps 3
+  AB_PREFILL_OPS=1 ab_summary
+  bash .device/device_all.sh model:150
+  exit
+fi
+if [ "$mode" = f16out ]; then
+  ab_tests "rmsnorm matches*,swiglu matches*" 120
+  ab_tests "Vulkan forward: prefill norms and SwiGLU*,Vulkan forward: prefill GEMMs on*,Vulkan forward: prefill on dequantized*" 150
+  for r in 1 2; do for t in q4_0 q8_0 f16; do
+    ab_run "f16 out (default) $t pp512 ($r)" - --type $t --prompt 512 --gen 0 --reps 3
+    ab_run "VKQ_PREFILL_F16_OUT=off $t pp512 ($r)" VKQ_PREFILL_F16_OUT=off --type $t --prompt 512 --gen 0 --reps 3
+  done; done
+  for t in q4_0 q8_0; do
+    ab_run "ablate $t tg128" - --type $t --prompt 0 --gen 128 --reps 3 --ablate --no-breakdown
+  done
   AB_PREFILL_OPS=1 ab_summary
   bash .device/device_all.sh model:150
   exit

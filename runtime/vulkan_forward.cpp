@@ -72,6 +72,12 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
     if (const char* e = std::getenv("VKQ_FUSED_ATTENTION_ROWS"))  // 0: off
       opts_.fused_attention_rows = ops::env_row_count("VKQ_FUSED_ATTENTION_ROWS", e, 0, UINT32_MAX);
   fused_rows_ = chain_ ? 0 : opts_.fused_attention_rows.value_or(0);
+  if (const char* e = std::getenv("VKQ_PREFILL_F16_OUT"); e && *e) {
+    const std::string v = e;
+    if (v != "auto" && v != "on" && v != "off")
+      throw InputError(fmt::format("VKQ_PREFILL_F16_OUT='{}': expected auto, on or off", v));
+    if (v == "off") opts_.f16_producers = false;
+  }
   const uint32_t splits =
       opts_.attention_splits ? opts_.attention_splits : ops::attention_splits(hp_.head_count, opts_.n_ctx, chain_);
   plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic, splits});
@@ -253,6 +259,10 @@ void VulkanForward::allocate_activations() {
   if (plan_has(plan_, "act.xh")) {
     xh_ = dev("act.xh");
     convert_f16_ = std::make_unique<ops::ConvertF16>(device_);
+    if (opts_.f16_producers) {
+      rmsnorm_f16_ = std::make_unique<ops::RmsNorm>(device_, false, false, ops::ActType::f16);
+      swiglu_f16_ = std::make_unique<ops::Swiglu>(device_, false, ops::ActType::f16);
+    }
   }
   if (plan_has(plan_, "scratch.wh.0")) {
     wh_[0] = dev("scratch.wh.0");
@@ -350,12 +360,26 @@ std::optional<ops::GemvEpilogue> VulkanForward::norm_epilogue(const GpuMatrix& p
   return ops::GemvEpilogue{ops::GemvEpilogue::Kind::norm, nq_, nds_, &nss_, &w};
 }
 
+bool VulkanForward::f16_route(const GpuMatrix& w, uint32_t n) {
+  if (n <= 8 || !xh_ || xh_.size() < uint64_t(n) * w.cols() * 2) return false;
+  return dequant_index_.count(&w) || matmul_f16(w, n);
+}
+
+bool VulkanForward::reads_xh(std::span<const GpuMatrix> consumers, uint32_t n) {
+  if (!rmsnorm_f16_ || consumers.empty()) return false;
+  for (const auto& m : consumers)
+    if (m.cols() % 2 || !f16_route(m, n)) return false;
+  return true;
+}
+
 // Y (+)= W X through the producer's quantized copy of X where W's matmul
-// reads 8-bit activations, else through the fp32 X.
+// reads 8-bit activations, else through the fp32 X (or its fp16 copy).
 void VulkanForward::record_matmul(CommandStream& cs, const GpuMatrix& w, const Buffer& x, bool quantized, const Buffer& y,
                                   uint32_t n, uint32_t y_stride, uint32_t y_offset, bool accumulate,
                                   const ops::GemvEpilogue* epi, const Buffer* xq, const Buffer* xds, bool deferred) {
   auto& mm = matmul(w.type());
+  if (&x == &xh_ && (deferred || quantized || epi || !f16_route(w, n)))
+    throw std::logic_error("record_matmul: fp16 input (act.xh) for a matmul off the fp16 route");
   if (deferred)
     mm.record_quantized(cs, w, nq_, nds_, y, n, y_stride, y_offset, accumulate, epi,
                         ops::InputScale{&nss_, hp_.rms_norm_eps});
@@ -367,9 +391,11 @@ void VulkanForward::record_matmul(CommandStream& cs, const GpuMatrix& w, const B
     // Prefill on the fp16-activation GEMM: X -> act.xh, then the GEMM on it
     // (the barrier before the conversion is the op's before it; the GEMMs
     // of a group are barrier-separated, so act.xh is never read and written
-    // at once).
-    convert_f16_->record(cs, x, xh_, uint64_t(n) * w.cols());
-    cs.barrier();
+    // at once). None where the producer wrote act.xh itself.
+    if (&x != &xh_) {
+      convert_f16_->record(cs, x, xh_, uint64_t(n) * w.cols());
+      cs.barrier();
+    }
     mh->record(cs, w, xh_, y, n, 0, y_stride, y_offset, accumulate);
   } else
     mm.record(cs, w, x, y, n, 0, y_stride, y_offset, accumulate, epi);
@@ -383,7 +409,7 @@ bool VulkanForward::record_dequantized(CommandStream& cs, const GpuMatrix& w, co
   // Every dispatch before this one ended at the barrier before it (the op
   // before, or the group's), so a plane that holds no staged copy is free,
   // and so is a plane whose copy is not this weight's.
-  convert_f16_->record(cs, x, xh_, uint64_t(n) * w.cols());
+  if (&x != &xh_) convert_f16_->record(cs, x, xh_, uint64_t(n) * w.cols());
   int p = staged_[0] == i ? 0 : staged_[1] == i ? 1 : -1;
   if (p < 0) {
     p = staged_[0] == i + 1 ? 1 : 0;  // keep a copy already made of the next weight
@@ -406,8 +432,10 @@ bool VulkanForward::record_dequantized(CommandStream& cs, const GpuMatrix& w, co
 }
 
 void VulkanForward::record_norm(CommandStream& cs, const Buffer& w, const ops::RmsNorm::Shape& s, bool quantized,
-                                bool deferred) {
-  if (deferred)
+                                bool deferred, bool to_xh) {
+  if (to_xh)
+    rmsnorm_f16_->record(cs, x_, w, xh_, s);
+  else if (deferred)
     rmsnorm_deferred_->record(cs, x_, w, xb_, s, {&nq_, &nds_, &nss_});
   else
     (quantized ? *rmsnorm_q8_ : *rmsnorm_)
@@ -450,20 +478,22 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
   mark(cs, marks, "embed");
   // Matrices side by side in one output row: a barrier between them keeps
   // the integer-dot matmul's shared activation scratch free of overlap.
+  // Their input: xb_, or xh_ where the norm before them wrote it in fp16.
   auto group = [&](const std::vector<GpuMatrix>& ms, const std::vector<uint32_t>& offs, bool quantized,
-                   const Buffer& out, uint32_t width, bool deferred) {
+                   const Buffer& out, uint32_t width, bool deferred, bool from_xh) {
     for (size_t i = 0; i < ms.size(); ++i) {
       if (i) cs.barrier();
-      record_matmul(cs, ms[i], xb_, quantized, out, n, width, offs[i], false, nullptr, nullptr, nullptr, deferred);
+      record_matmul(cs, ms[i], from_xh ? xh_ : xb_, quantized, out, n, width, offs[i], false, nullptr, nullptr, nullptr,
+                    deferred);
     }
     cs.barrier();
   };
   // An op whose consumers read 8-bit activations writes them too (the _q8
   // kernels): no quantize dispatch between it and the matmul. Deferred: the
   // GEMV before it wrote them (`fused`), or rmsnorm_q8_deferred does.
-  auto norm = [&](const Buffer& w, bool quantized, bool deferred, bool fused, const std::string& label) {
+  auto norm = [&](const Buffer& w, bool quantized, bool deferred, bool fused, const std::string& label, bool to_xh) {
     if (fused) return;
-    record_norm(cs, w, {n, dim, hp_.rms_norm_eps}, quantized, deferred);
+    record_norm(cs, w, {n, dim, hp_.rms_norm_eps}, quantized, deferred, to_xh);
     mark(cs, marks, label);
   };
   // Whether the norm before the next consumers was written by the GEMV just recorded.
@@ -479,8 +509,8 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
       cs.barrier();
       mark(cs, marks, p + op);
     };
-    const bool q_qkv = wants_quantized(l.qkv, n, dim), d_qkv = norm_deferred(l.qkv, n);
-    norm(l.attn_norm, q_qkv, d_qkv, fused_norm, p + "attn_norm");
+    const bool q_qkv = wants_quantized(l.qkv, n, dim), d_qkv = norm_deferred(l.qkv, n), h_qkv = reads_xh(l.qkv, n);
+    norm(l.attn_norm, q_qkv, d_qkv, fused_norm, p + "attn_norm", h_qkv);
     const bool q_att = hp_.head_dim() % 32 == 0 && wants_quantized({&l.attn_output, 1}, n, dim);
     const ops::QuantizedActivations att_q = q_att ? qa : ops::QuantizedActivations{};
     const auto tail = attention_tail(l, n, d_qkv, q_att);
@@ -505,7 +535,7 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
       }
       done(split_after ? "attention" : "attn_qkv+attention");
     } else {
-      if (keep("attn_qkv")) group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_, d_qkv);
+      if (keep("attn_qkv")) group(l.qkv, l.qkv_offsets, q_qkv, qkv_, qkv_width_, d_qkv, h_qkv);
       mark(cs, marks, p + "attn_qkv");
       if (n == 1) {
         // Decode: RoPE and the KV-cache write happen inside the attention kernel.
@@ -525,13 +555,13 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     }
     // x += att Wo^T: the residual add fused into the matmul's output, and
     // where it can, the deferred ffn_norm as its epilogue.
-    const bool q_gu = wants_quantized(l.gate_up, n, dim), d_gu = norm_deferred(l.gate_up, n);
+    const bool q_gu = wants_quantized(l.gate_up, n, dim), d_gu = norm_deferred(l.gate_up, n), h_gu = reads_xh(l.gate_up, n);
     const auto ffn_norm_epi = norm_epilogue(l.attn_output, l.ffn_norm, l.gate_up, n);
     if (keep("attn_output"))
       record_matmul(cs, l.attn_output, att_, q_att, x_, n, 0, 0, true, ffn_norm_epi ? &*ffn_norm_epi : nullptr);
     done(ffn_norm_epi ? "attn_output+ffn_norm" : "attn_output");
-    norm(l.ffn_norm, q_gu, d_gu, ffn_norm_epi.has_value(), p + "ffn_norm");
-    const bool q_down = wants_quantized({&l.ffn_down, 1}, n, ff);
+    norm(l.ffn_norm, q_gu, d_gu, ffn_norm_epi.has_value(), p + "ffn_norm", h_gu);
+    const bool q_down = wants_quantized({&l.ffn_down, 1}, n, ff), h_down = reads_xh({&l.ffn_down, 1}, n);
     // Decode: SwiGLU as gate/up's epilogue (ops::GemvEpilogue) where it is one
     // matrix (gate rows, then up rows); down then reads 8-bit h from hq_.
     const bool swiglu_epi = opts_.fuse_epilogues && n == 1 && q_down && q_gu && hq_ && l.gate_up.size() == 1 &&
@@ -543,10 +573,14 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
         record_matmul(cs, l.gate_up[0], xb_, true, gate_up_, n, gate_up_width_, 0, false, &epi, nullptr, nullptr, d_gu);
       done("ffn_gate_up+swiglu");
     } else if (keep("ffn_gate_up")) {
-      group(l.gate_up, l.gate_up_offsets, q_gu, gate_up_, gate_up_width_, d_gu);
+      group(l.gate_up, l.gate_up_offsets, q_gu, gate_up_, gate_up_width_, d_gu, h_gu);
       mark(cs, marks, p + "ffn_gate_up");
-      (q_down ? *swiglu_q8_ : *swiglu_)
-          .record(cs, gate_up_, hidden_, n, ff, gate_up_width_, up_offset_, ff, q_down ? qa : ops::QuantizedActivations{});
+      if (h_down)
+        swiglu_f16_->record(cs, gate_up_, xh_, n, ff, gate_up_width_, up_offset_, ff);
+      else
+        (q_down ? *swiglu_q8_ : *swiglu_)
+            .record(cs, gate_up_, hidden_, n, ff, gate_up_width_, up_offset_, ff,
+                    q_down ? qa : ops::QuantizedActivations{});
       done("swiglu");
     }
     // x += h Wdown^T, and the next layer's attn_norm (or the output norm)
@@ -556,7 +590,8 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     const auto next_epi = last ? norm_epilogue(l.ffn_down, output_norm_, {&head, 1}, n)
                                : norm_epilogue(l.ffn_down, layers_[li + 1].attn_norm, layers_[li + 1].qkv, n);
     if (keep("ffn_down"))
-      record_matmul(cs, l.ffn_down, hidden_, q_down, x_, n, 0, 0, true, next_epi ? &*next_epi : nullptr,
+      record_matmul(cs, l.ffn_down, h_down && !swiglu_epi ? xh_ : hidden_, q_down, x_, n, 0, 0, true,
+                    next_epi ? &*next_epi : nullptr,
                     swiglu_epi ? &hq_ : nullptr, swiglu_epi ? &hds_ : nullptr);
     done(!next_epi ? "ffn_down" : last ? "ffn_down+output_norm" : "ffn_down+attn_norm");
     fused_norm = next_epi.has_value();
@@ -703,6 +738,7 @@ GgmlType VulkanForward::main_weight_type() const {
 }
 
 uint32_t VulkanForward::decode_dispatches() const { return decode_stream_ ? decode_stream_->dispatch_count() : 0; }
+uint32_t VulkanForward::prefill_dispatches() const { return stream_ ? stream_->dispatch_count() : 0; }
 uint32_t VulkanForward::decode_chained() const { return decode_stream_ ? decode_stream_->barriers_elided() : 0; }
 
 }  // namespace vkq

@@ -91,6 +91,12 @@ struct VulkanForwardOptions {
   // measured on a GPU (benchmarks/RESULTS.md, "Decode attention as the QKV
   // GEMV's tail"), so not on by default.
   std::optional<uint32_t> fused_attention_rows;
+  // Prefill: where every consumer of an RMSNorm's or SwiGLU's output is a
+  // GEMM on fp16 activations (act.xh), the op writes act.xh in fp16 itself
+  // (rmsnorm_f16, swiglu_f16) instead of fp32 and a ConvertF16 dispatch
+  // after it; the same values either way. VKQ_PREFILL_F16_OUT=off (or false
+  // here) keeps the conversions (A/B runs, tests).
+  bool f16_producers = true;
 };
 
 class VulkanForward final : public LlamaSession {
@@ -141,6 +147,9 @@ class VulkanForward final : public LlamaSession {
   GgmlType main_weight_type() const;
   // Dispatches in one recorded decode step.
   uint32_t decode_dispatches() const;
+  // Dispatches in the last prefill submit (the last batch's layers and its
+  // logits, or the last rows of logits with all_logits).
+  uint32_t prefill_dispatches() const;
   // Barriers a decode step replaced by chain waits (0 without a chain).
   uint32_t decode_chained() const;
   // Whether the last recorded decode step runs attention as the QKV GEMV's
@@ -183,8 +192,10 @@ class VulkanForward final : public LlamaSession {
   // (deferred, in nq_): then record_logits is told so.
   bool record_layers(CommandStream& cs, uint32_t n, bool marks);
   // x_'s rows normed by w into what the consumers read: the deferred form
-  // (nq_ / nds_ / nss_), 8-bit blocks (xq_ / xds_) or fp32 (xb_); then a barrier.
-  void record_norm(CommandStream& cs, const Buffer& w, const ops::RmsNorm::Shape& s, bool quantized, bool deferred);
+  // (nq_ / nds_ / nss_), 8-bit blocks (xq_ / xds_), fp16 (xh_, `to_xh`) or
+  // fp32 (xb_); then a barrier.
+  void record_norm(CommandStream& cs, const Buffer& w, const ops::RmsNorm::Shape& s, bool quantized, bool deferred,
+                   bool to_xh = false);
   // rmsnorm of x rows [row0, row0 + rows) into xb, the classifier into
   // logits, and the copy to the readback buffer.
   // `normed`: the norm's output is already in nq_ (record_layers' result).
@@ -208,6 +219,14 @@ class VulkanForward final : public LlamaSession {
   // the deferred norm `deferred`, attention's output in 8-bit blocks
   // `q_att`), where options and the matmul allow it.
   std::optional<ops::AttentionTail> attention_tail(const Layer& l, uint32_t n, bool deferred, bool q_att);
+  // Whether w's matmul for n tokens is a GEMM on fp16 activations in xh_
+  // (on its fp16 weight copy, record_dequantized, or on F16 weights).
+  bool f16_route(const GpuMatrix& w, uint32_t n);
+  // Whether the producer of `consumers`' input writes it to xh_ in fp16
+  // (every consumer on the fp16 route; VulkanForwardOptions::f16_producers).
+  bool reads_xh(std::span<const GpuMatrix> consumers, uint32_t n);
+  // x == xh_: X is already there in fp16 (the producer wrote it), so the
+  // fp16 route records no conversion; any other x is fp32.
   void record_matmul(CommandStream& cs, const GpuMatrix& w, const Buffer& x, bool quantized, const Buffer& y, uint32_t n,
                      uint32_t y_stride, uint32_t y_offset, bool accumulate, const ops::GemvEpilogue* epi = nullptr,
                      const Buffer* xq = nullptr, const Buffer* xds = nullptr, bool deferred = false);
@@ -280,6 +299,8 @@ class VulkanForward final : public LlamaSession {
   std::unique_ptr<ops::RmsNorm> rmsnorm_deferred_;  // null without act.nq
   std::unique_ptr<ops::Attention> attention_q8_, attention_rope_q8_;
   std::unique_ptr<ops::Swiglu> swiglu_q8_;
+  std::unique_ptr<ops::RmsNorm> rmsnorm_f16_;  // the fp16 producers (null without act.xh or f16_producers)
+  std::unique_ptr<ops::Swiglu> swiglu_f16_;
 
   std::unique_ptr<CommandStream> decode_stream_;  // recorded once, replayed
   std::unique_ptr<CommandStream> unchained_stream_;  // decode_unchained's

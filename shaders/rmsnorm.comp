@@ -13,6 +13,10 @@
 // is kept in shared memory (rows up to 4 * CACHE4 wide; wider ones read x
 // and w again, so `out` must not be x then) for the
 // quantization, which then reads no global memory.
+// OUT_F16 (without QUANT_OUT; width, out_offset and out_stride even): `out`
+// in fp16, two elements packed per uint: the same fp32 products rounded
+// once, what ops::ConvertF16 would make of the fp32 output, written for a
+// prefill GEMM that reads fp16 activations (no conversion dispatch).
 // DEFERRED (with QUANT_OUT; decode, for the integer-dot GEMV that applies
 // the norm's scale itself): no reduction and no `out`; XQ/DS get x * w in
 // 8-bit blocks, unscaled, and 5 SS the sum of x^2 over each block (row r's
@@ -38,7 +42,11 @@ layout(std430, binding = 4) writeonly buffer DS { vec2 ds[]; };
 #else
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer W { float w[]; };
+#ifdef OUT_F16
+layout(std430, binding = 2) writeonly buffer Out { uint outh[]; };
+#else
 layout(std430, binding = 2) writeonly buffer Out { float outv[]; };
+#endif
 #endif
 
 shared float partial[WG_SIZE];
@@ -146,6 +154,20 @@ void main() {
     barrier();
   }
   const float scale = inversesqrt(partial[0] / float(pc.width) + pc.eps);
+#ifdef OUT_F16
+  // Element pairs (2i, 2i + 1), one packed word each.
+  const uint pairs = pc.width / 2u, ohi = oi / 2u;
+  for (uint base = tid; base < pairs; base += WG_SIZE * UNROLL) {
+    vec2 v[UNROLL], g[UNROLL];
+    for (uint u = 0; u < UNROLL; ++u) {
+      const uint i = base + u * WG_SIZE;
+      v[u] = i < pairs ? vec2(x[xi + 2u * i], x[xi + 2u * i + 1u]) : vec2(0.0);
+      g[u] = i < pairs ? vec2(w[2u * i], w[2u * i + 1u]) : vec2(0.0);
+    }
+    for (uint u = 0; u < UNROLL; ++u)
+      if (base + u * WG_SIZE < pairs) outh[ohi + base + u * WG_SIZE] = packHalf2x16(v[u] * scale * g[u]);
+  }
+#else
   for (uint base = tid; base < pc.width; base += WG_SIZE * UNROLL) {
     float v[UNROLL], g[UNROLL];
     for (uint u = 0; u < UNROLL; ++u) {
@@ -156,5 +178,6 @@ void main() {
     for (uint u = 0; u < UNROLL; ++u)
       if (base + u * WG_SIZE < pc.width) outv[oi + base + u * WG_SIZE] = v[u] * scale * g[u];
   }
+#endif
 }
 #endif

@@ -4,6 +4,9 @@
 // Bindings: 0 in (gate and up halves of each token's row), 1 out.
 // QUANT_OUT (width a multiple of 32): one invocation per 32-block, which it
 // also writes to 2 XQ, 3 DS for the integer-dot GEMV (quantize_block.glsl).
+// OUT_F16 (without QUANT_OUT; width and out_stride even): `out` in fp16, two
+// elements packed per uint, the fp32 values rounded once (as ops::ConvertF16
+// would), for a prefill GEMM that reads fp16 activations.
 #extension GL_GOOGLE_include_directive : require
 #define VKQ_PC_SWIGLU
 #include "push_constants.h"
@@ -16,7 +19,11 @@ layout(std430, binding = 3) writeonly buffer DS { vec2 ds[]; };
 layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 0) readonly buffer In { float inv[]; };
+#ifdef OUT_F16
+layout(std430, binding = 1) writeonly buffer Out { uint outh[]; };
+#else
 layout(std430, binding = 1) writeonly buffer Out { float outv[]; };
+#endif
 
 float swiglu(uint t, uint i) {
   const float g = inv[t * pc.in_stride + i];
@@ -48,10 +55,18 @@ void main() {
   }
   return;
 #endif
-  const uint total = pc.n_tokens * pc.width;
   const uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+#ifdef OUT_F16
+  const uint pairs = pc.width / 2u, total = pc.n_tokens * pairs;
+  for (uint id = gl_GlobalInvocationID.x; id < total; id += stride) {
+    const uint t = id / pairs, i = 2u * (id % pairs);
+    outh[(t * pc.out_stride + i) / 2u] = packHalf2x16(vec2(swiglu(t, i), swiglu(t, i + 1u)));
+  }
+#else
+  const uint total = pc.n_tokens * pc.width;
   for (uint id = gl_GlobalInvocationID.x; id < total; id += stride) {
     const uint t = id / pc.width, i = id % pc.width;
     outv[t * pc.out_stride + i] = swiglu(t, i);
   }
+#endif
 }

@@ -81,10 +81,11 @@ void GetRows::record(CommandStream& cs, const GpuMatrix& w, const Buffer& tokens
   }
 }
 
-RmsNorm::RmsNorm(Device& device, bool quant_out, bool deferred)
-    : device_(device), quant_out_(quant_out), deferred_(deferred) {
+RmsNorm::RmsNorm(Device& device, bool quant_out, bool deferred, ActType out_type)
+    : device_(device), quant_out_(quant_out), deferred_(deferred), out_type_(out_type) {
   const auto& caps = device.caps();
   if (deferred && !quant_out) throw InputError("rmsnorm: the deferred form is a quantized output");
+  if (quant_out && out_type == ActType::f16) throw InputError("rmsnorm: an fp16 output has no quantized form");
   if (deferred) {
     // An invocation per 32-block, no reduction: 128 for a 4096-wide row.
     wg_ = pick_workgroup_size(caps, 128);
@@ -94,7 +95,8 @@ RmsNorm::RmsNorm(Device& device, bool quant_out, bool deferred)
   }
   if (!quant_out) {
     wg_ = pick_workgroup_size(caps, 256, 4);
-    kernel_ = &device.kernel({select_variant(device, "rmsnorm"), {wg_}, sizeof(pc::RmsNorm)});
+    const char* op = out_type == ActType::f16 ? "rmsnorm_f16" : "rmsnorm";
+    kernel_ = &device.kernel({select_variant(device, op), {wg_}, sizeof(pc::RmsNorm)});
     return;
   }
   // rmsnorm_q8: one vec4 of a 4096-wide row per invocation, and x * w of up
@@ -110,7 +112,10 @@ void RmsNorm::record(CommandStream& cs, const Buffer& x, const Buffer& weight, c
   if (!s.in_stride) s.in_stride = s.width;
   if (!s.out_stride) s.out_stride = s.width;
   check_size(x, (s.in_offset + uint64_t(s.rows - 1) * s.in_stride + s.width) * 4, "rmsnorm", "input");
-  check_size(out, (s.out_offset + uint64_t(s.rows - 1) * s.out_stride + s.width) * 4, "rmsnorm", "output");
+  const uint64_t out_bytes = out_type_ == ActType::f16 ? 2 : 4;
+  if (out_type_ == ActType::f16 && (s.width % 2 || s.out_offset % 2 || s.out_stride % 2))
+    throw InputError("rmsnorm_f16: width, output offset and stride must be even");
+  check_size(out, (s.out_offset + uint64_t(s.rows - 1) * s.out_stride + s.width) * out_bytes, "rmsnorm", "output");
   check_size(weight, uint64_t(s.width) * 4, "rmsnorm", "weight");
   check_quantized(quant_out_, q, s.rows, s.width, "rmsnorm");
   if (quant_out_ && (s.in_offset % 4 || s.in_stride % 4 || s.out_offset % 4 || s.out_stride % 4))
@@ -383,21 +388,26 @@ void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& 
   cs.dispatch_with(*k, b, p, {r.n_heads, splits_, 1});
 }
 
-Swiglu::Swiglu(Device& device, bool quant_out) : device_(device), quant_out_(quant_out) {
+Swiglu::Swiglu(Device& device, bool quant_out, ActType out_type)
+    : device_(device), quant_out_(quant_out), out_type_(out_type) {
+  if (quant_out && out_type == ActType::f16) throw InputError("swiglu: an fp16 output has no quantized form");
   wg_ = pick_workgroup_size(device.caps(), quant_out ? 64 : 256);
-  kernel_ = &device.kernel({select_variant(device, quant_out ? "swiglu_q8" : "swiglu"), {wg_}, sizeof(pc::Swiglu)});
+  const char* op = quant_out ? "swiglu_q8" : out_type == ActType::f16 ? "swiglu_f16" : "swiglu";
+  kernel_ = &device.kernel({select_variant(device, op), {wg_}, sizeof(pc::Swiglu)});
 }
 
 void Swiglu::record(CommandStream& cs, const Buffer& in, const Buffer& out, uint32_t n, uint32_t width,
                     uint32_t in_stride, uint32_t up_offset, uint32_t out_stride, QuantizedActivations q) const {
   check_size(in, (uint64_t(n - 1) * in_stride + up_offset + width) * 4, "swiglu", "input");
-  check_size(out, (uint64_t(n - 1) * out_stride + width) * 4, "swiglu", "output");
+  const bool f16 = out_type_ == ActType::f16;
+  if (f16 && (width % 2 || out_stride % 2)) throw InputError("swiglu_f16: width and output stride must be even");
+  check_size(out, (uint64_t(n - 1) * out_stride + width) * (f16 ? 2 : 4), "swiglu", "output");
   check_quantized(quant_out_, q, n, width, "swiglu");
   const pc::Swiglu p{n, width, in_stride, up_offset, out_stride};
   if (q)  // one invocation per 32-block
     cs.dispatch(*kernel_, {in, out, *q.xq, *q.xds}, p, {stride_groups(uint64_t(n) * width / 32, wg_), 1, 1});
-  else
-    cs.dispatch(*kernel_, {in, out}, p, {stride_groups(uint64_t(n) * width, wg_), 1, 1});
+  else  // fp16: one invocation per pair
+    cs.dispatch(*kernel_, {in, out}, p, {stride_groups(uint64_t(n) * width / (f16 ? 2 : 1), wg_), 1, 1});
 }
 
 FillRandom::FillRandom(Device& device) : device_(device) {

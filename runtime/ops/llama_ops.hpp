@@ -23,6 +23,7 @@
 #include "buffer.hpp"
 #include "command_stream.hpp"
 #include "gpu_weights.hpp"
+#include "ops/matmul.hpp"
 
 namespace vkq::ops {
 
@@ -63,8 +64,9 @@ class GetRows {
 class RmsNorm {
  public:
   // deferred (with quant_out): the rmsnorm_q8_deferred form; `out` is not
-  // written and q.ss is required.
-  explicit RmsNorm(Device& device, bool quant_out = false, bool deferred = false);
+  // written and q.ss is required. out_type f16 (not with quant_out): `out`
+  // holds fp16 (rmsnorm_f16; width, out_offset and out_stride even).
+  explicit RmsNorm(Device& device, bool quant_out = false, bool deferred = false, ActType out_type = ActType::f32);
   // rows of `width`: in at in_offset + r * in_stride, out at out_offset + r * out_stride (elements).
   struct Shape {
     uint32_t rows, width;
@@ -78,6 +80,7 @@ class RmsNorm {
  private:
   Device& device_;
   bool quant_out_, deferred_;
+  ActType out_type_;
   uint32_t wg_, cache4_ = 0;  // rmsnorm_q8: vec4s of the row kept in shared memory
   const Kernel* kernel_;
 };
@@ -203,7 +206,9 @@ uint64_t attention_coopmat_shared_bytes(const AttentionCoopmatTile& t, uint32_t 
 
 class Swiglu {
  public:
-  explicit Swiglu(Device& device, bool quant_out = false);
+  // out_type f16 (not with quant_out): `out` holds fp16 (swiglu_f16; width
+  // and out_stride even).
+  explicit Swiglu(Device& device, bool quant_out = false, ActType out_type = ActType::f32);
   // out[t][i] = silu(in[t][i]) * in[t][up_offset + i], i < width.
   void record(CommandStream& cs, const Buffer& in, const Buffer& out, uint32_t n_tokens, uint32_t width,
               uint32_t in_stride, uint32_t up_offset, uint32_t out_stride, QuantizedActivations q = {}) const;
@@ -211,6 +216,7 @@ class Swiglu {
  private:
   Device& device_;
   bool quant_out_;
+  ActType out_type_;
   const Kernel* kernel_;
   uint32_t wg_;
 };

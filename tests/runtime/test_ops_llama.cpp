@@ -15,6 +15,7 @@
 #include "command_stream.hpp"
 #include "ggml_types.hpp"
 #include "gpu_weights.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/llama_ops.hpp"
 #include "ops/llama_ops_ref.hpp"
 #include "ops/matmul.hpp"
@@ -39,6 +40,16 @@ std::vector<uint32_t> download_u32(const Buffer& b, size_t n) {
   std::vector<uint32_t> v(n);
   b.download(std::span<uint32_t>(v));
   return v;
+}
+
+// ops::ConvertF16 of the first n floats of `f32` (n a multiple of 4), as
+// packed words: what an op's fp16 output form must equal bit for bit.
+std::vector<uint32_t> converted_f16(Device& dev, const Buffer& f32, size_t n) {
+  Buffer h(dev, n * 2);
+  CommandStream cs(dev);
+  ops::ConvertF16(dev).record(cs, f32, h, n);
+  cs.submit_and_wait();
+  return download_u32(h, n / 2);
 }
 
 Buffer upload(Device& dev, std::span<const float> v) {
@@ -175,6 +186,27 @@ TEST_CASE("rmsnorm matches rmsnorm_ref", "[gpu][kernel][llama_ops]") {
   op.record(cs2, bx, bw, bx, {rows, width, 1e-5f});
   cs2.submit_and_wait();
   CHECK(rel_err(download(bx, x.size()), ref) <= 2e-6);
+  // rmsnorm_f16 (prefill, for a GEMM on fp16 activations): ConvertF16 of
+  // the fp32 output, bit for bit, at an output offset and stride.
+  if (width % 2 == 0) {
+    bx = upload(dev, x);
+    Buffer f32(dev, x.size() * 4), h(dev, (x.size() + 8 * rows) * 2 + 64);
+    h.fill(test::kPoison);
+    CommandStream cs3(dev);
+    op.record(cs3, bx, bw, f32, {rows, width, 1e-5f});
+    ops::RmsNorm(dev, false, false, ops::ActType::f16).record(cs3, bx, bw, h, {rows, width, 1e-5f, 0, width, 4, width + 8});
+    cs3.submit_and_wait();
+    const auto want = converted_f16(dev, f32, x.size());
+    const auto words = download_u32(h, (x.size() + 8 * rows) / 2 + 2);
+    CHECK(words[0] == test::kPoison);
+    size_t diff = 0;
+    for (uint32_t r = 0; r < rows; ++r)
+      for (uint32_t i = 0; i < width / 2; ++i) diff += words[2 + r * (width + 8) / 2 + i] != want[r * width / 2 + i];
+    CHECK(diff == 0);
+    CHECK_THROWS_AS(ops::RmsNorm(dev, false, false, ops::ActType::f16).record(cs3, bx, bw, h, {rows, width, 1e-5f, 0, width, 3, width}),
+                    InputError);
+  }
+  CHECK_THROWS_AS(ops::RmsNorm(dev, true, false, ops::ActType::f16), InputError);
 }
 
 TEST_CASE("decode attention's tuning variables pick the kernel and refuse bad values", "[gpu][llama_ops]") {
@@ -761,6 +793,27 @@ TEST_CASE("swiglu matches swiglu_ref", "[gpu][kernel][llama_ops]") {
   op.record(cs, bi, out, n, width, stride, width + 2, width);
   cs.submit_and_wait();
   CHECK(rel_err(download(out, ref.size()), ref) <= 1e-6);
+  // swiglu_f16 (prefill, for a GEMM on fp16 activations): ConvertF16 of
+  // the fp32 output, bit for bit, with an output stride past the width.
+  if (width % 2 == 0) {
+    const uint32_t ostride = width + 4;
+    Buffer h(dev, size_t(n) * ostride * 2);
+    h.fill(test::kPoison);
+    CommandStream cs2(dev);
+    ops::Swiglu(dev, false, ops::ActType::f16).record(cs2, bi, h, n, width, stride, width + 2, ostride);
+    cs2.submit_and_wait();
+    const auto want = converted_f16(dev, out, ref.size() + (4 - ref.size() % 4) % 4);
+    const auto got = download_u32(h, size_t(n) * ostride / 2);
+    size_t diff = 0;
+    for (uint32_t t = 0; t < n; ++t) {
+      for (uint32_t i = 0; i < width / 2; ++i) diff += got[t * ostride / 2 + i] != want[t * width / 2 + i];
+      CHECK(got[t * ostride / 2 + width / 2] == test::kPoison);  // the stride's gap untouched
+    }
+    CHECK(diff == 0);
+    CHECK_THROWS_AS(ops::Swiglu(dev, false, ops::ActType::f16).record(cs2, bi, h, n, width, stride, width + 2, ostride + 1),
+                    InputError);
+  }
+  CHECK_THROWS_AS(ops::Swiglu(dev, true, ops::ActType::f16), InputError);
 }
 
 TEST_CASE("fill_random writes every word, finite where asked", "[gpu][kernel][llama_ops]") {

@@ -253,6 +253,55 @@ TEST_CASE("Vulkan forward: prefill GEMMs on dequantized fp16 weights agree with 
   }
 }
 
+// Prefill's RMSNorms and SwiGLU write the fp16 activations of the GEMMs
+// after them themselves (rmsnorm_f16, swiglu_f16) where every consumer is
+// on the fp16 route, in place of fp32 and a ConvertF16 dispatch: the same
+// fp32 values rounded once, so the same logits to the bit, with one
+// conversion fewer per such GEMM group: F16 weights, q | k | v, gate | up
+// and down (3 per layer); Q4_0 with dequantized copies, q | k | v and
+// gate | up (2: down, with rows of 172, is not a block type in these files).
+// A wrong fp16 output (a mutation scaling swiglu_f16's by 1.01) fails the
+// equality.
+TEST_CASE("Vulkan forward: prefill norms and SwiGLU write fp16 activations themselves", "[gpu][forward]") {
+  VKQ_REQUIRE_STORIES260K();
+  const size_t n = 128;
+  struct Case {
+    GgmlType type;
+    const char* env;
+    uint32_t saved_per_layer;
+  };
+  const auto c = GENERATE(Case{GgmlType::F16, "VKQ_PREFILL_F16", 3}, Case{GgmlType::Q4_0, "VKQ_PREFILL_DEQUANT", 2});
+  INFO(vkq::ggml_type_name(c.type) << " with " << c.env << "=on");
+  const auto [l, tokens, want] = cpu_prefill(load(c.type), n);
+  const vkq::test::Env on(c.env, "on");
+  auto run = [&](bool producers, uint32_t& dispatches) {
+    auto o = opts(n, KvType::f16, 64);
+    o.f16_producers = producers;
+    vkq::VulkanForward fwd(vkq::test::device(), *l.model, o);
+    auto last = fwd.prefill(tokens, 0);  // batches of 64: the last submit is a whole batch
+    dispatches = fwd.prefill_dispatches();
+    return last;
+  };
+  uint32_t d_on = 0, d_off = 0;
+  const auto with = run(true, d_on), without = run(false, d_off);
+  CHECK(with == without);
+  CHECK(rel_diff(with, std::span(want).last(with.size())) <= 5e-3);
+  const uint32_t layers = l.model->hparams().block_count;
+  CHECK(d_off - d_on == layers * c.saved_per_layer);
+  {
+    const vkq::test::Env off("VKQ_PREFILL_F16_OUT", "off");
+    uint32_t d = 0;
+    vkq::VulkanForward fwd(vkq::test::device(), *l.model, opts(n, KvType::f16, 64));
+    CHECK(fwd.prefill(tokens, 0) == without);
+    d = fwd.prefill_dispatches();
+    CHECK(d == d_off);
+  }
+  {
+    const vkq::test::Env junk("VKQ_PREFILL_F16_OUT", "no");
+    CHECK_THROWS_AS(vkq::VulkanForward(vkq::test::device(), *l.model, opts(n, KvType::f16, 64)), vkq::InputError);
+  }
+}
+
 // The same with the value projections in Q8_0 and the rest in Q4_0: q, k
 // and v are three matrices of two types, so the next weight's copy crosses
 // types and a group's barriers (q -> k -> v -> attn_output -> gate | up).
