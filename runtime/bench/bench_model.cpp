@@ -90,9 +90,16 @@ ModelBenchResult bench_model(VulkanForward& fwd, const ModelBenchOptions& opt) {
   for (auto& t : prompt) t = tok(rng);
   for (auto& t : gen) t = tok(rng);
 
-  // Warm-up: pipelines created, the decode step recorded, clocks up.
-  if (opt.prompt) fwd.prefill(prompt, 0);
-  for (uint32_t i = 0; i < std::min<uint32_t>(opt.gen, 8); ++i) fwd.decode(gen[i], i);
+  // Warm-up: pipelines created, the decode step recorded, clocks up. The
+  // same work again until 300 ms have passed, as bench.cpp's warm_up: an
+  // H100 idles at 345 MHz, and one prefill and 8 decode steps (~60 ms on
+  // Llama-2-7B) left a fresh machine's first timed runs at half speed
+  // (benchmarks/RESULTS.md, session of 2026-12-06 (5), call 1).
+  const auto w0 = std::chrono::steady_clock::now();
+  do {
+    if (opt.prompt) fwd.prefill(prompt, 0);
+    for (uint32_t i = 0; i < std::min<uint32_t>(opt.gen, 8); ++i) fwd.decode(gen[i], i);
+  } while (seconds_since(w0) < 0.3);
 
   for (int rep = 0; rep < opt.reps; ++rep) {
     if (opt.prompt) {
