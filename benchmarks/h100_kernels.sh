@@ -30,6 +30,10 @@ chain() {  # chain LABEL [bench chain args]: one `vkq bench chain`, JSON appende
 # attn_output, gate/up, down.
 L_Q4="28311552,9437184,9437184,50724864,25362432"
 L_Q8="53477376,9437184,17825792,95813632,47906816"
+# The same at tg128 from an empty cache (`bench model`'s tg: positions
+# 0..127, K and V of 64 positions on average, 1 MiB).
+S_Q4="28311552,1048576,9437184,50724864,25362432"
+S_Q8="53477376,1048576,17825792,95813632,47906816"
 case "$mode" in
   chain)  # what the decode step's structure costs with perfect memory-bound kernels
     chain empty --sizes 0 --layers 160
@@ -46,6 +50,9 @@ case "$mode" in
     chain layer-q4_0-wg512 --sizes $L_Q4 --layers 32 --wg 512
     chain layer-q4_0-wg1024 --sizes $L_Q4 --layers 32 --wg 1024
     chain layer-q8_0 --sizes $L_Q8 --layers 32
+    chain layer-q4_0-tg128 --sizes $S_Q4 --layers 32
+    chain layer-q8_0-tg128 --sizes $S_Q8 --layers 32
+    chain layer-q4_0-tg128-wg512 --sizes $S_Q4 --layers 32 --wg 512
     chain token-q4_0-10dispatches --sizes 452984832,150994944,150994944,811597824,405798912 --layers 2
     python3 - "$out/chain.jsonl" <<'PY' | tee "$out/chain.md"
 import json, sys
