@@ -1,5 +1,7 @@
 #include "device.hpp"
 
+#include <chrono>
+
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
@@ -27,6 +29,7 @@ constexpr const char* kDeviceLostHint =
     "update the driver, or try another device (--device)";
 
 constexpr uint64_t kFenceTimeoutNs = 600ull * 1000 * 1000 * 1000;  // 10 minutes: lavapipe is slow on big models
+constexpr auto kFencePoll = std::chrono::milliseconds(20);  // DeviceOptions::fence_wait "poll": then block
 
 // A VkPipelineCache blob starts with a header naming the device; reject blobs
 // from other devices or drivers before the driver sees them.
@@ -45,6 +48,7 @@ DeviceOptions DeviceOptions::from_env() {
   o.profile = env("VKQ_DEVICE_PROFILE");
   o.cache_dir = env("VKQ_CACHE_DIR");
   o.faults = FaultSpec::parse(env("VKQ_FAULT"));
+  o.fence_wait = env("VKQ_FENCE_WAIT");
   if (o.cache_dir.empty()) {
     const std::string xdg = env("XDG_CACHE_HOME"), home = env("HOME");
     if (!xdg.empty()) o.cache_dir = xdg + "/vkq";
@@ -59,6 +63,12 @@ Device::Device(const Instance& instance, uint32_t index, DeviceOptions options)
       driver_caps_(instance.devices().at(index).caps),
       caps_(apply_device_profile(driver_caps_, parse_device_profile(options.profile))),
       faults_(options.faults) {
+  if (options.fence_wait == "poll" || options.fence_wait == "block")
+    poll_fences_ = options.fence_wait == "poll";
+  else if (options.fence_wait.empty() || options.fence_wait == "auto")
+    poll_fences_ = !caps_.is_cpu();
+  else
+    throw InputError(fmt::format("VKQ_FENCE_WAIT='{}': expected auto, poll or block", options.fence_wait));
   const auto& d = *physical_.getDispatcher();
   VkPhysicalDevice pd = static_cast<VkPhysicalDevice>(*physical_);
 
@@ -295,6 +305,12 @@ void Device::release(uint64_t bytes) { mem_.current -= std::min(bytes, mem_.curr
 void Device::wait(const vk::raii::Fence& fence, const char* what) const {
   vk::Result r;
   try {
+    if (poll_fences_) {
+      const auto t0 = std::chrono::steady_clock::now();
+      do {
+        if (fence.getStatus() == vk::Result::eSuccess) return;
+      } while (std::chrono::steady_clock::now() - t0 < kFencePoll);
+    }
     r = device_.waitForFences({*fence}, VK_TRUE, kFenceTimeoutNs);
   } catch (const vk::SystemError& e) {
     throw DeviceError(fmt::format("device '{}': vkWaitForFences ({}) failed: {}", caps_.name, what, e.what()),

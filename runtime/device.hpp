@@ -26,8 +26,13 @@ struct DeviceOptions {
   std::string profile;    // VKQ_DEVICE_PROFILE syntax; "" = none
   std::string cache_dir;  // pipeline cache folder; "" = no on-disk cache
   FaultSpec faults;       // test hook: Vulkan calls made to fail (fault_injection.hpp)
+  // How the host waits for a submit: "poll" checks the fence in a loop for
+  // up to 20 ms before it blocks (one core busy, no wake-up latency: a decode
+  // step is one submit per token), "block" sleeps in vkWaitForFences;
+  // "" or "auto": poll unless the device is a CPU (lavapipe needs the cores).
+  std::string fence_wait;
   // VKQ_DEVICE_PROFILE, VKQ_CACHE_DIR (default $XDG_CACHE_HOME/vkq or
-  // ~/.cache/vkq), VKQ_FAULT.
+  // ~/.cache/vkq), VKQ_FAULT, VKQ_FENCE_WAIT.
   static DeviceOptions from_env();
 };
 
@@ -79,6 +84,8 @@ class Device {
   const MemoryStats& memory_stats() const { return mem_; }
   // The test hook's counters: allocations and submits made so far.
   const FaultInjector& faults() const { return faults_; }
+  // Whether wait() polls the fence before it blocks (DeviceOptions::fence_wait).
+  bool polls_fences() const { return poll_fences_; }
   // Starts a new peak from what is allocated now (to measure one model's load).
   void reset_peak() { mem_.peak = mem_.current; }
 
@@ -113,6 +120,7 @@ class Device {
   std::map<KernelSpec, std::unique_ptr<Kernel>> kernels_;
   MemoryStats mem_;
   FaultInjector faults_;
+  bool poll_fences_ = false;  // DeviceOptions::fence_wait
 };
 
 // Opens the device that `spec` names (see Instance::select).

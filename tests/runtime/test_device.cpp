@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 
 #include <catch2/catch_test_macros.hpp>
@@ -102,6 +103,40 @@ TEST_CASE("command streams record many dispatches and time them", "[gpu]") {
   add.record(cs, bx, by, bz, n);
   cs.submit_and_wait();
   CHECK(cs.dispatch_count() == 1);
+}
+
+// DeviceOptions::fence_wait: the host polls the fence (then blocks after
+// 20 ms) or blocks at once; either way a submit's results are there when
+// submit_and_wait returns: a short chain (done while polling) and a long one
+// (lavapipe: well past the 20 ms of polling, so the blocking wait after it).
+TEST_CASE("the host waits for a submit by polling the fence or by blocking", "[gpu]") {
+  DeviceOptions o = DeviceOptions::from_env();
+  o.fence_wait = "";
+  CHECK(Device(test::instance(), test::device().caps().index, o).polls_fences() == !test::device().caps().is_cpu());
+  for (const char* mode : {"poll", "block"}) {
+    INFO(mode);
+    o.fence_wait = mode;
+    Device dev(test::instance(), test::device().caps().index, o);
+    CHECK(dev.polls_fences() == (std::string(mode) == "poll"));
+    ops::Add add(dev);
+    for (const uint32_t n : {1024u, 1u << 24}) {
+      Buffer bx(dev, uint64_t(n) * 4), bz(dev, uint64_t(n) * 4);
+      bx.fill(0x3f800000u);  // 1.0f
+      bz.fill(test::kPoison);
+      CommandStream cs(dev);
+      add.record(cs, bx, bx, bz, n);  // z = 2
+      for (int i = 0; i < 8; ++i) {
+        cs.barrier();
+        add.record(cs, bz, bx, bz, n);  // z += 1
+      }
+      cs.submit_and_wait();
+      std::vector<float> z(n);
+      bz.download(std::span<float>(z));
+      CHECK(std::count(z.begin(), z.end(), 10.0f) == std::ptrdiff_t(n));
+    }
+  }
+  o.fence_wait = "spin";
+  CHECK_THROWS_AS(Device(test::instance(), test::device().caps().index, o), InputError);
 }
 
 TEST_CASE("pipeline cache file is written per device and driver", "[gpu]") {

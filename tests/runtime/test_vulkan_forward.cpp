@@ -272,7 +272,11 @@ TEST_CASE("Vulkan forward: prefill norms and SwiGLU write fp16 activations thems
   };
   const auto c = GENERATE(Case{GgmlType::F16, "VKQ_PREFILL_F16", 3}, Case{GgmlType::Q4_0, "VKQ_PREFILL_DEQUANT", 2});
   INFO(vkq::ggml_type_name(c.type) << " with " << c.env << "=on");
-  const auto [l, tokens, want] = cpu_prefill(load(c.type), n);
+  // Not a structured binding: the lambda below uses them (clang 14 cannot capture bindings).
+  const auto ref = cpu_prefill(load(c.type), n);
+  const auto& l = ref.l;
+  const auto& tokens = ref.tokens;
+  const auto& want = ref.want;
   const vkq::test::Env on(c.env, "on");
   auto run = [&](bool producers, uint32_t& dispatches) {
     auto o = opts(n, KvType::f16, 64);
