@@ -110,8 +110,10 @@ shared float rowsum[WG_ROWS];
 shared uvec4 xs[XS];
 shared vec2 dss[(XS + 1u) / 2u];
 
+#ifdef EPILOGUE
+shared vec4 norm_v[8];    // the block's values to quantize: Y * NW (EPI_NORM), h (EPI_SWIGLU)
+#endif
 #ifdef EPI_NORM
-shared vec4 norm_v[8];    // the block's Y * NW
 shared float norm_sq[32]; // and Y^2, per row
 #endif
 
@@ -289,16 +291,26 @@ void main() {
   const uint ob = k0 / 32u;
   out_ss[ob] = ss;
 #else
-  // One invocation writes Y and the block.
-  if (gl_LocalInvocationIndex != 0u) return;
-  vec4 v[8];
-  const uint ob = blk;
-  for (uint r = 0; r < 32u; ++r) {
-    const float gt = rowsum[r] * in_scale, up = rowsum[32u + r] * in_scale;
-    y[pc.row0 + chunk_row(blk, r)] = gt;
-    y[pc.row0 + chunk_row(blk, 32u + r)] = up;
-    v[r / 4u][r % 4u] = gt / (1.0 + exp(-gt)) * up;  // as swiglu.comp
+  // A row pair per invocation of the first 32: gate row r and up row 32 + r
+  // written, h = silu(gate) * up to shared memory (in parallel: one
+  // invocation doing all 32 was a serial tail after every workgroup's
+  // rows); then one invocation quantizes the block.
+  const uint t = gl_LocalInvocationIndex;
+  if (t < 32u) {
+    const float gt = rowsum[t] * in_scale, up = rowsum[32u + t] * in_scale;
+    y[pc.row0 + chunk_row(blk, t)] = gt;
+    y[pc.row0 + chunk_row(blk, 32u + t)] = up;
+    norm_v[t / 4u][t % 4u] = gt / (1.0 + exp(-gt)) * up;  // as swiglu.comp
   }
+#ifdef CHAIN
+  CHAIN_PUBLISH();  // y, for chain_signal() below
+#else
+  barrier();
+#endif
+  if (t != 0u) return;
+  vec4 v[8];
+  for (uint i = 0; i < 8u; ++i) v[i] = norm_v[i];
+  const uint ob = blk;
 #endif
   uvec4 lo, hi;
   vec2 dsv;
