@@ -26,8 +26,10 @@ Buffer::Buffer(Device& device, uint64_t bytes, MemoryKind kind) : device_(&devic
   if (kind == MemoryKind::device) {
     memory_ = device.allocate(req, vk::MemoryPropertyFlagBits::eDeviceLocal, {}, &hv);
   } else {
+    const auto prefer =
+        kind == MemoryKind::upload ? vk::MemoryPropertyFlagBits::eDeviceLocal : vk::MemoryPropertyFlagBits::eHostCached;
     memory_ = device.allocate(req, vk::MemoryPropertyFlagBits::eHostVisible | vk::MemoryPropertyFlagBits::eHostCoherent,
-                              vk::MemoryPropertyFlagBits::eHostCached, &hv);
+                              prefer, &hv);
   }
   alloc_size_ = req.size;
   buffer_.bindMemory(*memory_, 0);

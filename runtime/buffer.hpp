@@ -3,6 +3,12 @@
 //                       uploads/downloads go through a staging buffer unless
 //                       the memory is also host-visible (UMA, ReBAR, lavapipe).
 //   MemoryKind::host    host-visible and coherent (staging, readback).
+//   MemoryKind::upload  host-visible and coherent, device-local where the
+//                       device has such memory (a BAR): small inputs the host
+//                       writes before each submit and many kernels read
+//                       (the decode position), so the GPU reads its own
+//                       memory, not the host's across the bus. The host
+//                       only writes it (reads of BAR memory are slow).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +19,7 @@
 
 namespace vkq {
 
-enum class MemoryKind { device, host };
+enum class MemoryKind { device, host, upload };
 
 class Buffer {
  public:

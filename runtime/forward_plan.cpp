@@ -298,7 +298,8 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
     add("scratch.wh.1", "scratch", wh);
   }
 
-  // Host-visible input/output.
+  // Host-visible input/output (io.step and io.tokens in device-local memory
+  // too where the device has a BAR: MemoryKind::upload).
   add("io.step", "io", 16, true);
   add("io.tokens", "io", B * 4, true);
   add("io.readback", "io", uint64_t(plan.logit_rows) * vocab * 4, true);

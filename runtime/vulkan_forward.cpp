@@ -253,8 +253,11 @@ void VulkanForward::allocate_activations() {
   att_count_ = dev("act.att_count");
   att_count_.fill(0);
   chain_flags_ = dev("act.chain_flags");
-  step_ = host("io.step");
-  tokens_ = host("io.tokens");
+  // Written by the host before each submit, read by the kernels (the
+  // position by every decode attention workgroup): in the GPU's own memory
+  // where a BAR allows (MemoryKind::upload).
+  step_ = Buffer(device_, plan_.bytes("io.step"), MemoryKind::upload);
+  tokens_ = Buffer(device_, plan_.bytes("io.tokens"), MemoryKind::upload);
   readback_ = host("io.readback");
   if (plan_has(plan_, "act.xh")) {
     xh_ = dev("act.xh");

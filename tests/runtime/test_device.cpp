@@ -51,7 +51,8 @@ TEST_CASE("device selection by index and name; bad names list the devices", "[gp
 TEST_CASE("buffers round-trip through device and host memory", "[gpu]") {
   auto& dev = test::device();
   const auto data = test::random_floats(100003);
-  for (auto kind : {MemoryKind::device, MemoryKind::host}) {
+  for (auto kind : {MemoryKind::device, MemoryKind::host, MemoryKind::upload}) {
+    INFO("kind " << int(kind));
     Buffer b(dev, data.size() * 4, kind);
     b.fill(test::kPoison);
     b.upload(std::span<const float>(data));
@@ -63,6 +64,20 @@ TEST_CASE("buffers round-trip through device and host memory", "[gpu]") {
     b.download(std::span<float>(part), 400);
     CHECK(part[0] == data[100]);
     CHECK_THROWS_AS(b.download(std::span<float>(part), b.size() - 8), InputError);
+  }
+  // An upload buffer the host writes is what a kernel reads: x + x.
+  {
+    Buffer in(dev, data.size() * 4, MemoryKind::upload), out(dev, data.size() * 4);
+    out.fill(test::kPoison);
+    in.upload(std::span<const float>(data));
+    CommandStream cs(dev);
+    ops::Add(dev).record(cs, in, in, out, uint32_t(data.size()));
+    cs.submit_and_wait();
+    std::vector<float> sum(data.size());
+    out.download(std::span<float>(sum));
+    size_t bad = 0;
+    for (size_t i = 0; i < data.size(); ++i) bad += sum[i] != data[i] + data[i];
+    CHECK(bad == 0);
   }
   const auto before = dev.memory_stats().current;
   { Buffer t(dev, 1 << 20); CHECK(dev.memory_stats().current >= before + (1 << 20)); }
