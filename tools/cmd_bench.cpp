@@ -221,7 +221,7 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--block-wg", o->block_wg, "Decode: invocations per workgroup of the GEMVs with an epilogue (default 512; 256 in a dispatch chain)")
       ->check(CLI::IsMember({64u, 128u, 256u, 512u, 1024u}));
   m->add_option("--block-loads", o->block_loads,
-                "Decode: weight loads in flight per invocation in the GEMVs with an epilogue (default 4)")
+                "Decode: weight loads in flight per invocation in the GEMVs with an epilogue (default 2; 4 in a chain)")
       ->check(CLI::Range(1u, 32u));
   m->add_option("--fused-attention-rows", o->fused_attention_rows,
                 "Decode: attention runs as the QKV GEMV's tail for positions below N, the split kernel after it for "

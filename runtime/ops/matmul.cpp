@@ -109,9 +109,13 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   // the next dispatch's, sooner; benchmarks/RESULTS.md, calls 26-28).
   block_wg_ = tuning.block_wg ? tuning.block_wg : 512;
   chain_wg_ = tuning.block_wg ? tuning.block_wg : 256;
-  // 512 x 4 was the fastest of 256 / 512 / 1024 x 4 / 8 / 16 for Q4_0 and
-  // Q8_0 on the H200 (llama-2-7b decode; benchmarks/RESULTS.md).
-  block_loads_ = tuning.block_loads ? tuning.block_loads : 4;
+  // 512 x 2: on the H200 2 and 4 loads tied at 512 invocations (the best
+  // of 256 / 512 / 1024 x 2 / 4 / 8 / 16); on the H100 2 is 3.6% faster in
+  // Q4_0 tg128 and the same in Q8_0 (fewer granule slots past a row's end
+  // at K = 11008; benchmarks/RESULTS.md, session of 2026-12-06 (5), calls
+  // 9-10). The chain variants keep 4 (their best with 256 invocations).
+  block_loads_ = tuning.block_loads ? tuning.block_loads : 2;
+  chain_loads_ = tuning.block_loads ? tuning.block_loads : 4;
   block_stage_ = tuning.block_stage;
   chain_unstaged_ = tuning.chain_unstaged;
   // The shared-memory tree needs WG floats; the subgroup path one partial per
@@ -172,7 +176,7 @@ const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint3
                                   caps.name));
   const uint32_t rps = std::max<uint32_t>(1, wg_rows / std::max<uint32_t>(1, wg / sg));
   const uint32_t gpr = padded_k(K) / (wtype_ == GgmlType::Q8_0 ? 16 : 32);
-  const uint32_t unroll_max = std::max<uint32_t>(1, block_loads_ / rps);
+  const uint32_t unroll_max = std::max<uint32_t>(1, (chained ? chain_loads_ : block_loads_) / rps);
   const uint32_t steps = std::max<uint32_t>(1, (gpr + sg * unroll_max - 1) / (sg * unroll_max));
   const uint32_t unroll = std::clamp<uint32_t>((gpr + sg * steps - 1) / (sg * steps), 1, unroll_max);
   // x in shared memory: K bytes of values, K / 4 of (d, s), beside the row sums.

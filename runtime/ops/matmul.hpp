@@ -216,7 +216,7 @@ class Matmul {
   std::string chain_swiglu_scaled_variant_, chain_norm_variant_, chain_scaled_variant_;
   // matvec_idot_attn_{f16,f32}kv_<type>: the QKV GEMV with attention's tail.
   std::string attn_f16kv_variant_, attn_f32kv_variant_;
-  uint32_t wg_max_, rows_, unroll_, block_wg_, chain_wg_, block_loads_;
+  uint32_t wg_max_, rows_, unroll_, block_wg_, chain_wg_, block_loads_, chain_loads_;
   bool block_stage_, chain_unstaged_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced
