@@ -53,8 +53,15 @@ TEST_CASE("vkq bench chain times dependent memory-bound dispatches", "[gpu][cli]
   INFO(j.dump());
   CHECK(j["dispatches"] == 6);
   CHECK(j["bytes"] == 2 * ((1u << 20) + (64u << 10)));
-  CHECK(j["median_us"].get<double>() > 0);
-  CHECK(j["roofline_share"].get<double>() > 0);
+  // Host time less an empty submit's: on lavapipe under load (a 2-core CI
+  // machine) the empty submit can take longer than this tiny chain, and the
+  // difference is clamped at 0, so only its consistency is checked here.
+  const double us = j["median_us"].get<double>();
+  CHECK(us >= 0);
+  CHECK(j["submit_us"].get<double>() > 0);
+  CHECK(j["timestamp_us"].get<double>() > 0);
+  CHECK(j["us_per_dispatch"].get<double>() == us / 6);
+  CHECK((j["roofline_share"].get<double>() > 0) == (us > 0));
   REQUIRE(j["entry_us"].size() == 3);
   for (const auto& e : j["entry_us"]) CHECK(e.get<double>() > 0);
   const auto unbarriered = vkq::test::run_cli("bench chain --sizes 1M --layers 3 --runs 1 --copy-mib 8 --no-barriers");
