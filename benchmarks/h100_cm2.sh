@@ -38,12 +38,16 @@ mode=${1:-run}
 . .device/device_env.sh
 . .device/decode_ab.sh "$mode"
 shapes=("12288 4096" "4096 4096" "22016 4096" "4096 11008")
-# pp_ab TAG VAR: pp512 for Q4_0 and Q8_0 with the default, then with VAR=off.
+# pp_ab TAG VAR [TYPES] [ROUNDS]: pp512 for each type (default Q4_0 and
+# Q8_0) with the default, then with VAR=off; ROUNDS times (default 1,
+# tagged "(r)" when more), interleaved.
 pp_ab() {
-  for t in q4_0 q8_0; do
-    ab_run "$1 (default) $t pp512" - --type $t --prompt 512 --gen 0 --reps 3
-    ab_run "$2=off $t pp512" $2=off --type $t --prompt 512 --gen 0 --reps 3
-  done
+  local types=${3:-q4_0 q8_0} rounds=${4:-1} r t sfx
+  for r in $(seq "$rounds"); do for t in $types; do
+    sfx=""; [ "$rounds" -gt 1 ] && sfx=" ($r)"
+    ab_run "$1 (default) $t pp512$sfx" - --type $t --prompt 512 --gen 0 --reps 3
+    ab_run "$2=off $t pp512$sfx" $2=off --type $t --prompt 512 --gen 0 --reps 3
+  done; done
 }
 if [ "$mode" = sweep ]; then
   for mk in "${shapes[@]}"; do
@@ -78,10 +82,7 @@ fi
 if [ "$mode" = f16out ]; then
   ab_tests "rmsnorm matches*,swiglu matches*" 120
   ab_tests "Vulkan forward: prefill norms and SwiGLU*,Vulkan forward: prefill GEMMs on*,Vulkan forward: prefill on dequantized*" 150
-  for r in 1 2; do for t in q4_0 q8_0 f16; do
-    ab_run "f16 out (default) $t pp512 ($r)" - --type $t --prompt 512 --gen 0 --reps 3
-    ab_run "VKQ_PREFILL_F16_OUT=off $t pp512 ($r)" VKQ_PREFILL_F16_OUT=off --type $t --prompt 512 --gen 0 --reps 3
-  done; done
+  pp_ab "f16 out" VKQ_PREFILL_F16_OUT "q4_0 q8_0 f16" 2
   for t in q4_0 q8_0; do
     ab_run "ablate $t tg128" - --type $t --prompt 0 --gen 128 --reps 3 --ablate --no-breakdown
   done

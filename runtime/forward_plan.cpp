@@ -138,9 +138,6 @@ bool matmul_uses_idot(const DeviceCaps& caps, GgmlType type, bool forced) {
   return selected_variant(caps, candidates).ends_with("_idot");
 }
 
-namespace {
-
-// An auto|on|off switch from the environment (unset or empty: auto).
 std::string auto_on_off(const char* name) {
   const char* env = std::getenv(name);
   const std::string mode = env && *env ? env : "auto";
@@ -148,6 +145,8 @@ std::string auto_on_off(const char* name) {
     throw InputError(fmt::format("{}='{}': expected auto, on or off", name, mode));
   return mode;
 }
+
+namespace {
 
 // Whether the F16 GEMM on fp16 activations is the VK_NV_cooperative_matrix2 kernel on `caps`.
 bool f16_gemm_is_cm2(const DeviceCaps& caps) {

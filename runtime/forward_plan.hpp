@@ -143,4 +143,8 @@ bool gemm_reads_f16(const DeviceCaps& caps, GgmlType type);
 // kernels exist (tests, A/B), off never; anything else is an InputError.
 bool prefill_dequant_f16(const DeviceCaps& caps, GgmlType type);
 
+// An auto|on|off switch from the environment variable `name` (unset or
+// empty: "auto"); anything else is an InputError naming it.
+std::string auto_on_off(const char* name);
+
 }  // namespace vkq

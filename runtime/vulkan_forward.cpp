@@ -72,12 +72,7 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
     if (const char* e = std::getenv("VKQ_FUSED_ATTENTION_ROWS"))  // 0: off
       opts_.fused_attention_rows = ops::env_row_count("VKQ_FUSED_ATTENTION_ROWS", e, 0, UINT32_MAX);
   fused_rows_ = chain_ ? 0 : opts_.fused_attention_rows.value_or(0);
-  if (const char* e = std::getenv("VKQ_PREFILL_F16_OUT"); e && *e) {
-    const std::string v = e;
-    if (v != "auto" && v != "on" && v != "off")
-      throw InputError(fmt::format("VKQ_PREFILL_F16_OUT='{}': expected auto, on or off", v));
-    if (v == "off") opts_.f16_producers = false;
-  }
+  if (auto_on_off("VKQ_PREFILL_F16_OUT") == "off") opts_.f16_producers = false;
   const uint32_t splits =
       opts_.attention_splits ? opts_.attention_splits : ops::attention_splits(hp_.head_count, opts_.n_ctx, chain_);
   plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic, splits});
