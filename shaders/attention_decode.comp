@@ -9,8 +9,10 @@
 //   running output and the softmax state all live in registers;
 // - the cache is read in blocks of RB rows, each invocation loading its
 //   pairs of all RB keys and values at once (one round per block, coalesced
-//   rows); a row's score is a subgroupAdd and one exchange of the
-//   subgroups' sums through shared memory (one barrier per block);
+//   rows; the first block's in the round that loads q, k and v, each
+//   later one's after the block before); a row's score is a subgroupAdd
+//   and one exchange of the subgroups' sums through shared memory (one
+//   barrier per block);
 // - the softmax is online and in registers (every invocation keeps the same
 //   m and l);
 // - a head's rows are split over as many of its SPLITS workgroups as have
@@ -111,6 +113,26 @@ void main() {
   const uint j0 = split * chunk, j1 = min(L, j0 + chunk);
 
   chain_wait();
+  // The block's keys and values, all loaded at once (rows b0 .. b0 + RB - 1
+  // of this split but the token's own row pos, which comes from registers).
+  // The first block's are loaded before q, k and v are read: after the
+  // cache write to row pos below their loads would wait a round for q's
+  // (the compiler cannot move them past a store to the cache); each later
+  // block's at the end of the block before, into the same registers.
+  vec2 kk[RB][NP], vv[RB][NP];
+#define LOAD_BLOCK(B0)                                           \
+  [[unroll]] for (uint r = 0; r < RB; ++r) {                     \
+    const uint jr = (B0) + r, base = jr * kv_pairs + kvh * hp;   \
+    [[unroll]] for (uint i = 0; i < NP; ++i) {                   \
+      const uint d = tid + i * WG_SIZE;                          \
+      kk[r][i] = vv[r][i] = vec2(0.0);                           \
+      if (jr < j1 && jr != pos && d < hp) {                      \
+        kk[r][i] = kv_unpack(kc[base + d]);                      \
+        vv[r][i] = kv_unpack(vc[base + d]);                      \
+      }                                                          \
+    }                                                            \
+  }
+  LOAD_BLOCK(j0);
   const uint qrow = 0u, krow = pc.n_heads * hp, vrow = krow + kv_pairs;
   vec2 qv[NP], kcur[NP], vcur[NP], acc[NP];
   [[unroll]] for (uint i = 0; i < NP; ++i) {
@@ -130,24 +152,15 @@ void main() {
   float m = kNoScore, l = 0.0;
   uint parity = 0u;
   for (uint b0 = j0; b0 < j1; b0 += RB, parity ^= 1u) {
-    // Every key and value of the block first (the token's own row, pos, from
-    // registers: only the last row of the last split can be it).
-    vec2 kk[RB][NP], vv[RB][NP];
-    [[unroll]] for (uint r = 0; r < RB; ++r) {
-      const uint jr = b0 + r, base = jr * kv_pairs + kvh * hp;
-      [[unroll]] for (uint i = 0; i < NP; ++i) {
-        const uint d = tid + i * WG_SIZE;
-        kk[r][i] = vv[r][i] = vec2(0.0);
-        if (jr < j1 && d < hp) {
-          if (jr == pos) {
-            kk[r][i] = kcur[i];
-            vv[r][i] = vcur[i];
-          } else {
-            kk[r][i] = kv_unpack(kc[base + d]);
-            vv[r][i] = kv_unpack(vc[base + d]);
-          }
-        }
-      }
+    // The token's own row (only the last row of the last split can be it).
+    if (pos >= b0 && pos < b0 + RB && pos < j1) {
+      [[unroll]] for (uint r = 0; r < RB; ++r)
+        if (b0 + r == pos)
+          [[unroll]] for (uint i = 0; i < NP; ++i)
+            if (tid + i * WG_SIZE < hp) {
+              kk[r][i] = kcur[i];
+              vv[r][i] = vcur[i];
+            }
     }
     float s[RB];
     [[unroll]] for (uint r = 0; r < RB; ++r) {
@@ -167,7 +180,11 @@ void main() {
       [[unroll]] for (uint i = 0; i < NP; ++i) acc[i] += p * vv[r][i];
     }
     m = m_new;
+    if (b0 + RB < j1) {
+      LOAD_BLOCK(b0 + RB);
+    }
   }
+#undef LOAD_BLOCK
 
   if (n_active > 1u) {
     // Publish this split's (m, l, acc); the head's last workgroup combines:
