@@ -149,6 +149,19 @@ Device::Device(const Instance& instance, uint32_t index, DeviceOptions options)
     exts.push_back(VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME);
   }
   if (caps_.memory_budget_ext) exts.push_back(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR fpe{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
+  if (options.kernel_stats && driver_caps_.pipeline_stats_ext) {
+    VkPhysicalDeviceFeatures2 q{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+    q.pNext = &fpe;
+    d.vkGetPhysicalDeviceFeatures2(pd, &q);
+    if (fpe.pipelineExecutableInfo) {
+      fpe.pNext = nullptr;
+      chain(fpe);
+      exts.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+      kernel_stats_ = true;
+    }
+  }
 
   const float prio = 1.0f;
   vk::DeviceQueueCreateInfo qci{};
@@ -234,6 +247,12 @@ const Kernel& Device::kernel(const KernelSpec& spec) {
   auto k = std::make_unique<Kernel>(*this, variant, spec, pipeline_cache_);
   log().debug(fmt::format("created kernel '{}' (spec constants {})", spec.variant, fmt::join(spec.spec_constants, ",")));
   return *kernels_.emplace(spec, std::move(k)).first->second;
+}
+
+std::vector<std::pair<const KernelSpec*, const Kernel*>> Device::kernels() const {
+  std::vector<std::pair<const KernelSpec*, const Kernel*>> out;
+  for (const auto& [spec, k] : kernels_) out.emplace_back(&spec, k.get());
+  return out;
 }
 
 vk::raii::DeviceMemory Device::allocate(const vk::MemoryRequirements& req, vk::MemoryPropertyFlags want,

@@ -31,6 +31,12 @@ struct DeviceOptions {
   // step is one submit per token), "block" sleeps in vkWaitForFences;
   // "" or "auto": poll unless the device is a CPU (lavapipe needs the cores).
   std::string fence_wait;
+  // Kernels keep the driver's statistics of their compiled code (register
+  // count, shared and local memory, ...; Kernel::stats) where the device
+  // has VK_KHR_pipeline_executable_properties; elsewhere nothing changes
+  // (Device::kernel_stats() says which). For profiling: `vkq bench model
+  // --kernel-stats`.
+  bool kernel_stats = false;
   // VKQ_DEVICE_PROFILE, VKQ_CACHE_DIR (default $XDG_CACHE_HOME/vkq or
   // ~/.cache/vkq), VKQ_FAULT, VKQ_FENCE_WAIT.
   static DeviceOptions from_env();
@@ -74,6 +80,11 @@ class Device {
 
   // The kernel for `spec`, created on first use.
   const Kernel& kernel(const KernelSpec& spec);
+  // Every kernel created so far, by spec.
+  std::vector<std::pair<const KernelSpec*, const Kernel*>> kernels() const;
+  // Whether kernels capture the driver's statistics (DeviceOptions::kernel_stats
+  // asked for, and the device has the extension).
+  bool kernel_stats() const { return kernel_stats_; }
 
   // Memory: finds a type and allocates, recording the bytes. Throws
   // DeviceError naming the device, the call and the size, with an OomReport
@@ -121,6 +132,7 @@ class Device {
   MemoryStats mem_;
   FaultInjector faults_;
   bool poll_fences_ = false;  // DeviceOptions::fence_wait
+  bool kernel_stats_ = false;  // DeviceOptions::kernel_stats, where the device can
 };
 
 // Opens the device that `spec` names (see Instance::select).

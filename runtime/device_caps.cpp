@@ -259,6 +259,7 @@ DeviceCaps read_device_caps(const vk::raii::PhysicalDevice& pd, uint32_t index) 
                                    scope_name(s.scope), s.workgroupInvocations});
   }
   c.memory_budget_ext = has_ext(VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  c.pipeline_stats_ext = has_ext(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
 
   // --- Queue: timestamps on the compute queue ----------------------------------
   for (const auto& q : pd.getQueueFamilyProperties()) {
@@ -403,6 +404,7 @@ nlohmann::json to_json(const DeviceCaps& c) {
       {"nv_cooperative_matrix2_reserved_shared", c.coopmat2_reserved_shared},
       {"nv_cooperative_matrix2_shapes", shapes2},
       {"memory_budget_ext", c.memory_budget_ext},
+      {"pipeline_executable_properties", c.pipeline_stats_ext},
       {"timestamps", c.timestamps},
       {"timestamp_period_ns", c.timestamp_period_ns},
       {"max_shared_memory", c.max_shared_memory},

@@ -93,6 +93,9 @@ struct DeviceCaps {
   std::vector<CoopMatShape> coopmat2_shapes;
   std::vector<CoopMatShape> coopmat_shapes;
   bool memory_budget_ext = false;
+  // VK_KHR_pipeline_executable_properties: the driver reports what it
+  // compiled a pipeline to (registers, shared memory, ...; DeviceOptions::kernel_stats).
+  bool pipeline_stats_ext = false;
   bool timestamps = false;     // compute queue has timestamp bits
   float timestamp_period_ns = 0;
 

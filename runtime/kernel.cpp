@@ -66,10 +66,36 @@ Kernel::Kernel(Device& device, const ShaderVariant& variant, const KernelSpec& s
   vk::ComputePipelineCreateInfo ci{};
   ci.stage = stage;
   ci.layout = *layout_;
+  if (device.kernel_stats()) ci.flags = vk::PipelineCreateFlagBits::eCaptureStatisticsKHR;
   try {
     pipeline_ = vk::raii::Pipeline(device.vk(), cache, ci);
   } catch (const vk::SystemError& e) {
     throw DeviceError(fmt::format("device '{}': vkCreateComputePipelines for '{}' failed: {}", caps.name, name_, e.what()));
+  }
+  if (device.kernel_stats()) {
+    try {
+      read_stats(device);
+    } catch (const vk::SystemError& e) {
+      throw DeviceError(fmt::format("device '{}': reading the statistics of kernel '{}' failed: {}", caps.name, name_,
+                                    e.what()));
+    }
+  }
+}
+
+void Kernel::read_stats(const Device& device) {
+  const auto executables = device.vk().getPipelineExecutablePropertiesKHR(vk::PipelineInfoKHR{*pipeline_});
+  for (uint32_t i = 0; i < executables.size(); ++i) {
+    const std::string exe = executables.size() > 1 ? std::string(executables[i].name.data()) : std::string();
+    for (const auto& s : device.vk().getPipelineExecutableStatisticsKHR(vk::PipelineExecutableInfoKHR{*pipeline_, i})) {
+      KernelStat st{exe, s.name.data(), s.description.data(), 0};
+      switch (s.format) {
+        case vk::PipelineExecutableStatisticFormatKHR::eBool32: st.value = s.value.b32 ? 1 : 0; break;
+        case vk::PipelineExecutableStatisticFormatKHR::eInt64: st.value = double(s.value.i64); break;
+        case vk::PipelineExecutableStatisticFormatKHR::eUint64: st.value = double(s.value.u64); break;
+        case vk::PipelineExecutableStatisticFormatKHR::eFloat64: st.value = s.value.f64; break;
+      }
+      stats_.push_back(std::move(st));
+    }
   }
 }
 

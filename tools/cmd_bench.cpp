@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "bench/bench.hpp"
@@ -18,6 +19,7 @@
 #include "cli.hpp"
 #include "error.hpp"
 #include "instance.hpp"
+#include "kernel.hpp"
 #include "llama_model.hpp"
 #include "model_configs.hpp"
 #include "vulkan_forward.hpp"
@@ -32,9 +34,44 @@ nlohmann::json device_json(const Device& d) {
           {"device_uuid", c.device_uuid}};
 }
 
-std::unique_ptr<Device> open_for_bench(const Instance& inst, const std::string& spec) {
+std::unique_ptr<Device> open_for_bench(const Instance& inst, const std::string& spec, bool kernel_stats = false) {
   if (spec == "cpu") throw InputError("bench measures Vulkan devices; 'cpu' has nothing to time", "devices: " + inst.describe_devices());
-  return open_device(inst, spec);
+  auto options = DeviceOptions::from_env();
+  options.kernel_stats = kernel_stats;
+  return open_device(inst, spec, options);
+}
+
+// Every kernel `dev` created, with the driver's statistics of each
+// (DeviceOptions::kernel_stats); null where the device does not report them.
+nlohmann::json kernel_stats_json(const Device& dev) {
+  if (!dev.kernel_stats()) return nullptr;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [spec, k] : dev.kernels()) {
+    nlohmann::json stats = nlohmann::json::array();
+    for (const auto& s : k->stats()) {
+      nlohmann::json e{{"name", s.name}, {"value", s.value}, {"description", s.description}};
+      if (!s.executable.empty()) e["executable"] = s.executable;
+      stats.push_back(std::move(e));
+    }
+    out.push_back({{"kernel", spec->variant}, {"spec_constants", spec->spec_constants}, {"stats", std::move(stats)}});
+  }
+  return out;
+}
+
+void print_kernel_stats(const Device& dev) {
+  if (!dev.kernel_stats()) {
+    std::printf("  kernel statistics: not reported by '%s' (no VK_KHR_pipeline_executable_properties)\n",
+                dev.caps().name.c_str());
+    return;
+  }
+  std::printf("  kernels (the driver's statistics of each, VK_KHR_pipeline_executable_properties):\n");
+  for (const auto& [spec, k] : dev.kernels()) {
+    std::vector<std::string> parts;
+    for (const auto& s : k->stats())
+      parts.push_back(fmt::format("{}{}{} {}", s.executable, s.executable.empty() ? "" : ": ", s.name, s.value));
+    std::printf("    %s [%s]: %s\n", spec->variant.c_str(), fmt::format("{}", fmt::join(spec->spec_constants, ",")).c_str(),
+                fmt::format("{}", fmt::join(parts, ", ")).c_str());
+  }
 }
 
 struct ModelOpts {
@@ -47,6 +84,7 @@ struct ModelOpts {
   uint32_t block_wg = 0, block_loads = 0;  // 0: defaults
   bool block_stage = false, chain_unstaged = false;
   bool no_tiled_attention = false;
+  bool kernel_stats = false;
   uint32_t gemm_bk = 0, gemm_bufs = 0;  // 0: defaults
   uint64_t prefetch_mib = 0;
   std::string chain = "auto";
@@ -65,7 +103,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   }
   if (!o.synthetic.empty() && !type) throw InputError("bench model --synthetic needs --type");
   Instance inst;
-  auto dev = open_for_bench(inst, o.device);
+  auto dev = open_for_bench(inst, o.device, o.kernel_stats);
   VulkanForwardOptions fo;
   fo.n_ctx = std::max<uint32_t>(std::max(o.prompt, o.gen), 1);
   fo.fuse_epilogues = !o.no_epilogues;
@@ -147,6 +185,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"fused_attention_rows", fwd->fused_attention_rows()},
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
+    if (o.kernel_stats) j["kernel_stats"] = kernel_stats_json(*dev);
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%s on %s (kv %s)\n", what.c_str(), dev->caps().name.c_str(), o.kv.c_str());
@@ -178,6 +217,7 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
       std::printf("    %-16s %9.2f us per token                     %5.1f%%\n", "rest", r.ablation_rest_us,
                   100.0 * r.ablation_rest_us / r.ablation_base_us);
     }
+    if (o.kernel_stats) print_kernel_stats(*dev);
     if (r.chain_checked)
       std::printf("  chain check: chained against unchained logits at %u positions: max difference %.2e of the "
                   "largest logit, top token %s\n",
@@ -208,6 +248,9 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
   m->add_option("--copy-mib", o->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
   m->add_option("--device", o->device, "Device index or name substring");
   m->add_flag("--no-breakdown", o->no_breakdown, "Skip the per-op timestamp run");
+  m->add_flag("--kernel-stats", o->kernel_stats,
+              "List every kernel the run created with the driver's statistics of its compiled code (registers, "
+              "shared memory, ...) where the device reports them (VK_KHR_pipeline_executable_properties)");
   m->add_flag("--ablate", o->ablate,
               "Decode again with each op kind left out of every layer: host-timed µs per token each costs "
               "(the logits of those runs are wrong; timing only)");

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include <catch2/catch_test_macros.hpp>
@@ -6,6 +7,7 @@
 #include "buffer.hpp"
 #include "error.hpp"
 #include "command_stream.hpp"
+#include "kernel.hpp"
 #include "ops/elementwise.hpp"
 #include "support/gpu.hpp"
 
@@ -152,6 +154,40 @@ TEST_CASE("the host waits for a submit by polling the fence or by blocking", "[g
   }
   o.fence_wait = "spin";
   CHECK_THROWS_AS(Device(test::instance(), test::device().caps().index, o), InputError);
+}
+
+TEST_CASE("kernels keep the driver's statistics where the device reports them", "[gpu]") {
+  DeviceOptions o = DeviceOptions::from_env();
+  {  // Not asked for: none, on every device.
+    Device dev(test::instance(), test::device().caps().index, o);
+    CHECK_FALSE(dev.kernel_stats());
+    ops::Add add(dev);
+    REQUIRE(dev.kernels().size() == 1);
+    CHECK(dev.kernels().front().second->stats().empty());
+  }
+  o.kernel_stats = true;
+  Device dev(test::instance(), test::device().caps().index, o);
+  // Asked for: taken where the driver has VK_KHR_pipeline_executable_properties
+  // (NVIDIA, RADV, ANV, Turnip; not lavapipe), the kernels unchanged elsewhere.
+  CHECK(dev.kernel_stats() == dev.driver_caps().pipeline_stats_ext);
+  ops::Add add(dev);
+  Buffer bx(dev, 64 * 4), bz(dev, 64 * 4);
+  bx.fill(0x3f800000u);  // 1.0f
+  CommandStream cs(dev);
+  add.record(cs, bx, bx, bz, 64);
+  cs.submit_and_wait();
+  std::vector<float> z(64);
+  bz.download(std::span<float>(z));
+  CHECK(std::count(z.begin(), z.end(), 2.0f) == 64);
+  const auto kernels = dev.kernels();
+  REQUIRE(kernels.size() == 1);
+  const auto& stats = kernels.front().second->stats();
+  CHECK(stats.empty() == !dev.kernel_stats());
+  for (const auto& s : stats) {
+    INFO(s.name << " = " << s.value);
+    CHECK(!s.name.empty());
+    CHECK(std::isfinite(s.value));
+  }
 }
 
 TEST_CASE("pipeline cache file is written per device and driver", "[gpu]") {

@@ -130,6 +130,33 @@ TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[
   CHECK(faj["fused_attention_rows"] == 16);
   CHECK(faj["fused_attention"] == faj["result"]["matmul_variant_decode"].get<std::string>().ends_with("_idot"));
 
+  // --kernel-stats: every kernel the run created, with the driver's
+  // statistics of each where the device reports them (null, and a line
+  // saying so, where it does not: lavapipe).
+  CHECK_FALSE(j.contains("kernel_stats"));
+  const std::string ks_args = "bench model --synthetic '" + cfg.string() +
+                              "' --type q4_0 --prompt 8 --gen 2 --reps 1 --copy-mib 8 --no-breakdown --kernel-stats";
+  const auto ks = vkq::test::run_cli(ks_args + " --json");
+  INFO(ks.err);
+  REQUIRE(ks.exit_code == 0);
+  const auto ksj = nlohmann::json::parse(ks.out);
+  REQUIRE(ksj.contains("kernel_stats"));
+  const auto ks_text = vkq::test::run_cli(ks_args);
+  CHECK(ks_text.exit_code == 0);
+  if (vkq::test::instance().devices()[0].caps.pipeline_stats_ext) {
+    REQUIRE(ksj["kernel_stats"].is_array());
+    CHECK(ksj["kernel_stats"].size() >= 5);  // copy, norms, GEMVs, attention, ...
+    for (const auto& k : ksj["kernel_stats"]) {
+      INFO(k.dump());
+      CHECK(!k["kernel"].get<std::string>().empty());
+      CHECK(!k["stats"].empty());
+    }
+    CHECK(ks_text.out.find("kernels (the driver's statistics") != std::string::npos);
+  } else {
+    CHECK(ksj["kernel_stats"].is_null());
+    CHECK(ks_text.out.find("kernel statistics: not reported") != std::string::npos);
+  }
+
   // --ablate: decode timed again without each op kind; without it, none.
   CHECK(res["ablation"].empty());
   const auto ab = vkq::test::run_cli("bench model --synthetic '" + cfg.string() +
