@@ -153,6 +153,11 @@ Vocab read_llama2c_tokenizer(const std::string& path, uint32_t n_vocab) {
 
 Vocab read_llama2c_tokenizer(const uint8_t* data, size_t size, const std::string& path, uint32_t n_vocab) {
   ByteCursor c(data, size, path);
+  // Its special tokens are fixed: <unk>, <s> and </s> at 0, 1 and 2; a
+  // smaller vocabulary would name BOS or EOS outside itself (and the GGUF
+  // written from it would be refused on reading).
+  if (n_vocab < 3)
+    c.fail(fmt::format("a vocabulary of {} token(s) cannot hold llama2.c's <unk>, <s> and </s> (ids 0, 1, 2)", n_vocab));
   const auto max_len = c.read<int32_t>("max_token_length");
   if (max_len < 0) c.fail(fmt::format("max_token_length = {} is negative (is this a llama2.c tokenizer?)", max_len));
   if (n_vocab > c.left() / 8)

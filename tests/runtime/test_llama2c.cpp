@@ -180,6 +180,10 @@ TEST_CASE("llama2.c tokenizers are bounds-checked", "[llama2c]") {
   CHECK_THROWS_WITH(vkq::read_llama2c_tokenizer(tok512(), 100), ContainsSubstring("bytes left after 100 tokens"));
   CHECK_THROWS_WITH(vkq::read_llama2c_tokenizer(tok512(), 513), ContainsSubstring("truncated"));
   CHECK_THROWS_WITH(vkq::read_llama2c_tokenizer(tok512(), 100000), ContainsSubstring("100000 tokens cannot fit"));
+  // Too few tokens for its special ids (a fuzzing finding:
+  // tests/fuzz/regressions/llama2c_tokenizer/vocab-of-one).
+  for (const uint32_t n : {0u, 1u, 2u})
+    CHECK_THROWS_WITH(vkq::read_llama2c_tokenizer(tok512(), n), ContainsSubstring("cannot hold llama2.c's <unk>, <s> and </s>"));
   vkq::test::TempDir dir;
   auto bytes = vkq::test::read_file(tok512());
   const int32_t neg = -5;
