@@ -8,13 +8,13 @@ if [ "${1:-}" != summary ]; then
   : > "$out/tags.txt"
   : > "$out/ab.jsonl"
 fi
-# ab_run TAG ENV ARGS...: one run (ENV: a VAR=value for it, or -).
+# ab_run TAG ENV ARGS...: one run (ENV: VAR=value words for it, or -).
 ab_run() {
   local tag=$1 e=$2
   shift 2
   echo "$tag" >> "$out/tags.txt"
   [ "$e" = - ] && e=VKQ_AB=1
-  env "$e" $vkq bench model --synthetic llama-2-7b "$@" --json >> "$out/ab.jsonl" 2>> "$out/errors.log" || echo "FAILED: $tag"
+  env $e $vkq bench model --synthetic llama-2-7b "$@" --json >> "$out/ab.jsonl" 2>> "$out/errors.log" || echo "FAILED: $tag"
 }
 # ab_tests FILTER SECONDS: the carried test binary's cases matching FILTER
 # on this GPU (validation off: the machine has no layer), its last lines.

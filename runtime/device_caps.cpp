@@ -198,6 +198,7 @@ DeviceCaps read_device_caps(const vk::raii::PhysicalDevice& pd, uint32_t index) 
   c.int8 = f12.shaderInt8;
   c.int16 = f2.features.shaderInt16;
   c.int64 = f2.features.shaderInt64;
+  c.int64_atomics = c.int64 && f12.shaderBufferInt64Atomics;
   c.storage8 = f12.storageBuffer8BitAccess;
   c.storage16 = f11.storageBuffer16BitAccess;
   if (v13) {
@@ -315,7 +316,7 @@ std::vector<CoopMatShape> coopmat2_workgroup_shapes(const DeviceCaps& c, const s
 const std::vector<std::string>& known_features() {
   static const std::vector<std::string> k = {"subgroup_basic", "subgroup_arith", "fp16",          "int8_storage",
                                              "int16_storage",  "storage16",      "int_dot",       "int_dot_accel",
-                                             "coopmat",        "coopmat_f16_16", "coopmat2_f16"};
+                                             "coopmat",        "coopmat_f16_16", "coopmat2_f16",  "int64_atomics"};
   return k;
 }
 
@@ -331,6 +332,7 @@ bool caps_have_feature(const DeviceCaps& c, const std::string& f) {
   if (f == "coopmat") return c.coopmat;
   if (f == "coopmat_f16_16") return has_coopmat_shape(c, 16, 16, 16, "f16", "f32");
   if (f == "coopmat2_f16") return !coopmat2_workgroup_shapes(c, "f16", "f32").empty();
+  if (f == "int64_atomics") return c.int64 && c.int64_atomics;
   throw InputError(fmt::format("unknown device feature '{}' (known: {})", f, fmt::join(known_features(), ", ")));
 }
 
@@ -392,6 +394,7 @@ nlohmann::json to_json(const DeviceCaps& c) {
       {"int8", c.int8},
       {"int16", c.int16},
       {"int64", c.int64},
+      {"int64_atomics", c.int64_atomics},
       {"storage8", c.storage8},
       {"storage16", c.storage16},
       {"int_dot", c.int_dot},

@@ -26,7 +26,7 @@ const Preset kPresets[] = {
     {"rpi5-like", "no-fp16,no-int-dot,no-coopmat,no-subgroup-arith,shared-mem=16K,max-invocations=256",
      "Raspberry Pi 5 (V3D 7): 256 invocations per workgroup, no fp16 arithmetic, 16 KiB shared memory"},
     {"no-extensions",
-     "no-subgroup-arith,no-fp16,no-int8-storage,no-16bit-storage,no-int-dot,no-coopmat,no-memory-budget,"
+     "no-subgroup-arith,no-fp16,no-int8-storage,no-16bit-storage,no-int-dot,no-int64-atomics,no-coopmat,no-memory-budget,"
      "no-subgroup-size-control",
      "plain Vulkan 1.2 compute: only what the core spec requires of every device"},
 };
@@ -67,6 +67,7 @@ void apply_token(DeviceProfile& p, const std::string& tok, int depth) {
   else if (key == "no-int8-storage") { need_value(false); p.no_int8_storage = true; }
   else if (key == "no-16bit-storage") { need_value(false); p.no_16bit_storage = true; }
   else if (key == "no-int-dot") { need_value(false); p.no_int_dot = true; }
+  else if (key == "no-int64-atomics") { need_value(false); p.no_int64_atomics = true; }
   else if (key == "no-coopmat") { need_value(false); p.no_coopmat = true; }
   else if (key == "no-coopmat2") { need_value(false); p.no_coopmat2 = true; }
   else if (key == "no-memory-budget") { need_value(false); p.no_memory_budget = true; }
@@ -86,7 +87,7 @@ void apply_token(DeviceProfile& p, const std::string& tok, int depth) {
     for (const auto& pr : kPresets) presets += std::string(presets.empty() ? "" : ", ") + pr.name;
     throw InputError(fmt::format("VKQ_DEVICE_PROFILE: unknown token '{}'", tok),
                      fmt::format("tokens: no-subgroup-arith, no-subgroup, no-fp16, no-int8-storage, no-16bit-storage, "
-                                 "no-int-dot, no-coopmat, no-coopmat2, no-memory-budget, no-subgroup-size-control, shared-mem=N, "
+                                 "no-int-dot, no-int64-atomics, no-coopmat, no-coopmat2, no-memory-budget, no-subgroup-size-control, shared-mem=N, "
                                  "max-buffer-range=N, max-alloc=N, max-invocations=N, subgroup-size=N; presets: {}",
                                  presets));
   }
@@ -140,6 +141,7 @@ DeviceCaps apply_device_profile(DeviceCaps c, const DeviceProfile& p) {
   if (p.no_int8_storage) c.storage8 = c.int8 = false;
   if (p.no_16bit_storage) c.storage16 = false;
   if (p.no_int_dot) c.int_dot = c.int_dot_4x8_accel = false;
+  if (p.no_int64_atomics) c.int64_atomics = false;
   if (p.no_coopmat) {
     c.coopmat = false;
     c.coopmat_shapes.clear();

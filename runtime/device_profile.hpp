@@ -8,6 +8,7 @@
 //   no-int8-storage     no 8-bit storage buffers / int8 arithmetic
 //   no-16bit-storage    no 16-bit storage buffers
 //   no-int-dot          no integer dot product
+//   no-int64-atomics    no 64-bit integer atomics on buffers (shaderBufferInt64Atomics)
 //   no-coopmat          no cooperative matrix (neither KHR nor NV_cooperative_matrix2)
 //   no-coopmat2         no VK_NV_cooperative_matrix2 (the KHR shapes stay)
 //   no-memory-budget    ignore VK_EXT_memory_budget
@@ -39,6 +40,7 @@ struct DeviceProfile {
   bool no_int8_storage = false;
   bool no_16bit_storage = false;
   bool no_int_dot = false;
+  bool no_int64_atomics = false;
   bool no_coopmat = false;
   bool no_coopmat2 = false;
   bool no_memory_budget = false;

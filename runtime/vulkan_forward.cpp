@@ -73,6 +73,7 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
       opts_.fused_attention_rows = ops::env_row_count("VKQ_FUSED_ATTENTION_ROWS", e, 0, UINT32_MAX);
   fused_rows_ = chain_ ? 0 : opts_.fused_attention_rows.value_or(0);
   if (auto_on_off("VKQ_PREFILL_F16_OUT") == "off") opts_.f16_producers = false;
+  if (const std::string m = auto_on_off("VKQ_FUSED_FFN"); !opts_.fuse_ffn && m != "auto") opts_.fuse_ffn = m == "on";
   const uint32_t splits =
       opts_.attention_splits ? opts_.attention_splits : ops::attention_splits(hp_.head_count, opts_.n_ctx, chain_);
   plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic, splits});
@@ -287,6 +288,10 @@ void VulkanForward::allocate_activations() {
       nq_ = dev("act.nq");
       nds_ = dev("act.nds");
       nss_ = dev("act.nss");
+    }
+    if (plan_has(plan_, "act.ffn_acc")) {
+      ffn_acc_ = dev("act.ffn_acc");
+      ffn_acc_.fill(0);
     }
   }
   step_.fill(0);
@@ -565,6 +570,24 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     const bool swiglu_epi = opts_.fuse_epilogues && n == 1 && q_down && q_gu && hq_ && l.gate_up.size() == 1 &&
                             l.gate_up_offsets[0] == 0 && l.gate_up[0].rows() == 2 * ff && up_offset_ == ff &&
                             matmul(l.gate_up[0].type()).can_fuse(l.gate_up[0], n);
+    const bool last = li + 1 == layers_.size();
+    const GpuMatrix& head = output_ ? *output_ : token_embd_;
+    const auto next_epi = last ? norm_epilogue(l.ffn_down, output_norm_, {&head, 1}, n)
+                               : norm_epilogue(l.ffn_down, layers_[li + 1].attn_norm, layers_[li + 1].qkv, n);
+    // Decode: the whole FFN in one dispatch (ops::FfnTail) where it can;
+    // ablation leaving out either kind leaves out that dispatch.
+    const bool ffn = swiglu_epi && d_gu && next_epi && opts_.fuse_ffn.value_or(false) && ffn_acc_ && !chain_ &&
+                     matmul(l.gate_up[0].type()).can_fuse_ffn(l.gate_up[0], l.ffn_down);
+    if (n == 1) decode_ffn_fused_ = ffn;
+    if (ffn) {
+      if (keep("ffn_gate_up") && keep("ffn_down"))
+        matmul(l.gate_up[0].type())
+            .record_ffn(cs, l.gate_up[0], nq_, nds_, {&nss_, hp_.rms_norm_eps}, x_,
+                        {&l.ffn_down, next_epi->xq, next_epi->xds, next_epi->ss, next_epi->weight, &ffn_acc_});
+      done(last ? "ffn+output_norm" : "ffn+attn_norm");
+      fused_norm = true;
+      continue;
+    }
     if (swiglu_epi) {
       const ops::GemvEpilogue epi{ops::GemvEpilogue::Kind::swiglu, hq_, hds_};
       if (keep("ffn_gate_up"))
@@ -583,10 +606,6 @@ bool VulkanForward::record_layers(CommandStream& cs, uint32_t n, bool marks) {
     }
     // x += h Wdown^T, and the next layer's attn_norm (or the output norm)
     // as its epilogue where it can.
-    const bool last = li + 1 == layers_.size();
-    const GpuMatrix& head = output_ ? *output_ : token_embd_;
-    const auto next_epi = last ? norm_epilogue(l.ffn_down, output_norm_, {&head, 1}, n)
-                               : norm_epilogue(l.ffn_down, layers_[li + 1].attn_norm, layers_[li + 1].qkv, n);
     if (keep("ffn_down"))
       record_matmul(cs, l.ffn_down, h_down && !swiglu_epi ? xh_ : hidden_, q_down, x_, n, 0, 0, true,
                     next_epi ? &*next_epi : nullptr,

@@ -62,6 +62,12 @@ struct VulkanForwardOptions {
   // epilogue of the residual GEMV before it with 1/rms applied by the GEMVs
   // after it, where it can; false: separate dispatches (tests compare the two).
   bool fuse_epilogues = true;
+  // Decode: with the epilogues, the whole FFN in one dispatch where the
+  // device has 64-bit integer atomics (ops::FfnTail: down's partial sums
+  // over the workgroups in fixed point). Unset: VKQ_FUSED_FFN=on|off|auto,
+  // auto = off for now: not yet measured on a GPU (benchmarks/RESULTS.md,
+  // "Decode's FFN in one dispatch").
+  std::optional<bool> fuse_ffn;
   uint32_t attention_splits = 0;  // decode attention's workgroups per head (0 = ops::attention_splits)
   bool tiled_attention = true;    // prefill attention in query tiles where they fit (ops::Attention)
   uint32_t block_wg = 0, block_loads = 0;  // the GEMVs with an epilogue (ops::MatmulTuning; 0 = defaults)
@@ -155,6 +161,8 @@ class VulkanForward final : public LlamaSession {
   // Whether the last recorded decode step runs attention as the QKV GEMV's
   // tail (options.fused_attention_rows).
   bool decode_attention_fused() const { return decode_attention_fused_; }
+  // Whether the last recorded decode step ran its FFNs in one dispatch each (ops::FfnTail).
+  bool decode_ffn_fused() const { return decode_ffn_fused_; }
   uint32_t fused_attention_rows() const { return fused_rows_; }  // options.fused_attention_rows, resolved (0: off)
   // The kernel variant each matmul weight type runs for n tokens (n > 8:
   // the fp16-activation GEMM's where one has been recorded, matmul_f16;
@@ -249,7 +257,7 @@ class VulkanForward final : public LlamaSession {
   std::vector<Layer> layers_;
   Buffer output_norm_, rope_freqs_;
   uint32_t n_rope_freqs_ = 0;
-  Buffer x_, xb_, qkv_, att_, att_part_, att_count_, gate_up_, hidden_, logits_;
+  Buffer x_, xb_, qkv_, att_, att_part_, att_count_, ffn_acc_, gate_up_, hidden_, logits_;
   Buffer step_, tokens_, readback_;
   Buffer xq_, xds_;  // activations in 8-bit blocks (act.xq / act.xds), when some matmul uses them
   // Decode's SwiGLU epilogue writes h here (act.hq / act.hds), not over the
@@ -261,6 +269,7 @@ class VulkanForward final : public LlamaSession {
   Buffer chain_flags_;
   bool chain_ = false;
   uint32_t fused_rows_ = 0;              // options.fused_attention_rows, resolved (0: off)
+  bool decode_ffn_fused_ = false;
   bool decode_attention_fused_ = false;  // the last recorded decode step has the QKV attention tail
   Buffer prefetch_sink_;  // read_stream's output word (with opts_.prefetch_bytes)
   const Kernel* prefetch_kernel_ = nullptr;

@@ -37,6 +37,20 @@
 // issues its first weight loads, then the workgroup waits for the dispatch
 // before it; each workgroup counts itself when its writes are done. The
 // flags are the binding after the last above.
+//   EPI_FFN    (with EPI_SWIGLU and IN_SCALE: the whole FFN in one dispatch)
+//              h of block b stays in the workgroup (gate and up are not
+//              written), which adds its share of down, Wdown[:, block b] h_b,
+//              for every row into ACC: 64-bit fixed point (2^-32 units,
+//              integer atomics, so the sum is the same in any order); the
+//              last workgroup to count itself in ACC then adds ACC to the
+//              residual Y (binding 4: pc.K rows; down's rows are pc.K long,
+//              its K pc.epi_half), writes the next RMSNorm's input from Y as
+//              EPI_NORM does (weight NW, 8-bit blocks to OXQ / ODS, sums of
+//              squares to OSS) and zeroes ACC. A share that is not finite or
+//              not below 2^21 sets ACC's flag: Y's rows become NaN.
+//              Bindings: 5 OXQ, 6 ODS, 7 SS (in), 8 OSS, 9 NW, 10 down's
+//              quants, 11 its scales, 12 ACC (count, flag, two unused
+//              words, then pc.K int64; all zero between dispatches).
 // The host checks the shape: with an epilogue, pc.rows a multiple of the
 // rows per workgroup.
 #extension GL_GOOGLE_include_directive : require
@@ -47,6 +61,11 @@
 #define VKQ_PC_MATMUL_ATTENTION
 #else
 #define VKQ_PC_MATMUL
+#endif
+#ifdef EPI_FFN
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#extension GL_EXT_shader_atomic_int64 : require
+#extension GL_KHR_memory_scope_semantics : require
 #endif
 #include "push_constants.h"
 #include "weights.glsl"
@@ -68,7 +87,15 @@
 #if defined(EPI_NORM)
 #define WG_ROWS 32u
 #define EPILOGUE 1
+#elif defined(EPI_FFN)
+// 32-blocks of h per workgroup: fewer workgroups, fewer atomics (each adds
+// every row of down once).
+layout(constant_id = 4) const uint FFN_NB = 1;
+#define SW_BLOCKS FFN_NB
+#define WG_ROWS (64u * FFN_NB)
+#define EPILOGUE 1
 #elif defined(EPI_SWIGLU)
+#define SW_BLOCKS 1u
 #define WG_ROWS 64u
 #define EPILOGUE 1
 #else
@@ -96,6 +123,19 @@ layout(std430, binding = 6) CHAIN_IO writeonly buffer OutDS { vec2 out_ds[]; };
 layout(std430, binding = 7) CHAIN_IO writeonly buffer OutSS { float out_ss[]; };
 layout(std430, binding = 8) readonly buffer NormW { float norm_w[]; };
 #endif
+#ifdef EPI_FFN
+layout(std430, binding = 8) writeonly buffer OutSS { float out_ss[]; };
+layout(std430, binding = 9) readonly buffer NormW { float norm_w[]; };
+layout(std430, binding = 10) readonly buffer DownQuants { uvec4 dq[]; };
+layout(std430, binding = 11) readonly buffer DownScales { uint dsc[]; };
+layout(std430, binding = 12) coherent buffer Acc {
+  uint ffn_count, ffn_bad, ffn_unused0, ffn_unused1;
+  int64_t ffn_acc[];
+};
+shared bool ffn_last, ffn_nan;
+#define FFN_TAIL_ROWS 1024u
+shared float ffn_v[FFN_TAIL_ROWS], ffn_sq[FFN_TAIL_ROWS];  // the last workgroup's residual rows: x * w, x^2
+#endif
 #if defined(IN_SCALE) && defined(EPILOGUE)
 layout(std430, binding = 7) CHAIN_IO readonly buffer InSS { float in_ss[]; };
 #elif defined(IN_SCALE)
@@ -110,7 +150,9 @@ shared float rowsum[WG_ROWS];
 shared uvec4 xs[XS];
 shared vec2 dss[(XS + 1u) / 2u];
 
-#ifdef EPILOGUE
+#ifdef EPI_FFN
+shared vec4 norm_v[8u * FFN_NB];  // the workgroup's blocks of h
+#elif defined(EPILOGUE)
 shared vec4 norm_v[8];    // the block's values to quantize: Y * NW (EPI_NORM), h (EPI_SWIGLU)
 #endif
 #ifdef EPI_NORM
@@ -125,7 +167,8 @@ uint chunk_row(uint blk, uint rr) {
 #if defined(EPI_ATTN)
   return qkv_row(blk, rr);
 #elif defined(EPI_SWIGLU)
-  return rr < 32u ? blk * 32u + rr : pc.epi_half + blk * 32u + (rr - 32u);
+  const uint n = 32u * SW_BLOCKS;  // gate rows of the workgroup, then as many up rows
+  return rr < n ? blk * n + rr : pc.epi_half + blk * n + (rr - n);
 #elif defined(EPI_NORM)
   return blk * 32u + rr;
 #else
@@ -149,6 +192,120 @@ uint chunk_row(uint blk, uint rr) {
       DM[u_ * RPS + r_] = block_scale(ROWS[r_] * (pc.Kp / 32u) + GRANULE_BLOCK(gi_));        \
     }                                                                                        \
   }
+
+#ifdef EPI_FFN
+// Down's share of the workgroup's FFN_NB blocks of h from block b on (in
+// norm_v; every invocation, uniform control flow): Wdown[r, those blocks]
+// . h for every row r into ACC, then the count and, in the last
+// workgroup, the residual and the next norm's input.
+#if defined(WTYPE_Q8_0)
+#define DOWN_GRANULES 2u
+#else
+#define DOWN_GRANULES 1u
+#endif
+#define DOWN_ROWS 4u  // rows per invocation with their loads in flight at once
+layout(constant_id = 5) const uint FFN_EARLY = 0;  // 1: the first rows' loads issued before the row sums meet
+// An invocation's down weights for rows r0, r0 + WG_SIZE, ... (DOWN_ROWS of
+// them; past the last row: the last, reloaded and skipped) at blocks b ..
+// b + FFN_NB - 1, which are adjacent: 16 x FFN_NB bytes (Q4_0, Q4_1) or
+// twice that (Q8_0) in a row.
+uvec4 ffn_w[DOWN_ROWS * FFN_NB * DOWN_GRANULES];
+uint ffn_sw[DOWN_ROWS * FFN_NB];
+void ffn_load(uint b, uint r0) {
+  const uint M = pc.K, bpr = pc.epi_half / 32u;
+  for (uint i = 0; i < DOWN_ROWS; ++i) {
+    const uint r = min(r0 + i * WG_SIZE, M - 1u);
+    for (uint g = 0; g < FFN_NB * DOWN_GRANULES; ++g)
+      ffn_w[i * FFN_NB * DOWN_GRANULES + g] = dq[(r * bpr + b) * DOWN_GRANULES + g];
+    for (uint j = 0; j < FFN_NB; ++j) ffn_sw[i * FFN_NB + j] = dsc[scale_word(r * bpr + b + j)];
+  }
+}
+void ffn_down(uint blk) {
+  const uint t = gl_LocalInvocationIndex, M = pc.K, bpr = pc.epi_half / 32u, b = blk * FFN_NB;
+  // h in the GEMV's 8-bit form: every invocation rounds the same values
+  // the same way (as swiglu_q8 would for the unfused down GEMV).
+  uvec4 hlo[FFN_NB], hhi[FFN_NB];
+  vec2 hds[FFN_NB];
+  for (uint j = 0; j < FFN_NB; ++j) {
+    vec4 v[8];
+    for (uint i = 0; i < 8u; ++i) v[i] = norm_v[8u * j + i];
+    quantize_block32(v, hlo[j], hhi[j], hds[j]);
+  }
+  bool bad = false;
+  for (uint r0 = t; r0 < M; r0 += WG_SIZE * DOWN_ROWS) {
+    if (FFN_EARLY == 0u || r0 != t) ffn_load(b, r0);  // else main() issued them
+    for (uint i = 0; i < DOWN_ROWS; ++i) {
+      const uint r = r0 + i * WG_SIZE;
+      if (r >= M) break;
+      float a = 0.0;
+      for (uint j = 0; j < FFN_NB; ++j) {
+        const vec2 d = decode_scale(ffn_sw[i * FFN_NB + j], r * bpr + b + j);
+        const uint wi = (i * FFN_NB + j) * DOWN_GRANULES;
+#if defined(WTYPE_Q8_0)
+        a += idot_granule(ffn_w[wi], d, hlo[j], uvec4(0), hds[j]) +
+             idot_granule(ffn_w[wi + 1u], d, hhi[j], uvec4(0), hds[j]);
+#else
+        a += idot_granule(ffn_w[wi], d, hlo[j], hhi[j], hds[j]);
+#endif
+      }
+      if (abs(a) < 2097152.0)  // false for NaN too; 2^21 x 1024 shares stay below 2^31
+        atomicAdd(ffn_acc[r], int64_t(round(a * 4294967296.0)));
+      else
+        bad = true;
+    }
+  }
+  if (bad) atomicOr(ffn_bad, 1u);
+  // Release the adds, count; the last acquires every other workgroup's.
+  controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
+                 gl_SemanticsAcquireRelease);
+  if (t == 0u) {
+    ffn_last = atomicAdd(ffn_count, 1u, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquireRelease) ==
+               pc.rows / WG_ROWS - 1u;
+    ffn_nan = ffn_last && ffn_bad != 0u;
+  }
+  controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
+                 gl_SemanticsAcquireRelease);
+  if (!ffn_last) return;
+  // The residual and the next RMSNorm's input from it, FFN_TAIL_ROWS rows
+  // at a time: a row per invocation (ACC back to zero), then a 32-block per
+  // invocation from shared memory, as EPI_NORM's tail.
+  for (uint c0 = 0; c0 < M; c0 += FFN_TAIL_ROWS) {
+    const uint n = min(FFN_TAIL_ROWS, M - c0);
+    for (uint i = t; i < n; i += WG_SIZE) {
+      const uint r = c0 + i;
+      const float add = ffn_nan ? uintBitsToFloat(0x7fc00000u) : float(ffn_acc[r]) * (1.0 / 4294967296.0);
+      ffn_acc[r] = int64_t(0);
+      const float xn = y[r] + add;
+      y[r] = xn;
+      ffn_v[i] = xn * norm_w[r];
+      ffn_sq[i] = xn * xn;
+    }
+    barrier();
+    for (uint ob = t; ob < n / 32u; ob += WG_SIZE) {
+      vec4 nv[8];
+      float ss = 0.0;
+      for (uint i = 0; i < 8u; ++i)
+        for (uint c = 0; c < 4u; ++c) {
+          nv[i][c] = ffn_v[32u * ob + 4u * i + c];
+          ss += ffn_sq[32u * ob + 4u * i + c];
+        }
+      uvec4 lo, hi;
+      vec2 dsv;
+      quantize_block32(nv, lo, hi, dsv);
+      const uint gb = c0 / 32u + ob;
+      out_xq[2u * gb] = lo;
+      out_xq[2u * gb + 1u] = hi;
+      out_ds[gb] = dsv;
+      out_ss[gb] = ss;
+    }
+    barrier();
+  }
+  if (t == 0u) {
+    ffn_count = 0u;
+    ffn_bad = 0u;
+  }
+}
+#endif
 
 void main() {
   const uint blk = gl_WorkGroupID.x + gl_WorkGroupID.y * pc.groups_x;  // the workgroup's 32-block
@@ -241,6 +398,9 @@ void main() {
       if (subgroupElect() && rb + r < WG_ROWS) rowsum[rb + r] = s;
     }
   }
+#ifdef EPI_FFN
+  if (FFN_EARLY != 0u) ffn_load(blk * FFN_NB, gl_LocalInvocationIndex);  // down's first rows, while the row sums meet
+#endif
 #ifdef IN_SCALE
   float in_sum = 0.0;
   for (uint u = 0; u < 8u; ++u) in_sum += ssv[u];
@@ -296,16 +456,22 @@ void main() {
   // invocation doing all 32 was a serial tail after every workgroup's
   // rows); then one invocation quantizes the block.
   const uint t = gl_LocalInvocationIndex;
-  if (t < 32u) {
-    const float gt = rowsum[t] * in_scale, up = rowsum[32u + t] * in_scale;
+  if (t < 32u * SW_BLOCKS) {
+    const float gt = rowsum[t] * in_scale, up = rowsum[32u * SW_BLOCKS + t] * in_scale;
+#ifndef EPI_FFN  // there Y is the residual
     y[pc.row0 + chunk_row(blk, t)] = gt;
-    y[pc.row0 + chunk_row(blk, 32u + t)] = up;
+    y[pc.row0 + chunk_row(blk, 32u * SW_BLOCKS + t)] = up;
+#endif
     norm_v[t / 4u][t % 4u] = gt / (1.0 + exp(-gt)) * up;  // as swiglu.comp
   }
 #ifdef CHAIN
   CHAIN_PUBLISH();  // y, for chain_signal() below
 #else
   barrier();
+#endif
+#ifdef EPI_FFN
+  ffn_down(blk);
+  return;
 #endif
   if (t != 0u) return;
   vec4 v[8];

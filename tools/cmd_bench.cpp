@@ -182,13 +182,15 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"prefetch_mib", o.prefetch_mib},
                      {"chain", o.chain},
                      {"fused_attention", fwd->decode_attention_fused()},
+                     {"fused_ffn", fwd->decode_ffn_fused()},
                      {"fused_attention_rows", fwd->fused_attention_rows()},
                      {"memory", {{"planned_peak", plan.peak_bytes()}, {"measured_peak", measured}}},
                      {"result", bench::to_json(r)}};
     if (o.kernel_stats) j["kernel_stats"] = kernel_stats_json(*dev);
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("%s on %s (kv %s)\n", what.c_str(), dev->caps().name.c_str(), o.kv.c_str());
+    std::printf("%s on %s (kv %s%s)\n", what.c_str(), dev->caps().name.c_str(), o.kv.c_str(),
+                fwd->decode_ffn_fused() ? ", decode FFN in one dispatch" : "");
     if (o.prompt)
       std::printf("  pp%u: %.1f tokens/s (median of %d; matmul %s)\n", o.prompt, r.prompt_tokens_per_s, o.reps,
                   r.matmul_variant_prefill.c_str());

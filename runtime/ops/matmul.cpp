@@ -98,6 +98,19 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
       chain_scaled_variant_ = named("matvec_idot_scaled_chain_");
       attn_f16kv_variant_ = named("matvec_idot_attn_f16kv_");
       attn_f32kv_variant_ = named("matvec_idot_attn_f32kv_");
+      if (caps.int64 && caps.int64_atomics) ffn_variant_ = named("matvec_idot_ffn_");
+      // 32-blocks of h per workgroup of the one-dispatch FFN: 1, 2 or 4.
+      if (const char* e = std::getenv("VKQ_FFN_BLOCKS"); e && *e) {
+        const std::string v = e;
+        if (v != "1" && v != "2" && v != "4") throw InputError(fmt::format("VKQ_FFN_BLOCKS='{}': expected 1, 2 or 4", v));
+        ffn_blocks_ = uint32_t(std::stoul(v));
+      }
+      // 1: its first down loads issued before the gate/up row sums meet.
+      if (const char* e = std::getenv("VKQ_FFN_EARLY"); e && *e) {
+        const std::string v = e;
+        if (v != "0" && v != "1") throw InputError(fmt::format("VKQ_FFN_EARLY='{}': expected 0 or 1", v));
+        ffn_early_ = v == "1";
+      }
     }
   }
   // Defaults from the H100 sweep in benchmarks/RESULTS.md (flat within a few
@@ -163,7 +176,7 @@ uint32_t Matmul::block_wg(const std::string& variant) const {
 }
 
 const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint32_t wg_rows,
-                                   const std::vector<uint32_t>& extra) {
+                                   const std::vector<uint32_t>& extra, uint32_t pc_bytes) {
   // block_wg_ invocations on the workgroup's rows, spread over the
   // subgroups (rps each at a time), every row's granules over one
   // subgroup's lanes in as few steps as cover it with at most block_loads_
@@ -185,7 +198,7 @@ const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint3
   const uint32_t xs = stage && stage_bytes <= caps.max_shared_memory ? K / 16 : 1;
   std::vector<uint32_t> spec{wg, rps, unroll, xs};
   spec.insert(spec.end(), extra.begin(), extra.end());
-  const uint32_t pc_bytes = extra.empty() ? sizeof(pc::Matmul) : sizeof(pc::MatmulAttention);
+  if (!pc_bytes) pc_bytes = extra.empty() ? sizeof(pc::Matmul) : sizeof(pc::MatmulAttention);
   return device_.kernel({variant, spec, pc_bytes});
 }
 
@@ -244,6 +257,37 @@ void Matmul::record_attention(CommandStream& cs, const GpuMatrix& w, const Buffe
   cs.dispatch_with(k,
                    {c.quants, c.scales, xq, xds, y, *scale.ss, *a.step, *a.k_cache, *a.v_cache, *a.out, *a.freq,
                     *a.count, *a.xq, *a.xds},
+                   p, {gx, (groups + gx - 1) / gx, 1});
+}
+
+bool Matmul::can_fuse_ffn(const GpuMatrix& gate_up, const GpuMatrix& down) const {
+  if (ffn_variant_.empty() || !uses_idot(1) || gate_up.type() != wtype_ || down.type() != wtype_ ||
+      gate_up.chunks().size() != 1 || down.chunks().size() != 1)
+    return false;
+  return gate_up.rows() % (64 * ffn_blocks_) == 0 && down.cols() == gate_up.rows() / 2 &&
+         down.rows() == gate_up.cols() && down.rows() % 32 == 0;
+}
+
+void Matmul::record_ffn(CommandStream& cs, const GpuMatrix& gate_up, const Buffer& xq, const Buffer& xds,
+                        InputScale scale, const Buffer& residual, const FfnTail& t) {
+  if (!t.down || !can_fuse_ffn(gate_up, *t.down) || !scale)
+    throw InputError("matmul: these weights cannot run the FFN in one dispatch (can_fuse_ffn, an input scale)");
+  const uint32_t K = gate_up.cols(), M = gate_up.rows();
+  auto small = [](const Buffer* b, uint64_t bytes) { return !b || b->size() < bytes; };
+  auto bound = [](const Binding& b) { return std::min(b.range, b.buffer->size() - std::min(b.offset, b.buffer->size())); };
+  if (xq.size() < K || xds.size() < uint64_t(K / 32) * 8 || small(scale.ss, uint64_t(K / 32) * 4) ||
+      residual.size() < uint64_t(K) * 4 || bound(t.xq) < K || bound(t.xds) < uint64_t(K / 32) * 8 ||
+      small(t.ss, uint64_t(K / 32) * 4) || small(t.weight, uint64_t(K) * 4) || small(t.acc, ffn_acc_bytes(K)))
+    throw InputError(fmt::format("matmul: buffers too small for the FFN of {}x{} gate | up weights", M, K));
+  const Kernel& k = block_kernel(ffn_variant_, K, 64 * ffn_blocks_, {ffn_blocks_, ffn_early_ ? 1u : 0u}, sizeof(pc::Matmul));
+  const auto& caps = device_.caps();
+  const auto& c = gate_up.chunks().front();
+  const auto& d = t.down->chunks().front();
+  const uint32_t groups = M / (64 * ffn_blocks_), gx = std::min(groups, caps.max_workgroup_count[0]);
+  const pc::Matmul p{M, K, padded_k(K), 1, K, K, 0, gx, 1, M / 2, scale.eps};
+  cs.dispatch_with(k,
+                   {c.quants, c.scales, xq, xds, residual, t.xq, t.xds, *scale.ss, *t.ss, *t.weight, d.quants,
+                    d.scales, *t.acc},
                    p, {gx, (groups + gx - 1) / gx, 1});
 }
 

@@ -118,6 +118,24 @@ struct AttentionTail {
   const Buffer *xq = nullptr, *xds = nullptr;  // the output in 8-bit blocks
 };
 
+// Decode's whole FFN in one dispatch (Matmul::record_ffn;
+// shaders/matvec_idot_block.comp EPI_FFN): the gate | up GEMV on a deferred
+// norm's output with SwiGLU as its epilogue, each workgroup's 32-block of h
+// multiplied by its 32 columns of `down` and summed over the workgroups in
+// 64-bit fixed point (integer atomics: the same sum in any order, so the
+// same logits every run), and the last workgroup adding that to the
+// residual and writing the next RMSNorm's input in the deferred form
+// (GemvEpilogue norm's outputs).
+struct FfnTail {
+  const GpuMatrix* down = nullptr;  // rows = gate | up's K, cols = its rows / 2
+  Binding xq, xds;                  // the next norm's 8-bit blocks (out)
+  const Buffer* ss = nullptr;       // and its per-block sums of squares (out)
+  const Buffer* weight = nullptr;   // its weight, down.rows() floats
+  const Buffer* acc = nullptr;      // ffn_acc_bytes(down.rows()), zero between dispatches
+};
+// The fixed-point sums' buffer for `rows` residual rows: a count and a flag, then an int64 per row.
+inline uint64_t ffn_acc_bytes(uint32_t rows) { return 16 + 8 * uint64_t(rows); }
+
 class Matmul {
  public:
   Matmul(Device& device, GgmlType wtype, ActType act, std::string forced_variant = {}, MatmulTuning tuning = {});
@@ -146,6 +164,17 @@ class Matmul {
   void record_quantized(CommandStream& cs, const GpuMatrix& w, const Buffer& xq, const Buffer& xds, const Buffer& y,
                         uint32_t n, uint32_t y_stride = 0, uint32_t y_offset = 0, bool accumulate = false,
                         const GemvEpilogue* epi = nullptr, InputScale scale = {});
+  // Whether gate | up's decode GEMV can take the whole FFN (FfnTail): the
+  // device has 64-bit integer atomics, both weights of this type in one chunk,
+  // gate | up's rows 2 x down's columns, in whole 32-blocks (VKQ_FFN_BLOCKS
+  // = 1, 2 or 4 of them per workgroup: 64, 128 or 256 rows), down's rows
+  // gate | up's columns.
+  bool can_fuse_ffn(const GpuMatrix& gate_up, const GpuMatrix& down) const;
+  // Residual += down(silu(gate) * up) for one token whose input is a
+  // deferred norm's (`scale`), and the next norm's input (FfnTail).
+  // InputError unless can_fuse_ffn.
+  void record_ffn(CommandStream& cs, const GpuMatrix& gate_up, const Buffer& xq, const Buffer& xds, InputScale scale,
+                  const Buffer& residual, const FfnTail& t);
   // Whether W's one-column GEMV can run `a`'s attention as its tail
   // (integer-dot GEMV with an input scale, one chunk, W's rows exactly q, k
   // and v of a's heads, head_dim a multiple of 32 and at most 256, at most 8
@@ -174,9 +203,10 @@ class Matmul {
  private:
   const Kernel& gemv_kernel(uint32_t ncols, uint32_t K, const std::string& variant, uint32_t rows);
   // matvec_idot_block.comp's pipeline for `variant` on rows of K, wg_rows per workgroup.
-  // extra: specialization constants after the four it sets (EPI_ATTN's).
+  // extra: specialization constants after the four it sets (EPI_ATTN's,
+  // EPI_FFN's); pc_bytes 0: pc::Matmul without them, pc::MatmulAttention with.
   const Kernel& block_kernel(const std::string& variant, uint32_t K, uint32_t wg_rows,
-                             const std::vector<uint32_t>& extra = {});
+                             const std::vector<uint32_t>& extra = {}, uint32_t pc_bytes = 0);
   uint32_t block_wg(const std::string& variant) const;  // its invocations per workgroup
   // EPI_ATTN's specialization constants (GQ, HP, NPL, NSG_MAX) for `a`, or
   // none where its registers or shared memory do not fit.
@@ -216,6 +246,9 @@ class Matmul {
   std::string chain_swiglu_scaled_variant_, chain_norm_variant_, chain_scaled_variant_;
   // matvec_idot_attn_{f16,f32}kv_<type>: the QKV GEMV with attention's tail.
   std::string attn_f16kv_variant_, attn_f32kv_variant_;
+  std::string ffn_variant_;  // matvec_idot_ffn_<type>, where the device has 64-bit integer atomics
+  uint32_t ffn_blocks_ = 1;  // its 32-blocks of h per workgroup (VKQ_FFN_BLOCKS)
+  bool ffn_early_ = false;   // its first down loads before the row sums meet (VKQ_FFN_EARLY)
   uint32_t wg_max_, rows_, unroll_, block_wg_, chain_wg_, block_loads_, chain_loads_;
   bool block_stage_, chain_unstaged_;
   bool wg_forced_ = false;

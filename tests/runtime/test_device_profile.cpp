@@ -24,6 +24,7 @@ DeviceCaps full_caps() {
   c.max_subgroup_size = 64;
   c.subgroup_size_control = true;
   c.memory_budget_ext = true;
+  c.int64 = c.int64_atomics = true;
   return c;
 }
 }  // namespace
@@ -46,6 +47,9 @@ TEST_CASE("single tokens mask one feature each", "[profile]") {
   CHECK_FALSE(apply_device_profile(c, parse_device_profile("no-fp16")).fp16);
   CHECK_FALSE(apply_device_profile(c, parse_device_profile("no-int8-storage")).storage8);
   CHECK_FALSE(apply_device_profile(c, parse_device_profile("no-int-dot")).int_dot);
+  CHECK_FALSE(apply_device_profile(c, parse_device_profile("no-int64-atomics")).int64_atomics);
+  CHECK(apply_device_profile(c, parse_device_profile("no-int64-atomics")).int64);
+  CHECK_FALSE(apply_device_profile(c, parse_device_profile("no-extensions")).int64_atomics);
   const auto nc = apply_device_profile(c, parse_device_profile("no-coopmat"));
   CHECK_FALSE(nc.coopmat);
   CHECK(nc.coopmat_shapes.empty());

@@ -127,6 +127,16 @@ void check_q8(std::span<const float> v, const Buffer& xq, const Buffer& xds, uin
   CHECK(bad == 0);
 }
 
+// The integer-dot GEMV variant of t's weights, or "" (with a warning)
+// where the device profile masks it: decode then has no deferred norm.
+std::string idot_gemv(GgmlType t) {
+  const std::string name = ops::matmul_op("matvec", t, ops::ActType::f32) + "_idot";
+  const auto ok = test::runnable(ops::matmul_op("matvec", t, ops::ActType::f32));
+  if (std::find(ok.begin(), ok.end(), name) != ok.end()) return name;
+  WARN(name << " does not run under this device profile; decode then has no deferred norm");
+  return {};
+}
+
 }  // namespace
 
 TEST_CASE("get_rows matches embed_ref for every weight type", "[gpu][kernel][llama_ops]") {
@@ -340,12 +350,8 @@ TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm and SwiGLU e
   // The residual GEMV with the norm epilogue, then the scaled GEMV on what
   // it wrote, per weight type with the integer-dot GEMV.
   for (const auto t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1}) {
-    const std::string name = ops::matmul_op("matvec", t, ops::ActType::f32) + "_idot";
-    const auto ok = test::runnable(ops::matmul_op("matvec", t, ops::ActType::f32));
-    if (std::find(ok.begin(), ok.end(), name) == ok.end()) {
-      WARN(name << " does not run under this device profile; decode then has no deferred norm");
-      continue;
-    }
+    const std::string name = idot_gemv(t);
+    if (name.empty()) continue;
     INFO(name);
     ops::Matmul mm(dev, t, ops::ActType::f32, name);
     // Producer: 256 residual rows (8 blocks) of K = 352; consumer: 70 rows of K = 256.
@@ -449,6 +455,175 @@ TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm and SwiGLU e
     CHECK_THROWS_AS(mm.record(cs, W3, bh, by, 1, 0, 0, 0, true, &epi), InputError);
     CHECK_THROWS_AS(mm.record_quantized(cs, W1, nq2, nds2, by, 1, 0, 0, true, &epi, ops::InputScale{&nss, eps}),
                     InputError);
+  }
+}
+
+TEST_CASE("the one-dispatch FFN (ops::FfnTail) adds down's rows as the two GEMVs do and writes the next norm", "[gpu][kernel][llama_ops][ffn]") {
+  auto& dev = test::device();
+  const float eps = 1e-5f;
+  for (const auto t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1}) {
+    const std::string name = idot_gemv(t);
+    if (name.empty()) continue;
+    INFO(name);
+    // dim 2304 (more rows than 512 invocations x 4 rows per step), ff 192
+    // (six workgroups of gate | up, three with VKQ_FFN_BLOCKS=2).
+    const uint32_t D = 2304, F = 192, blocks = D / 32;
+    const auto wgu = test::random_weights(t, 2 * F, D), wd = test::random_weights(t, D, F);
+    GpuMatrix GU(dev, t, wgu.data(), 2 * F, D), WD(dev, t, wd.data(), D, F);
+    ops::Matmul mm(dev, t, ops::ActType::f32, name);
+    if (!dev.caps().int64_atomics) {
+      CHECK_FALSE(mm.can_fuse_ffn(GU, WD));
+      WARN("no 64-bit integer atomics on this device (profile): decode keeps gate/up and down apart");
+      continue;
+    }
+    REQUIRE(mm.can_fuse_ffn(GU, WD));
+    // The input: a deferred norm's output of x (rmsnorm_q8_deferred).
+    const auto x = test::random_floats(D, -3, 3), w_in = test::random_floats(D, 0.5f, 1.5f);
+    const auto y0 = test::random_floats(D, -3, 3), g = test::random_floats(D, 0.5f, 1.5f);
+    auto bx = upload(dev, x), bw_in = upload(dev, w_in), bg = upload(dev, g);
+    Buffer xn(dev, D * 4), xq(dev, D), xds(dev, blocks * 8), xss(dev, blocks * 4);
+    {
+      CommandStream cs(dev);
+      ops::RmsNorm(dev, true, true).record(cs, bx, bw_in, xn, {1, D, eps}, {&xq, &xds, &xss});
+      cs.submit_and_wait();
+    }
+    const ops::InputScale scale{&xss, eps};
+    // The two GEMVs: gate | up with SwiGLU, down with the norm epilogue.
+    auto y_two = upload(dev, y0);
+    Buffer gu(dev, 2 * F * 4), hq(dev, F), hds(dev, F / 32 * 8), nq_two(dev, D), nds_two(dev, blocks * 8),
+        nss_two(dev, blocks * 4);
+    {
+      const ops::GemvEpilogue sw{ops::GemvEpilogue::Kind::swiglu, hq, hds};
+      const ops::GemvEpilogue nm{ops::GemvEpilogue::Kind::norm, nq_two, nds_two, &nss_two, &bg};
+      CommandStream cs(dev);
+      mm.record_quantized(cs, GU, xq, xds, gu, 1, 0, 0, false, &sw, scale);
+      cs.barrier();
+      mm.record_quantized(cs, WD, hq, hds, y_two, 1, 0, 0, true, &nm);
+      cs.submit_and_wait();
+    }
+    // The one dispatch, twice (the count must be back at zero after each):
+    // y0 + 2 down(h). Its outputs poisoned first.
+    auto run = [&](ops::Matmul& m, int times, Buffer& y, Buffer& nq, Buffer& nds, Buffer& nss, Buffer& acc) {
+      CommandStream cs(dev);
+      for (int i = 0; i < times; ++i) {
+        if (i) cs.barrier();
+        m.record_ffn(cs, GU, xq, xds, scale, y, {&WD, nq, nds, &nss, &bg, &acc});
+      }
+      cs.submit_and_wait();
+    };
+    auto y_one = upload(dev, y0), y_twice = upload(dev, y0);
+    Buffer nq(dev, D), nds(dev, blocks * 8), nss(dev, blocks * 4), acc(dev, ops::ffn_acc_bytes(D));
+    Buffer nq2(dev, D), nds2(dev, blocks * 8), nss2(dev, blocks * 4);
+    for (Buffer* b : {&nds, &nss, &nds2, &nss2}) b->fill(test::kPoison);
+    acc.fill(0);
+    run(mm, 1, y_one, nq, nds, nss, acc);
+    run(mm, 2, y_twice, nq2, nds2, nss2, acc);
+    {  // the count, the flag and every sum back at zero
+      const auto a = download_u32(acc, ops::ffn_acc_bytes(D) / 4);
+      CHECK(std::all_of(a.begin(), a.end(), [](uint32_t w) { return w == 0u; }));
+    }
+    const auto y = download(y_one, D), yt = download(y_two, D), y2 = download(y_twice, D);
+    // The same 8-bit h and down rows; only how the fp32 sums are formed differs.
+    CHECK(rel_err(y, yt) <= 1e-5);
+    std::vector<float> twice(D);
+    for (uint32_t i = 0; i < D; ++i) twice[i] = y0[i] + 2 * (yt[i] - y0[i]);
+    CHECK(rel_err(y2, twice) <= 1e-5);
+    {  // and within 8-bit rounding of y0 + down(silu(gate) * up) of rmsnorm(x) on the CPU
+      std::vector<float> normed(D), guv(2 * F), h(F), dh(D), yref(D);
+      ops::rmsnorm_ref(x, w_in, eps, normed);
+      ops::matmul_ref(t, wgu.data(), 2 * F, D, normed.data(), 1, D, guv.data());
+      ops::swiglu_ref(std::span(guv).first(F), std::span(guv).subspan(F), h);
+      ops::matmul_ref(t, wd.data(), D, F, h.data(), 1, F, dh.data());
+      for (uint32_t i = 0; i < D; ++i) yref[i] = y0[i] + dh[i];
+      CHECK(rel_err(y, yref) <= 0.02);
+    }
+    // The next norm's input from the finished residual: y * g in 8-bit
+    // blocks and the sums of y^2, for one and for two runs.
+    for (const auto* c : {&y, &y2}) {
+      const auto& yy = *c;
+      const Buffer& bq = c == &y ? nq : nq2;
+      const Buffer& bd = c == &y ? nds : nds2;
+      const Buffer& bs = c == &y ? nss : nss2;
+      std::vector<float> yg(D), ss_ref(blocks, 0.0f);
+      for (uint32_t i = 0; i < D; ++i) {
+        yg[i] = yy[i] * g[i];
+        ss_ref[i / 32] += yy[i] * yy[i];
+      }
+      check_q8(yg, bq, bd, 1, D);
+      CHECK(rel_err(download(bs, blocks), ss_ref) <= 1e-5);
+    }
+    // One run of m's FFN on the residual y0: the residual against `want`
+    // (the same sums but for fp32 rounding), and its next norm's blocks.
+    auto run_checked = [&](ops::Matmul& m, std::span<const float> want) {
+      auto yb = upload(dev, y0);
+      Buffer nqb(dev, D), ndsb(dev, blocks * 8), nssb(dev, blocks * 4);
+      ndsb.fill(test::kPoison);
+      run(m, 1, yb, nqb, ndsb, nssb, acc);
+      const auto yv = download(yb, D);
+      CHECK(rel_err(yv, want) <= 1e-5);
+      std::vector<float> yg(D);
+      for (uint32_t i = 0; i < D; ++i) yg[i] = yv[i] * g[i];
+      check_q8(yg, nqb, ndsb, 1, D);
+      return yv;
+    };
+    {  // The same sums in any order: a second run gives the same bits.
+      const auto ybv = run_checked(mm, y);
+      CHECK(std::memcmp(ybv.data(), y.data(), D * sizeof(float)) == 0);
+    }
+    {  // A share out of the fixed point's range (norm weights of 1e5: h near
+       // 1e12) makes the residual NaN, and the sums still go back to zero.
+      const std::vector<float> w_big(D, 1e5f);
+      auto bxb = upload(dev, x), bw_big = upload(dev, w_big);
+      Buffer xqb(dev, D), xdsb(dev, blocks * 8), xssb(dev, blocks * 4), xnb(dev, D * 4);
+      auto yb = upload(dev, y0);
+      Buffer nqb(dev, D), ndsb(dev, blocks * 8), nssb(dev, blocks * 4);
+      CommandStream cs(dev);
+      ops::RmsNorm(dev, true, true).record(cs, bxb, bw_big, xnb, {1, D, eps}, {&xqb, &xdsb, &xssb});
+      cs.barrier();
+      mm.record_ffn(cs, GU, xqb, xdsb, {&xssb, eps}, yb, {&WD, nqb, ndsb, &nssb, &bg, &acc});
+      cs.submit_and_wait();
+      const auto ybv = download(yb, D);
+      CHECK(std::all_of(ybv.begin(), ybv.end(), [](float v) { return std::isnan(v); }));
+      const auto a = download_u32(acc, ops::ffn_acc_bytes(D) / 4);
+      CHECK(std::all_of(a.begin(), a.end(), [](uint32_t w) { return w == 0u; }));
+    }
+    {  // Two blocks of h per workgroup (VKQ_FFN_BLOCKS=2): the same sums but
+       // for the fp32 rounding of each workgroup's share; four do not divide
+       // six blocks; others are refused.
+      const test::Env e2("VKQ_FFN_BLOCKS", "2");
+      ops::Matmul m2(dev, t, ops::ActType::f32, name);
+      REQUIRE(m2.can_fuse_ffn(GU, WD));
+      run_checked(m2, y);
+      {  // and with down's first loads issued early
+        const test::Env ee("VKQ_FFN_EARLY", "1");
+        ops::Matmul me(dev, t, ops::ActType::f32, name);
+        run_checked(me, y);
+        const test::Env ej("VKQ_FFN_EARLY", "2");
+        CHECK_THROWS_AS(ops::Matmul(dev, t, ops::ActType::f32, name), InputError);
+      }
+      const test::Env e4("VKQ_FFN_BLOCKS", "4");
+      CHECK_FALSE(ops::Matmul(dev, t, ops::ActType::f32, name).can_fuse_ffn(GU, WD));
+      const test::Env e3("VKQ_FFN_BLOCKS", "3");
+      CHECK_THROWS_AS(ops::Matmul(dev, t, ops::ActType::f32, name), InputError);
+    }
+    {  // 64 invocations: many rows of down per invocation.
+      ops::MatmulTuning tn;
+      tn.block_wg = 64;
+      ops::Matmul small(dev, t, ops::ActType::f32, name, tn);
+      run_checked(small, yt);
+    }
+    // Refused: shapes that do not chain (down's columns not gate | up's
+    // half, its rows not gate | up's K), no input scale, another type.
+    GpuMatrix WD2(dev, t, wd.data(), D - 32, F);
+    CHECK_FALSE(mm.can_fuse_ffn(GU, WD2));
+    GpuMatrix GU2(dev, t, wgu.data(), 2 * F - 64, D);  // rows 2 x 160: down's 192 columns are not half
+    CHECK_FALSE(mm.can_fuse_ffn(GU2, WD));
+    CommandStream cs(dev);
+    CHECK_THROWS_AS(mm.record_ffn(cs, GU, xq, xds, {}, y_one, {&WD, nq, nds, &nss, &bg, &acc}), InputError);
+    CHECK_THROWS_AS(mm.record_ffn(cs, GU, xq, xds, scale, y_one, {&WD2, nq, nds, &nss, &bg, &acc}), InputError);
+    const auto wf = test::random_weights(GgmlType::F16, D, F);
+    GpuMatrix WF(dev, GgmlType::F16, wf.data(), D, F);
+    CHECK_FALSE(mm.can_fuse_ffn(GU, WF));
   }
 }
 

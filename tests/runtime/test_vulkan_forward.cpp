@@ -369,7 +369,7 @@ TEST_CASE("Vulkan forward: the integer-dot path with fused 8-bit producers", "[g
   }
 }
 
-TEST_CASE("Vulkan forward: decode's epilogues agree with the separate dispatches", "[gpu][forward]") {
+TEST_CASE("Vulkan forward: decode's epilogues agree with the separate dispatches", "[gpu][forward][ffn]") {
   // Hidden 352 (whole 32-blocks) and one gate | up matrix, so gate/up's GEMV
   // computes SwiGLU for down; dim 128, so attn_output and down write the
   // next RMSNorm in the deferred form and the GEMVs after them apply 1/rms.
@@ -381,22 +381,57 @@ TEST_CASE("Vulkan forward: decode's epilogues agree with the separate dispatches
   const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
   auto o = idot_opts(11);
   o.fused_attention_rows = 0;  // attention as a dispatch of its own (the QKV tail: the test below)
+  o.fuse_ffn = false;
   vkq::VulkanForward fused(vkq::test::device(), layout, o);
+  o.fuse_ffn = true;  // and the FFN in one dispatch where the device can (ops::FfnTail)
+  vkq::VulkanForward whole(vkq::test::device(), layout, o);
   o.fuse_epilogues = false;
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
   REQUIRE(fused.matmul_variant(type, 1).ends_with("_idot"));
-  double worst = 0, first = 0, scale = 0;
+  const bool ffn = vkq::test::device().caps().int64_atomics;
+  double worst = 0, first = 0, worst_ffn = 0, first_ffn = 0, scale = 0;
   for (uint32_t pos = 0; pos < 48; ++pos) {
     const int32_t tok = int32_t((pos * 37 + 5) % 1000);
     const auto a = fused.decode(tok, pos);
     const auto b = plain.decode(tok, pos);
+    const auto c = whole.decode(tok, pos);
     worst = std::max(worst, rel_diff(a, b));
-    if (pos == 0) first = rel_diff(a, b);
+    worst_ffn = std::max(worst_ffn, rel_diff(c, a));
+    if (pos == 0) {
+      first = rel_diff(a, b);
+      first_ffn = rel_diff(c, a);
+    }
     for (const float v : b) scale = std::max(scale, double(std::fabs(v)));
   }
   UNSCOPED_INFO(vkq::ggml_type_name(type) << " epilogues vs dispatches: max rel logit diff "
-                                            << worst << ", at position 0 " << first);
+                                            << worst << ", at position 0 " << first << "; the one-dispatch FFN vs "
+                                            << "the epilogues: " << worst_ffn << ", at position 0 " << first_ffn);
   CHECK(scale > 0.1);  // logits that are not all zero
+  // The one-dispatch FFN: the same 8-bit h and the same down rows as the
+  // two GEMVs, summed in fixed point instead of in fp32; where a residual
+  // row then lands on the other side of an 8-bit rounding step, as above.
+  CHECK(first_ffn <= 1e-5);
+  CHECK(worst_ffn <= 0.05);
+  CHECK(whole.decode_ffn_fused() == ffn);
+  CHECK_FALSE(fused.decode_ffn_fused());
+  CHECK(whole.decode_dispatches() == (ffn ? 4 : 5) * hp.block_count + 3);
+  {  // Unset, VKQ_FUSED_FFN=on|off decides (auto: off for now); the option
+     // wins over it; junk is refused.
+    auto od = idot_opts(11);
+    vkq::VulkanForward dflt(vkq::test::device(), layout, od);
+    (void)dflt.decode(1, 0);
+    CHECK_FALSE(dflt.decode_ffn_fused());
+    const vkq::test::Env e("VKQ_FUSED_FFN", "on");
+    vkq::VulkanForward on(vkq::test::device(), layout, od);
+    (void)on.decode(1, 0);
+    CHECK(on.decode_ffn_fused() == ffn);
+    od.fuse_ffn = false;
+    vkq::VulkanForward off(vkq::test::device(), layout, od);
+    (void)off.decode(1, 0);
+    CHECK_FALSE(off.decode_ffn_fused());
+    const vkq::test::Env junk("VKQ_FUSED_FFN", "maybe");
+    CHECK_THROWS_AS(vkq::VulkanForward(vkq::test::device(), layout, od), vkq::InputError);
+  }
   // The same formulas (swiglu_q8's, quantize_block32); the deferred norm
   // quantizes x * w and scales the GEMV's sum by 1/rms where the dispatch
   // quantizes x * w / rms: the same 8-bit values but where v / d lands on
@@ -434,6 +469,7 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   // in both (a chained session never runs it as the QKV GEMV's tail).
   o.attention_splits = 2;
   o.fused_attention_rows = 0;
+  o.fuse_ffn = false;  // a chained session keeps gate/up and down apart
   o.chain = false;
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
   o.chain = true;
@@ -519,6 +555,7 @@ TEST_CASE("Vulkan forward: decode attention as the QKV GEMV's tail agrees with t
   const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
   auto o = idot_opts(17);
   o.kv = kv;
+  o.fuse_ffn = false;  // gate/up and down as two dispatches (the counts below)
   o.fused_attention_rows = 0;
   vkq::VulkanForward plain(vkq::test::device(), layout, o);
   o.fused_attention_rows = 40;  // positions 0 .. 39 in the tail, 40 .. 63 in the kernel after it
