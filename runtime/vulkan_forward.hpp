@@ -65,8 +65,8 @@ struct VulkanForwardOptions {
   // Decode: with the epilogues, the whole FFN in one dispatch where the
   // device has 64-bit integer atomics (ops::FfnTail: down's partial sums
   // over the workgroups in fixed point). Unset: VKQ_FUSED_FFN=on|off|auto,
-  // auto = off for now: not yet measured on a GPU (benchmarks/RESULTS.md,
-  // "Decode's FFN in one dispatch").
+  // auto = off: 21-32% slower than the two GEMVs on the H100
+  // (benchmarks/RESULTS.md, "Decode's FFN in one dispatch").
   std::optional<bool> fuse_ffn;
   uint32_t attention_splits = 0;  // decode attention's workgroups per head (0 = ops::attention_splits)
   bool tiled_attention = true;    // prefill attention in query tiles where they fit (ops::Attention)

@@ -415,7 +415,7 @@ TEST_CASE("Vulkan forward: decode's epilogues agree with the separate dispatches
   CHECK(whole.decode_ffn_fused() == ffn);
   CHECK_FALSE(fused.decode_ffn_fused());
   CHECK(whole.decode_dispatches() == (ffn ? 4 : 5) * hp.block_count + 3);
-  {  // Unset, VKQ_FUSED_FFN=on|off decides (auto: off for now); the option
+  {  // Unset, VKQ_FUSED_FFN=on|off decides (auto: off, slower on the H100); the option
      // wins over it; junk is refused.
     auto od = idot_opts(11);
     vkq::VulkanForward dflt(vkq::test::device(), layout, od);
