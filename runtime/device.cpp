@@ -111,7 +111,7 @@ Device::Device(const Instance& instance, uint32_t index, DeviceOptions options)
   f12.shaderFloat16 = caps_.fp16;
   f12.shaderInt8 = caps_.int8;
   f12.storageBuffer8BitAccess = caps_.storage8;
-  f12.shaderBufferInt64Atomics = caps_.int64 && caps_.int64_atomics;  // matvec_idot_block.comp EPI_FFN
+  f12.shaderBufferInt64Atomics = caps_.int64_atomics;  // matvec_idot_block.comp EPI_FFN
   f12.vulkanMemoryModel = drv12.vulkanMemoryModel;
   f12.vulkanMemoryModelDeviceScope = drv12.vulkanMemoryModelDeviceScope;
   // matmul_cm2.comp's decode functions take buffer references (the

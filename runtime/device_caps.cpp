@@ -332,7 +332,7 @@ bool caps_have_feature(const DeviceCaps& c, const std::string& f) {
   if (f == "coopmat") return c.coopmat;
   if (f == "coopmat_f16_16") return has_coopmat_shape(c, 16, 16, 16, "f16", "f32");
   if (f == "coopmat2_f16") return !coopmat2_workgroup_shapes(c, "f16", "f32").empty();
-  if (f == "int64_atomics") return c.int64 && c.int64_atomics;
+  if (f == "int64_atomics") return c.int64_atomics;
   throw InputError(fmt::format("unknown device feature '{}' (known: {})", f, fmt::join(known_features(), ", ")));
 }
 

@@ -82,7 +82,7 @@ struct DeviceCaps {
   bool storage16 = false;      // storageBuffer16BitAccess
   bool int_dot = false;        // shaderIntegerDotProduct
   bool int_dot_4x8_accel = false;  // 4x8 packed signed (or mixed) accelerated
-  bool int64_atomics = false;  // shaderInt64 and shaderBufferInt64Atomics
+  bool int64_atomics = false;  // shaderInt64 and shaderBufferInt64Atomics (implies int64)
   bool coopmat = false;        // VK_KHR_cooperative_matrix
   bool coopmat2_nv = false;    // VK_NV_cooperative_matrix2 extension present
   // VK_NV_cooperative_matrix2 with what matmul_cm2.comp uses: workgroup

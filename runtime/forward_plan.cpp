@@ -335,7 +335,7 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
       add("act.nds", "activations", (dim / 32) * 8);
       add("act.nss", "activations", (dim / 32) * 4);
       // Decode's FFN in one dispatch (ops::FfnTail): its fixed-point sums.
-      if (ff % 32 == 0 && caps.int64 && caps.int64_atomics) add("act.ffn_acc", "activations", ops::ffn_acc_bytes(dim));
+      if (ff % 32 == 0 && caps.int64_atomics) add("act.ffn_acc", "activations", ops::ffn_acc_bytes(dim));
     }
   }
   return plan;

@@ -193,6 +193,18 @@ uint chunk_row(uint blk, uint rr) {
     }                                                                                        \
   }
 
+#ifdef EPILOGUE
+// Block ob of the epilogue's output: v quantized to the 8-bit form.
+void store_block(uint ob, const vec4 v[8]) {
+  uvec4 lo, hi;
+  vec2 dsv;
+  quantize_block32(v, lo, hi, dsv);
+  out_xq[2u * ob] = lo;
+  out_xq[2u * ob + 1u] = hi;
+  out_ds[ob] = dsv;
+}
+#endif
+
 #ifdef EPI_FFN
 // Down's share of the workgroup's FFN_NB blocks of h from block b on (in
 // norm_v; every invocation, uniform control flow): Wdown[r, those blocks]
@@ -289,14 +301,8 @@ void ffn_down(uint blk) {
           nv[i][c] = ffn_v[32u * ob + 4u * i + c];
           ss += ffn_sq[32u * ob + 4u * i + c];
         }
-      uvec4 lo, hi;
-      vec2 dsv;
-      quantize_block32(nv, lo, hi, dsv);
-      const uint gb = c0 / 32u + ob;
-      out_xq[2u * gb] = lo;
-      out_xq[2u * gb + 1u] = hi;
-      out_ds[gb] = dsv;
-      out_ss[gb] = ss;
+      store_block(c0 / 32u + ob, nv);
+      out_ss[c0 / 32u + ob] = ss;
     }
     barrier();
   }
@@ -478,12 +484,7 @@ void main() {
   for (uint i = 0; i < 8u; ++i) v[i] = norm_v[i];
   const uint ob = blk;
 #endif
-  uvec4 lo, hi;
-  vec2 dsv;
-  quantize_block32(v, lo, hi, dsv);
-  out_xq[2u * ob] = lo;
-  out_xq[2u * ob + 1u] = hi;
-  out_ds[ob] = dsv;
+  store_block(ob, v);
   chain_signal();
 #endif
 }

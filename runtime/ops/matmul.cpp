@@ -98,19 +98,17 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
       chain_scaled_variant_ = named("matvec_idot_scaled_chain_");
       attn_f16kv_variant_ = named("matvec_idot_attn_f16kv_");
       attn_f32kv_variant_ = named("matvec_idot_attn_f32kv_");
-      if (caps.int64 && caps.int64_atomics) ffn_variant_ = named("matvec_idot_ffn_");
-      // 32-blocks of h per workgroup of the one-dispatch FFN: 1, 2 or 4.
-      if (const char* e = std::getenv("VKQ_FFN_BLOCKS"); e && *e) {
-        const std::string v = e;
-        if (v != "1" && v != "2" && v != "4") throw InputError(fmt::format("VKQ_FFN_BLOCKS='{}': expected 1, 2 or 4", v));
-        ffn_blocks_ = uint32_t(std::stoul(v));
-      }
-      // 1: its first down loads issued before the gate/up row sums meet.
-      if (const char* e = std::getenv("VKQ_FFN_EARLY"); e && *e) {
-        const std::string v = e;
-        if (v != "0" && v != "1") throw InputError(fmt::format("VKQ_FFN_EARLY='{}': expected 0 or 1", v));
-        ffn_early_ = v == "1";
-      }
+      if (caps.int64_atomics) ffn_variant_ = named("matvec_idot_ffn_");
+      // The one-dispatch FFN's tuning: an unsigned variable that must be one of `ok` (unset: `dflt`).
+      auto env_choice = [](const char* name, std::initializer_list<uint32_t> ok, uint32_t dflt) {
+        const char* e = std::getenv(name);
+        if (!e || !*e) return dflt;
+        for (const uint32_t v : ok)
+          if (std::to_string(v) == e) return v;
+        throw InputError(fmt::format("{}='{}': expected one of {}", name, e, fmt::join(ok, ", ")));
+      };
+      ffn_blocks_ = env_choice("VKQ_FFN_BLOCKS", {1, 2, 4}, 1);  // 32-blocks of h per workgroup
+      ffn_early_ = env_choice("VKQ_FFN_EARLY", {0, 1}, 0) == 1;  // down's first loads before the row sums meet
     }
   }
   // Defaults from the H100 sweep in benchmarks/RESULTS.md (flat within a few
