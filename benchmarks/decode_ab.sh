@@ -16,6 +16,12 @@ ab_run() {
   [ "$e" = - ] && e=VKQ_AB=1
   env $e $vkq bench model --synthetic llama-2-7b "$@" --json >> "$out/ab.jsonl" 2>> "$out/errors.log" || echo "FAILED: $tag"
 }
+# tg128 TAG ENV TYPE [ARGS...]: ab_run of tg128 from an empty cache (median of 3, no breakdown).
+tg128() {
+  local tag=$1 e=$2 t=$3
+  shift 3
+  ab_run "$tag" "$e" --type "$t" --prompt 0 --gen 128 --reps 3 --no-breakdown "$@"
+}
 # ab_tests FILTER SECONDS: the carried test binary's cases matching FILTER
 # on this GPU (validation off: the machine has no layer), its last lines.
 ab_tests() {

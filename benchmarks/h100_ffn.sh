@@ -18,24 +18,19 @@ set -uo pipefail
 mode=${1:-full}
 . .device/device_env.sh
 . .device/decode_ab.sh "$mode"
-tg() {  # tg TAG ENV TYPE [ARGS...]
-  local tag=$1 e=$2 t=$3
-  shift 3
-  ab_run "$tag" "$e" --type "$t" --prompt 0 --gen 128 --reps 3 --no-breakdown "$@"
-}
 ab_tests "[ffn]" 120
 for round in 1 2; do
   for t in q4_0 q8_0; do
-    tg "two GEMVs $t tg128 ($round)" VKQ_FUSED_FFN=off $t
-    tg "one dispatch nb1 $t tg128 ($round)" "VKQ_FUSED_FFN=on VKQ_FFN_BLOCKS=1" $t
-    tg "one dispatch nb2 $t tg128 ($round)" "VKQ_FUSED_FFN=on VKQ_FFN_BLOCKS=2" $t
-    tg "one dispatch nb4 $t tg128 ($round)" "VKQ_FUSED_FFN=on VKQ_FFN_BLOCKS=4" $t
-    tg "one dispatch nb1 early $t tg128 ($round)" "VKQ_FUSED_FFN=on VKQ_FFN_EARLY=1" $t
+    tg128 "two GEMVs $t tg128 ($round)" VKQ_FUSED_FFN=off $t
+    tg128 "one dispatch nb1 $t tg128 ($round)" "VKQ_FUSED_FFN=on VKQ_FFN_BLOCKS=1" $t
+    tg128 "one dispatch nb2 $t tg128 ($round)" "VKQ_FUSED_FFN=on VKQ_FFN_BLOCKS=2" $t
+    tg128 "one dispatch nb4 $t tg128 ($round)" "VKQ_FUSED_FFN=on VKQ_FFN_BLOCKS=4" $t
+    tg128 "one dispatch nb1 early $t tg128 ($round)" "VKQ_FUSED_FFN=on VKQ_FFN_EARLY=1" $t
   done
 done
 if [ "$mode" = full ]; then
-  tg "one dispatch q4_0 tg128 ablate" VKQ_FUSED_FFN=on q4_0 --ablate
-  tg "two GEMVs q4_0 tg128 ablate" VKQ_FUSED_FFN=off q4_0 --ablate
+  tg128 "one dispatch q4_0 tg128 ablate" VKQ_FUSED_FFN=on q4_0 --ablate
+  tg128 "two GEMVs q4_0 tg128 ablate" VKQ_FUSED_FFN=off q4_0 --ablate
   for t in q4_0 q8_0; do
     ab_run "one dispatch $t pp512 tg128" VKQ_FUSED_FFN=on --type $t --prompt 512 --gen 128 --reps 3 --no-breakdown
   done

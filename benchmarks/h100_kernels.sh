@@ -3,7 +3,7 @@
 # nothing: takes the bundle from benchmarks/bundle.sh (carried as .device)
 # and the Vulkan loader from ../shared/device/prepare.sh (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_kernels.sh [table|tune|gemm|gemm-step|chain|quick]
+#   bash .device/h100_kernels.sh [table|tune|gemm|gemm-step|chain|chain-link|quick]
 # Writes logs and JSON under $OUT (or ./bench-out).
 set -uo pipefail
 mode=${1:-table}
@@ -25,6 +25,19 @@ chain() {  # chain LABEL [bench chain args]: one `vkq bench chain`, JSON appende
     | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())))' >> "$out/chain.jsonl" ||
     echo "FAILED: chain $label $*: $(tail -2 "$out/errors.log")"
 }
+chain_table() {  # the chain.jsonl runs as a markdown table (chain.md)
+  python3 - "$out/chain.jsonl" <<'PY' | tee "$out/chain.md"
+import json, sys
+print("| chain | dispatches | MB read | us (host) | us per dispatch | roofline share | us (end timestamps) | us per entry (timestamped) |")
+print("|---|---|---|---|---|---|---|---|")
+for line in open(sys.argv[1]):
+    d = json.loads(line); r = d["result"]
+    if not r: print(f"| {d['label']} | failed |"); continue
+    c = r["chain"]
+    print(f"| {d['label']} | {c['dispatches']} | {c['bytes']/1e6:.1f} | {c['median_us']:.1f} | {c['us_per_dispatch']:.2f} | "
+          f"{100*c['roofline_share']:.1f}% | {c['timestamp_us']:.1f} | {', '.join(f'{e:.2f}' for e in c['entry_us'])} |")
+PY
+}
 # One decode layer of llama-2-7b in the GPU layout, bytes per dispatch: QKV,
 # attention (the f16 K and V of 576 positions, tg128's mean after pp512),
 # attn_output, gate/up, down.
@@ -35,6 +48,21 @@ L_Q8="53477376,9437184,17825792,95813632,47906816"
 S_Q4="28311552,1048576,9437184,50724864,25362432"
 S_Q8="53477376,1048576,17825792,95813632,47906816"
 case "$mode" in
+  chain-link)  # decode's dispatch-chain links (bench chain --linked) against barriers, tg128's Q4_0 layer x 32
+    chain empty --sizes 0 --layers 160
+    chain empty-linked-r1s1 --sizes 0 --layers 160 --linked --replicas 1 --spacing 1
+    chain empty-linked-r8 --sizes 0 --layers 160 --linked
+    for g in 0 1056; do
+      chain tg128-g$g --sizes $S_Q4 --layers 32 --groups $g
+      chain tg128-g$g-nobarrier --sizes $S_Q4 --layers 32 --groups $g --no-barriers
+      chain tg128-g$g-linked-r1s1 --sizes $S_Q4 --layers 32 --groups $g --linked --replicas 1 --spacing 1
+      chain tg128-g$g-linked-r1s32 --sizes $S_Q4 --layers 32 --groups $g --linked --replicas 1
+      chain tg128-g$g-linked-r8 --sizes $S_Q4 --layers 32 --groups $g --linked
+      chain tg128-g$g-linked-r8-early --sizes $S_Q4 --layers 32 --groups $g --linked --early
+      chain tg128-g$g-linked-r8-backoff64 --sizes $S_Q4 --layers 32 --groups $g --linked --backoff 64
+      chain tg128-g$g-linked-r1s1-backoff64 --sizes $S_Q4 --layers 32 --groups $g --linked --replicas 1 --spacing 1 --backoff 64
+    done
+    chain_table ;;
   chain)  # what the decode step's structure costs with perfect memory-bound kernels
     chain empty --sizes 0 --layers 160
     chain empty-nobarrier --sizes 0 --layers 160 --no-barriers
@@ -54,17 +82,7 @@ case "$mode" in
     chain layer-q8_0-tg128 --sizes $S_Q8 --layers 32
     chain layer-q4_0-tg128-wg512 --sizes $S_Q4 --layers 32 --wg 512
     chain token-q4_0-10dispatches --sizes 452984832,150994944,150994944,811597824,405798912 --layers 2
-    python3 - "$out/chain.jsonl" <<'PY' | tee "$out/chain.md"
-import json, sys
-print("| chain | dispatches | MB read | us (host) | us per dispatch | roofline share | us (end timestamps) | us per entry (timestamped) |")
-print("|---|---|---|---|---|---|---|---|")
-for line in open(sys.argv[1]):
-    d = json.loads(line); r = d["result"]
-    if not r: print(f"| {d['label']} | failed |"); continue
-    c = r["chain"]
-    print(f"| {d['label']} | {c['dispatches']} | {c['bytes']/1e6:.1f} | {c['median_us']:.1f} | {c['us_per_dispatch']:.2f} | "
-          f"{100*c['roofline_share']:.1f}% | {c['timestamp_us']:.1f} | {', '.join(f'{e:.2f}' for e in c['entry_us'])} |")
-PY
+    chain_table
     exit 0 ;;
   gemm-step)  # prefill GEMM at n = 512: f32 / f16 activations x K per step and shared buffers
     for t in q4_0 q8_0 f16; do for mk in "4096 14336" "14336 4096" "4096 4096"; do for a in f32 f16; do

@@ -163,8 +163,9 @@ void CommandStream::begin_chain(const Buffer& flags) {
 
 ChainLink CommandStream::link(uint32_t workgroups) {
   if (!chain_) throw InputError("command stream: link() outside a chain (begin_chain first)");
-  if (next_flag_ >= chain_->size() / 4)
-    throw InputError(fmt::format("command stream: more than {} linked dispatches in one chain", chain_->size() / 4));
+  if (next_flag_ >= chain_->size() / kChainFlagBytes)
+    throw InputError(
+        fmt::format("command stream: more than {} linked dispatches in one chain", chain_->size() / kChainFlagBytes));
   ChainLink l;
   l.signal_flag = next_flag_++;
   const bool can = pending_src_ == kComputeStage && last_link_ >= 0 && uint64_t(last_link_) + 1 == commands_ &&

@@ -34,6 +34,11 @@ struct Binding {
   Binding(const Buffer& b, uint64_t off, uint64_t len) : buffer(&b), offset(off), range(len) {}
 };
 
+// Bytes of a chain's flag buffer per linked dispatch: common/chain.glsl's
+// CHAIN_REPLICAS counters CHAIN_SPACING words apart (8 x 32 words) fit, and
+// `bench chain --linked`'s replicas x spacing must.
+inline constexpr uint64_t kChainFlagBytes = 1024;
+
 // A linked dispatch's place in a chain (CommandStream::link).
 struct ChainLink {
   uint32_t wait_flag = 0, wait_count = 0;  // wait_count 0: no wait (a barrier orders it)

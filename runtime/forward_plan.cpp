@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "command_stream.hpp"
 #include "error.hpp"
 #include "gpu_weights.hpp"
 #include "llama_model.hpp"
@@ -264,9 +265,10 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   // Decode attention's split partials and arrival counts (ops::Attention).
   add("act.att_part", "activations", ops::attention_part_bytes(hp.head_count, hp.head_dim(), cfg.attention_splits));
   add("act.att_count", "activations", ops::attention_count_bytes(hp.head_count));
-  // Decode's dispatch-chain flags (CommandStream::begin_chain): one word per
-  // linked dispatch, at most five per layer and the output head's.
-  add("act.chain_flags", "activations", (5 * uint64_t(hp.block_count) + 8) * 4);
+  // Decode's dispatch-chain flags (CommandStream::begin_chain): one flag
+  // (kChainFlagBytes, its replicas on lines of their own) per linked
+  // dispatch, at most five per layer and the output head's.
+  add("act.chain_flags", "activations", (5 * uint64_t(hp.block_count) + 8) * kChainFlagBytes);
 
   // The fp16 copy of a prefill GEMM's activations (gemm_reads_f16, or
   // prefill_dequant_f16 for a layer's matrix): for max_batch tokens of the

@@ -347,10 +347,10 @@ void add_bench_command(Cli& cli) {
   struct ChainOpts {
     std::string device;
     std::vector<std::string> sizes{"0"};
-    uint32_t layers = 32, wg = 256;
+    uint32_t layers = 32, wg = 256, replicas = 8, spacing = 32, backoff = 0, groups = 0;
     int runs = 5;
     uint64_t copy_mib = 0;
-    bool json = false, no_barriers = false, constant_fill = false;
+    bool json = false, no_barriers = false, constant_fill = false, linked = false, early = false;
   };
   auto ho = std::make_shared<ChainOpts>();
   auto* chain = bench->add_subcommand(
@@ -365,6 +365,19 @@ void add_bench_command(Cli& cli) {
   chain->add_option("--runs", ho->runs, "Timed chains, one submit each (median reported)")->check(CLI::Range(1, 1000));
   chain->add_option("--copy-mib", ho->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
   chain->add_flag("--no-barriers", ho->no_barriers, "No barrier between the dispatches (they may overlap)");
+  chain->add_flag("--linked", ho->linked,
+                  "Dispatch-chain links instead of barriers: each dispatch's workgroups wait until every workgroup "
+                  "of the one before has counted itself in a flag (as decode's VKQ_CHAIN=on)");
+  chain->add_option("--replicas", ho->replicas, "--linked: counters per flag, each polled by a share of the workgroups (default 8)")
+      ->check(CLI::Range(1u, 256u));
+  chain->add_option("--spacing", ho->spacing, "--linked: words between a flag's counters (default 32: 128 bytes)")
+      ->check(CLI::Range(1u, 256u));
+  chain->add_option("--backoff", ho->backoff, "--linked: dependent integer steps between two polls (default 0)")
+      ->check(CLI::Range(0u, 1u << 20));
+  chain->add_flag("--early", ho->early, "--linked: each invocation's first load issued before the wait");
+  chain->add_option("--groups", ho->groups,
+                    "Workgroups per dispatch, each reading a grid-stride share (default: one 16-byte load per invocation)")
+      ->check(CLI::Range(0u, 65535u));
   chain->add_flag("--constant-fill", ho->constant_fill,
                   "Fill the memory with one repeated word (compressible), not random bits");
   chain->add_flag("--json", ho->json, "Print one JSON document");
@@ -376,6 +389,12 @@ void add_bench_command(Cli& cli) {
     o.wg = ho->wg;
     o.runs = ho->runs;
     o.barriers = !ho->no_barriers;
+    o.linked = ho->linked;
+    o.replicas = ho->replicas;
+    o.spacing = ho->spacing;
+    o.backoff = ho->backoff;
+    o.early = ho->early;
+    o.groups = ho->groups;
     o.constant_fill = ho->constant_fill;
     o.copy_bytes = ho->copy_mib << 20;
     Instance inst;
@@ -384,6 +403,9 @@ void add_bench_command(Cli& cli) {
     if (ho->json) {
       std::printf("%s\n", nlohmann::json{{"device", device_json(*dev)}, {"options", {{"sizes", o.bytes}, {"layers", o.layers},
                                                                                    {"barriers", o.barriers}, {"wg", o.wg},
+                                                                                   {"linked", o.linked}, {"replicas", o.replicas},
+                                                                                   {"spacing", o.spacing}, {"backoff", o.backoff},
+                                                                                   {"early", o.early}, {"groups", o.groups},
                                                                                    {"constant_fill", o.constant_fill}}},
                                           {"chain", bench::to_json(r)}}
                                .dump(2)
@@ -391,7 +413,11 @@ void add_bench_command(Cli& cli) {
     } else {
       std::printf("%s: %u dispatches%s reading %s: %.1f us (median of %d, host time less a %.1f us empty submit), "
                   "%.2f us per dispatch; the bytes at %.1f GB/s copy: %.1f us = %.1f%% of the chain\n",
-                  dev->caps().name.c_str(), r.dispatches, o.barriers ? " with barriers" : " without barriers",
+                  dev->caps().name.c_str(), r.dispatches,
+                  !o.barriers ? " without barriers"
+                  : o.linked  ? fmt::format(" linked ({} links, {} x {} words per flag, backoff {}{})", r.links, o.replicas,
+                                            o.spacing, o.backoff, o.early ? ", early" : "").c_str()
+                              : " with barriers",
                   format_bytes(r.bytes).c_str(), r.median_us, r.runs, r.submit_us, r.us_per_dispatch, r.copy_gbps,
                   r.roofline_us, 100.0 * r.roofline_share);
       for (size_t i = 0; i < o.bytes.size(); ++i)

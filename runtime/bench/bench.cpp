@@ -245,20 +245,46 @@ ChainResult bench_chain(Device& device, const ChainOptions& o) {
   }
   Buffer sink(device, 256);
   sink.fill(0);
-  const Kernel& k = device.kernel({"read_stream", {wg}, sizeof(pc::Elementwise)});
   const uint32_t max_groups = std::min<uint32_t>(caps.max_workgroup_count[0], 65535);
+  if (o.linked) {
+    if (!o.barriers) throw InputError("bench chain: --linked replaces the barriers; it cannot go with --no-barriers");
+    if (o.replicas == 0 || o.spacing == 0 || uint64_t(o.replicas) * o.spacing * 4 > kChainFlagBytes)
+      throw InputError(fmt::format("bench chain: {} replicas x {} words per flag: each at least 1, at most {} words",
+                                   o.replicas, o.spacing, kChainFlagBytes / 4));
+  }
+  if (o.groups > max_groups)
+    throw InputError(fmt::format("bench chain: {} workgroups per dispatch is above the device's {}", o.groups, max_groups));
+  const Kernel& plain = device.kernel({"read_stream", {wg}, sizeof(pc::Elementwise)});
+  const Kernel& k = o.linked ? device.kernel({"read_stream_chain", {wg, o.replicas, o.spacing, o.backoff, o.early ? 1u : 0u},
+                                              sizeof(pc::ReadChain)})
+                             : plain;
+  Buffer flags(device, o.linked ? ranges.size() * kChainFlagBytes : 256);
   auto record = [&](CommandStream& cs, bool mark_each) {
+    if (o.linked) cs.begin_chain(flags);
     for (const auto& rg : ranges) {
       const uint32_t n = static_cast<uint32_t>(rg.bytes / 16);
-      const uint32_t groups = n ? std::min<uint32_t>((n + wg - 1) / wg, max_groups) : 1;
-      cs.dispatch(k, {Binding(bufs[rg.buf], rg.offset, std::max<uint64_t>(rg.bytes, 16)), sink}, pc::Elementwise{n},
-                  {groups, 1, 1});
-      if (o.barriers) cs.barrier();
+      const uint32_t groups = !n ? 1 : o.groups ? o.groups : std::min<uint32_t>((n + wg - 1) / wg, max_groups);
+      const Binding src(bufs[rg.buf], rg.offset, std::max<uint64_t>(rg.bytes, 16));
+      if (o.linked) {
+        pc::ReadChain p{n, 0, 0, 0};
+        std::vector<Binding> b{src, sink};
+        cs.link(p, b, groups);
+        cs.dispatch_with(k, b, p, {groups, 1, 1});
+      } else {
+        cs.dispatch(k, {src, sink}, pc::Elementwise{n}, {groups, 1, 1});
+      }
+      if (o.barriers) cs.barrier();  // dropped by the next link in a chain
       if (mark_each) cs.mark("op");  // after the barrier: the span ends when this dispatch is done
     }
   };
   r.dispatches = static_cast<uint32_t>(ranges.size());
   for (const auto& rg : ranges) r.bytes += rg.bytes;
+  if (o.linked) {  // how many links dropped their barrier (all but the first)
+    CommandStream cs(device, 4);
+    record(cs, false);
+    r.links = cs.barriers_elided();
+    cs.submit_and_wait();
+  }
   warm_up(device, [&](CommandStream& cs) { record(cs, false); });
   // One chain per submit (a decode step is one submit), timed on the host
   // from submit to fence, less the same for a submit of one empty dispatch:
@@ -273,7 +299,7 @@ ChainResult bench_chain(Device& device, const ChainOptions& o) {
   std::vector<double> chain_us, stamp_us, empty_us;
   for (int i = 0; i < o.runs; ++i) {
     CommandStream empty(device, 1);
-    empty.dispatch(k, {Binding(bufs[0], 0, 16), sink}, pc::Elementwise{0}, {1, 1, 1});
+    empty.dispatch(plain, {Binding(bufs[0], 0, 16), sink}, pc::Elementwise{0}, {1, 1, 1});
     empty_us.push_back(submit_us(empty));
     CommandStream cs(device, 4);
     cs.mark("start");
@@ -307,7 +333,7 @@ nlohmann::json to_json(const CopyResult& r) {
 }
 
 nlohmann::json to_json(const ChainResult& r) {
-  return {{"dispatches", r.dispatches}, {"bytes", r.bytes},         {"median_us", r.median_us},
+  return {{"dispatches", r.dispatches}, {"links", r.links},  {"bytes", r.bytes},         {"median_us", r.median_us},
           {"us_per_dispatch", r.us_per_dispatch}, {"copy_gbps", r.copy_gbps}, {"roofline_us", r.roofline_us},
           {"roofline_share", r.roofline_share},   {"entry_us", r.entry_us},   {"runs", r.runs},
           {"submit_us", r.submit_us},             {"timestamp_us", r.timestamp_us}};

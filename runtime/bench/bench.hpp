@@ -67,6 +67,15 @@ struct ChainOptions {
   std::vector<uint64_t> bytes{0};
   uint32_t layers = 32;
   bool barriers = true;
+  // Linked (barriers true): the dispatches are links of a dispatch chain
+  // (CommandStream::begin_chain, read_stream_chain) instead of barriers:
+  // each waits for every workgroup of the one before. replicas x spacing
+  // words per flag (at most kChainFlagBytes / 4), backoff steps between
+  // polls, early: the first load before the wait.
+  bool linked = false;
+  uint32_t replicas = 8, spacing = 32, backoff = 0;
+  bool early = false;
+  uint32_t groups = 0;         // workgroups per dispatch, grid-stride (0: one load per invocation, up to 65535)
   uint32_t wg = 256;           // invocations per workgroup
   int runs = 5;                // timed chains (median reported)
   bool constant_fill = false;  // every word the same (compressible), not random bits
@@ -76,6 +85,7 @@ struct ChainOptions {
 
 struct ChainResult {
   uint32_t dispatches = 0;     // per chain
+  uint32_t links = 0;          // linked: dispatches that wait on a flag instead of a barrier
   uint64_t bytes = 0;          // read per chain
   double median_us = 0;        // whole chain: host time from submit to fence, less submit_us
   double submit_us = 0;        // the same for one empty dispatch

@@ -20,6 +20,19 @@
 #ifdef CHAIN
 #extension GL_KHR_memory_scope_semantics : require
 layout(std430, binding = CHAIN_BINDING) coherent buffer ChainFlags { uint chain_flags[]; };
+// A flag is CHAIN_REPLICAS counters CHAIN_SPACING words apart (each on its
+// own 128-byte line by default), every producer workgroup adding 1 to each
+// and a consumer workgroup polling one of them (its id modulo the
+// replicas): hundreds of consumers polling one L2 line beside the
+// producers' adds to it was the first form. CHAIN_REPLICAS x CHAIN_SPACING
+// words fit the host's chain_flag_bytes (runtime/command_stream.hpp).
+#ifndef CHAIN_REPLICAS
+#define CHAIN_REPLICAS 8u
+#endif
+#ifndef CHAIN_SPACING
+#define CHAIN_SPACING 32u
+#endif
+uint chain_word(uint flag, uint replica) { return (flag * CHAIN_REPLICAS + replica) * CHAIN_SPACING; }
 #define CHAIN_IO coherent
 // Before chain_signal(), in every invocation (uniform control flow): the
 // workgroup's buffer writes ordered before the signal.
@@ -40,10 +53,24 @@ void chain_wait() {
 #ifdef CHAIN
   if (pc.wait_count != 0u) {
     if (gl_LocalInvocationIndex == 0u) {
-      while (atomicLoad(chain_flags[pc.wait_flag], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelaxed) <
+      const uint wg = gl_WorkGroupID.x + gl_NumWorkGroups.x * (gl_WorkGroupID.y + gl_NumWorkGroups.y * gl_WorkGroupID.z);
+      const uint word = chain_word(pc.wait_flag, wg % CHAIN_REPLICAS);
+#ifdef CHAIN_BACKOFF
+      // CHAIN_BACKOFF dependent integer steps between polls, whose result
+      // takes part in picking the word polled, so the compiler cannot drop
+      // them; never another word: a link's signal flag is never its wait
+      // flag (the one before's), which the compiler cannot know.
+      uint spin = wg;
+      while (atomicLoad(chain_flags[word + uint(spin == 0u && pc.signal_flag == pc.wait_flag)], gl_ScopeDevice,
+                        gl_StorageSemanticsBuffer, gl_SemanticsRelaxed) < pc.wait_count) {
+        for (uint i = 0u; i < CHAIN_BACKOFF; ++i) spin = spin * 1664525u + 1013904223u;
+      }
+#else
+      while (atomicLoad(chain_flags[word], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelaxed) <
              pc.wait_count) {
       }
-      atomicLoad(chain_flags[pc.wait_flag], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
+#endif
+      atomicLoad(chain_flags[word], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
     }
     controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
                    gl_SemanticsAcquireRelease);
@@ -52,9 +79,13 @@ void chain_wait() {
 }
 
 // One invocation, once per workgroup, after the workgroup's writes and a
-// CHAIN_PUBLISH() (or after its own writes): a release.
+// CHAIN_PUBLISH() (or after its own writes): a release fence, then one add
+// to each replica of the flag (issued back to back, none waited on).
 void chain_signal() {
 #ifdef CHAIN
-  atomicAdd(chain_flags[pc.signal_flag], 1u, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelease);
+  memoryBarrier(gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelease);
+  for (uint r = 0u; r < CHAIN_REPLICAS; ++r)
+    atomicAdd(chain_flags[chain_word(pc.signal_flag, r)], 1u, gl_ScopeDevice, gl_StorageSemanticsBuffer,
+              gl_SemanticsRelaxed);
 #endif
 }

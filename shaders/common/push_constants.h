@@ -31,6 +31,16 @@ VKQ_PC_BEGIN(Elementwise)
 VKQ_PC_END(Elementwise, 4)
 #endif
 
+// read_stream.comp CHAIN: n uvec4s read, and the chain's link (as in Matmul).
+#if defined(__cplusplus) || defined(VKQ_PC_READ_CHAIN)
+VKQ_PC_BEGIN(ReadChain)
+  u32 n;
+  u32 wait_flag;
+  u32 wait_count;
+  u32 signal_flag;
+VKQ_PC_END(ReadChain, 16)
+#endif
+
 // reduce_sum.comp: out[r] = sum_c in[r * cols + c], r < rows.
 #if defined(__cplusplus) || defined(VKQ_PC_REDUCE_ROWS)
 VKQ_PC_BEGIN(ReduceRows)

@@ -84,13 +84,6 @@ void check_same_decode(vkq::VulkanForward& a, vkq::VulkanForward& b, uint32_t st
   }
 }
 
-// Synchronization validation (VKQ_VALIDATION=sync) does not follow the
-// dispatch chain's waits: it reports each dropped barrier as a hazard.
-bool sync_validation() {
-  const char* v = std::getenv("VKQ_VALIDATION");
-  return v && std::string(v) == "sync";
-}
-
 vkq::VulkanForwardOptions opts(uint32_t n_ctx, KvType kv = KvType::f16, uint32_t max_batch = 0) {
   vkq::VulkanForwardOptions o;
   o.n_ctx = n_ctx;
@@ -345,7 +338,7 @@ TEST_CASE("Vulkan forward: the integer-dot path with fused 8-bit producers", "[g
     // (rows of 64 weights, a last partial block). Not under synchronization
     // validation, which does not follow the chain's waits (see the chain
     // test below): there both runs are unchained.
-    o.chain = GENERATE(false, true) && !sync_validation();
+    o.chain = GENERATE(false, true) && !vkq::test::sync_validation();
     INFO("chain " << *o.chain);
     vkq::VulkanForward s(vkq::test::device(), *l.model, o);
     REQUIRE(s.matmul_variant(type, 1).ends_with("_idot"));
@@ -457,7 +450,7 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   // validation does not follow such waits (it sees each dropped barrier as a
   // read-after-write hazard), so the test runs under the core validation
   // layer only.
-  if (sync_validation())
+  if (vkq::test::sync_validation())
     SKIP("synchronization validation does not model waits on arrival counts");
   const auto hp = small_llama(128, 3);
   const auto type = GENERATE(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_1);

@@ -62,6 +62,11 @@ std::vector<float> random_floats(size_t n, float lo, float hi) {
   return v;
 }
 
+bool sync_validation() {
+  const char* v = std::getenv("VKQ_VALIDATION");
+  return v && std::string(v) == "sync";
+}
+
 CliResult run_cli(const std::string& args, const std::string& env_prefix) {
   const std::string cli = env("VKQ_CLI").empty() ? std::string(VKQ_BINARY_DIR) + "/vkq" : env("VKQ_CLI");
   const auto dir = std::filesystem::temp_directory_path() /

@@ -25,6 +25,11 @@ Device& device();
 std::mt19937_64& rng();
 std::vector<float> random_floats(size_t n, float lo = -1.0f, float hi = 1.0f);
 
+// VKQ_VALIDATION=sync: synchronization validation, which does not follow
+// the dispatch chains' waits on arrival counts (it reports each barrier a
+// chain drops as a hazard).
+bool sync_validation();
+
 // Runs the built CLI (VKQ_CLI) with `args` (shell-quoted by the caller).
 struct CliResult {
   int exit_code = -1;

@@ -77,6 +77,38 @@ TEST_CASE("vkq bench chain times dependent memory-bound dispatches", "[gpu][cli]
   }
 }
 
+TEST_CASE("vkq bench chain --linked: dispatch-chain links instead of barriers", "[gpu][cli]") {
+  // Every dispatch but the first waits on the one before's flag (the first
+  // follows the flags' fill and keeps its barrier). On lavapipe each
+  // dispatch runs to its end before the next starts, so the waits pass at
+  // once; what is checked is that the links are recorded, the kernels run
+  // under validation in every flag layout, and bad settings are refused.
+  if (vkq::test::sync_validation()) SKIP("synchronization validation does not model waits on arrival counts");
+  for (const std::string flags : {"", "--replicas 1 --spacing 1 --backoff 8", "--replicas 4 --spacing 64 --early --groups 3"}) {
+    const auto r = vkq::test::run_cli("bench chain --sizes 0,1Mi,64Ki --layers 2 --runs 2 --copy-mib 8 --linked --json " + flags);
+    INFO(flags << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("validation") == std::string::npos);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["chain"]["dispatches"] == 6);
+    CHECK(j["chain"]["links"] == 5);
+    CHECK(j["options"]["linked"] == true);
+  }
+  const auto text = vkq::test::run_cli("bench chain --sizes 1M --layers 3 --runs 1 --copy-mib 8 --linked");
+  INFO(text.err);
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("3 dispatches linked (2 links, 8 x 32 words per flag, backoff 0)") != std::string::npos);
+  for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
+           {"--linked --no-barriers", "cannot go with --no-barriers"},
+           {"--linked --replicas 16 --spacing 32", "16 replicas x 32 words per flag"},
+           {"--groups 70000", "--groups"}}) {
+    const auto bad = vkq::test::run_cli("bench chain --copy-mib 8 --sizes 1M " + args);
+    INFO(args << ": " << bad.err);
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find(what) != std::string::npos);
+  }
+}
+
 TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[gpu][cli][bench_model]") {
   vkq::test::TempDir dir;
   // A small llama (GQA, untied output) as a Hugging Face config.json.
