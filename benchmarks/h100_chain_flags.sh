@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Decode's dispatch chain with its flags spread (common/chain.glsl: each
-# flag's counters on lines of their own, polled by shares of the
-# consumers), in one device call: the chain links alone against barriers
-# (`h100_kernels.sh chain-link`: `vkq bench chain --linked` over tg128's
-# Q4_0 layer x 32, flags as before (1 counter, packed) and spread, backoff,
-# early loads), then tg128 Q4_0 and Q8_0 with the chain on and off,
+# Decode's dispatch-chain links, in one device call: the links alone
+# against barriers (`h100_kernels.sh chain-link`: `vkq bench chain
+# --linked` over tg128's Q4_0 layer x 32 with 128, 384 and 1056
+# workgroups per dispatch; the acquire as a load after the polls or as the
+# control barrier; early loads), then tg128 Q4_0 and Q8_0 with the chain
+# off, on, and on with the unchained step's 16 attention splits,
 # interleaved, twice (every chained run checks its logits against the
 # unchained step: `bench model` exits 1 if they differ), and with
-# .device/vkq_prev (the build before, flags packed) chained too when it is
-# carried. Each model run appends to $out/ab.jsonl; summary:
+# .device/vkq_prev (another build) chained too when it is carried. Each
+# model run appends to $out/ab.jsonl; summary:
 # bash .device/h100_chain_flags.sh summary.
 # Builds nothing: carry .device (benchmarks/bundle.sh) and .gl
 # (benchmarks/prepare_device.sh).
@@ -24,6 +24,7 @@ for round in 1 2; do
   for t in q4_0 q8_0; do
     tg128 "chain off $t ($round)" - $t --chain off
     tg128 "chain on $t ($round)" - $t --chain on
+    tg128 "chain on, 16 splits $t ($round)" - $t --chain on --attention-splits 16
     if [ -x .device/vkq_prev ]; then
       vkq=.device/vkq_prev tg128 "previous build, chain on $t ($round)" - $t --chain on
     fi

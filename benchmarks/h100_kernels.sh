@@ -50,17 +50,14 @@ S_Q8="53477376,1048576,17825792,95813632,47906816"
 case "$mode" in
   chain-link)  # decode's dispatch-chain links (bench chain --linked) against barriers, tg128's Q4_0 layer x 32
     chain empty --sizes 0 --layers 160
-    chain empty-linked-r1s1 --sizes 0 --layers 160 --linked --replicas 1 --spacing 1
-    chain empty-linked-r8 --sizes 0 --layers 160 --linked
-    for g in 0 1056; do
+    chain empty-linked --sizes 0 --layers 160 --linked
+    chain empty-linked-acqload --sizes 0 --layers 160 --linked --acquire-load
+    for g in 128 384 1056; do
       chain tg128-g$g --sizes $S_Q4 --layers 32 --groups $g
       chain tg128-g$g-nobarrier --sizes $S_Q4 --layers 32 --groups $g --no-barriers
-      chain tg128-g$g-linked-r1s1 --sizes $S_Q4 --layers 32 --groups $g --linked --replicas 1 --spacing 1
-      chain tg128-g$g-linked-r1s32 --sizes $S_Q4 --layers 32 --groups $g --linked --replicas 1
-      chain tg128-g$g-linked-r8 --sizes $S_Q4 --layers 32 --groups $g --linked
-      chain tg128-g$g-linked-r8-early --sizes $S_Q4 --layers 32 --groups $g --linked --early
-      chain tg128-g$g-linked-r8-backoff64 --sizes $S_Q4 --layers 32 --groups $g --linked --backoff 64
-      chain tg128-g$g-linked-r1s1-backoff64 --sizes $S_Q4 --layers 32 --groups $g --linked --replicas 1 --spacing 1 --backoff 64
+      chain tg128-g$g-linked-acqload --sizes $S_Q4 --layers 32 --groups $g --linked --acquire-load
+      chain tg128-g$g-linked --sizes $S_Q4 --layers 32 --groups $g --linked
+      chain tg128-g$g-linked-early --sizes $S_Q4 --layers 32 --groups $g --linked --early
     done
     chain_table ;;
   chain)  # what the decode step's structure costs with perfect memory-bound kernels

@@ -35,7 +35,7 @@ struct Binding {
 };
 
 // Bytes of a chain's flag buffer per linked dispatch: common/chain.glsl's
-// CHAIN_REPLICAS counters CHAIN_SPACING words apart (8 x 32 words) fit, and
+// CHAIN_REPLICAS counters CHAIN_SPACING words apart (1 x 32 words) fit, and
 // `bench chain --linked`'s replicas x spacing must.
 inline constexpr uint64_t kChainFlagBytes = 1024;
 

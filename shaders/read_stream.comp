@@ -8,10 +8,10 @@
 // Bindings: 0 src[n] uvec4, 1 dst uint (one word).
 // CHAIN (read_stream_chain, `bench chain --linked`): the dispatches are
 // links of a dispatch chain (common/chain.glsl) instead of being ordered by
-// barriers; binding 2 the flags. Specialization constants 1-4: the flag's
+// barriers; binding 2 the flags. Specialization constants 1-5: the flag's
 // replicas and the words between them, the backoff steps between polls,
-// and EARLY (1: the first load issued before the wait, as the chain GEMVs
-// issue their first weight loads).
+// EARLY (1: the first load issued before the wait, as the chain GEMVs
+// issue their first weight loads) and CHAIN_ACQUIRE_LOAD.
 #extension GL_GOOGLE_include_directive : require
 #ifdef CHAIN
 #define VKQ_PC_READ_CHAIN
@@ -28,7 +28,9 @@ layout(constant_id = 1) const uint kReplicas = 1u;
 layout(constant_id = 2) const uint kSpacing = 1u;
 layout(constant_id = 3) const uint kBackoff = 0u;
 layout(constant_id = 4) const uint kEarly = 0u;
+layout(constant_id = 5) const uint kAcquireLoad = 0u;
 #define CHAIN_REPLICAS kReplicas
+#define CHAIN_ACQUIRE_LOAD kAcquireLoad
 #define CHAIN_SPACING kSpacing
 #define CHAIN_BACKOFF kBackoff
 #define CHAIN_BINDING 2

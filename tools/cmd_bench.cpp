@@ -347,10 +347,10 @@ void add_bench_command(Cli& cli) {
   struct ChainOpts {
     std::string device;
     std::vector<std::string> sizes{"0"};
-    uint32_t layers = 32, wg = 256, replicas = 8, spacing = 32, backoff = 0, groups = 0;
+    uint32_t layers = 32, wg = 256, replicas = 1, spacing = 32, backoff = 0, groups = 0;
     int runs = 5;
     uint64_t copy_mib = 0;
-    bool json = false, no_barriers = false, constant_fill = false, linked = false, early = false;
+    bool json = false, no_barriers = false, constant_fill = false, linked = false, early = false, acquire_load = false;
   };
   auto ho = std::make_shared<ChainOpts>();
   auto* chain = bench->add_subcommand(
@@ -368,13 +368,15 @@ void add_bench_command(Cli& cli) {
   chain->add_flag("--linked", ho->linked,
                   "Dispatch-chain links instead of barriers: each dispatch's workgroups wait until every workgroup "
                   "of the one before has counted itself in a flag (as decode's VKQ_CHAIN=on)");
-  chain->add_option("--replicas", ho->replicas, "--linked: counters per flag, each polled by a share of the workgroups (default 8)")
+  chain->add_option("--replicas", ho->replicas, "--linked: counters per flag, each polled by a share of the workgroups (default 1)")
       ->check(CLI::Range(1u, 256u));
   chain->add_option("--spacing", ho->spacing, "--linked: words between a flag's counters (default 32: 128 bytes)")
       ->check(CLI::Range(1u, 256u));
   chain->add_option("--backoff", ho->backoff, "--linked: dependent integer steps between two polls (default 0)")
       ->check(CLI::Range(0u, 1u << 20));
   chain->add_flag("--early", ho->early, "--linked: each invocation's first load issued before the wait");
+  chain->add_flag("--acquire-load", ho->acquire_load,
+                  "--linked: an acquire load of the counter after the polls (the chain's first correct form)");
   chain->add_option("--groups", ho->groups,
                     "Workgroups per dispatch, each reading a grid-stride share (default: one 16-byte load per invocation)")
       ->check(CLI::Range(0u, 65535u));
@@ -394,6 +396,7 @@ void add_bench_command(Cli& cli) {
     o.spacing = ho->spacing;
     o.backoff = ho->backoff;
     o.early = ho->early;
+    o.acquire_load = ho->acquire_load;
     o.groups = ho->groups;
     o.constant_fill = ho->constant_fill;
     o.copy_bytes = ho->copy_mib << 20;
@@ -406,6 +409,7 @@ void add_bench_command(Cli& cli) {
                                                                                    {"linked", o.linked}, {"replicas", o.replicas},
                                                                                    {"spacing", o.spacing}, {"backoff", o.backoff},
                                                                                    {"early", o.early}, {"groups", o.groups},
+                                                                                   {"acquire_load", o.acquire_load},
                                                                                    {"constant_fill", o.constant_fill}}},
                                           {"chain", bench::to_json(r)}}
                                .dump(2)
@@ -415,8 +419,9 @@ void add_bench_command(Cli& cli) {
                   "%.2f us per dispatch; the bytes at %.1f GB/s copy: %.1f us = %.1f%% of the chain\n",
                   dev->caps().name.c_str(), r.dispatches,
                   !o.barriers ? " without barriers"
-                  : o.linked  ? fmt::format(" linked ({} links, {} x {} words per flag, backoff {}{})", r.links, o.replicas,
-                                            o.spacing, o.backoff, o.early ? ", early" : "").c_str()
+                  : o.linked  ? fmt::format(" linked ({} links, {} x {} words per flag, backoff {}{}{})", r.links, o.replicas,
+                                            o.spacing, o.backoff, o.early ? ", early" : "",
+                                            o.acquire_load ? ", acquire load" : "").c_str()
                               : " with barriers",
                   format_bytes(r.bytes).c_str(), r.median_us, r.runs, r.submit_us, r.us_per_dispatch, r.copy_gbps,
                   r.roofline_us, 100.0 * r.roofline_share);

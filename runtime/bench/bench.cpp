@@ -255,7 +255,7 @@ ChainResult bench_chain(Device& device, const ChainOptions& o) {
   if (o.groups > max_groups)
     throw InputError(fmt::format("bench chain: {} workgroups per dispatch is above the device's {}", o.groups, max_groups));
   const Kernel& plain = device.kernel({"read_stream", {wg}, sizeof(pc::Elementwise)});
-  const Kernel& k = o.linked ? device.kernel({"read_stream_chain", {wg, o.replicas, o.spacing, o.backoff, o.early ? 1u : 0u},
+  const Kernel& k = o.linked ? device.kernel({"read_stream_chain", {wg, o.replicas, o.spacing, o.backoff, o.early ? 1u : 0u, o.acquire_load ? 1u : 0u},
                                               sizeof(pc::ReadChain)})
                              : plain;
   Buffer flags(device, o.linked ? ranges.size() * kChainFlagBytes : 256);

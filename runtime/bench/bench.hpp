@@ -73,8 +73,9 @@ struct ChainOptions {
   // words per flag (at most kChainFlagBytes / 4), backoff steps between
   // polls, early: the first load before the wait.
   bool linked = false;
-  uint32_t replicas = 8, spacing = 32, backoff = 0;
+  uint32_t replicas = 1, spacing = 32, backoff = 0;
   bool early = false;
+  bool acquire_load = false;   // an acquire load after the polls (chain.glsl CHAIN_ACQUIRE_LOAD)
   uint32_t groups = 0;         // workgroups per dispatch, grid-stride (0: one load per invocation, up to 65535)
   uint32_t wg = 256;           // invocations per workgroup
   int runs = 5;                // timed chains (median reported)

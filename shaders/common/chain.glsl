@@ -20,17 +20,26 @@
 #ifdef CHAIN
 #extension GL_KHR_memory_scope_semantics : require
 layout(std430, binding = CHAIN_BINDING) coherent buffer ChainFlags { uint chain_flags[]; };
-// A flag is CHAIN_REPLICAS counters CHAIN_SPACING words apart (each on its
-// own 128-byte line by default), every producer workgroup adding 1 to each
-// and a consumer workgroup polling one of them (its id modulo the
-// replicas): hundreds of consumers polling one L2 line beside the
-// producers' adds to it was the first form. CHAIN_REPLICAS x CHAIN_SPACING
-// words fit the host's chain_flag_bytes (runtime/command_stream.hpp).
+// A flag is CHAIN_REPLICAS counters CHAIN_SPACING words apart, every
+// producer workgroup adding 1 to each and a consumer workgroup polling one
+// of them (its id modulo the replicas). Decode's chain: one counter per
+// flag, each flag on a 128-byte line of its own. 8 counters on lines of
+// their own were slower on the H200 (`bench chain --linked`: the
+// producers' extra atomics cost more than the polling of one line did;
+// RESULTS.md, session of 2026-12-07). CHAIN_REPLICAS x CHAIN_SPACING words
+// fit the host's kChainFlagBytes (runtime/command_stream.hpp).
 #ifndef CHAIN_REPLICAS
-#define CHAIN_REPLICAS 8u
+#define CHAIN_REPLICAS 1u
 #endif
 #ifndef CHAIN_SPACING
 #define CHAIN_SPACING 32u
+#endif
+// CHAIN_ACQUIRE_LOAD 1: after the relaxed polls an acquire load of the
+// counter (one more round trip to L2), the first correct form; 0: the
+// control barrier after the polls is the acquire (at device scope, a fence
+// after the relaxed load that read the producers' count).
+#ifndef CHAIN_ACQUIRE_LOAD
+#define CHAIN_ACQUIRE_LOAD 0u
 #endif
 uint chain_word(uint flag, uint replica) { return (flag * CHAIN_REPLICAS + replica) * CHAIN_SPACING; }
 #define CHAIN_IO coherent
@@ -45,10 +54,9 @@ uint chain_word(uint flag, uint replica) { return (flag * CHAIN_REPLICAS + repli
 
 // Every invocation of the workgroup, in uniform control flow. One
 // invocation polls the count (hundreds of workgroups polling with every
-// subgroup would crowd the one L2 line the producer's workgroups add to),
-// then takes it with an acquire; the control barrier after it, with buffer
-// semantics at device scope, orders the other invocations' loads after
-// that acquire (glslang's barrier() names workgroup memory only).
+// subgroup would crowd the L2 line the producer's workgroups add to); the
+// control barrier after it, with buffer semantics at device scope, is the
+// acquire and orders every invocation's loads after it.
 void chain_wait() {
 #ifdef CHAIN
   if (pc.wait_count != 0u) {
@@ -70,8 +78,13 @@ void chain_wait() {
              pc.wait_count) {
       }
 #endif
-      atomicLoad(chain_flags[word], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
+      if (CHAIN_ACQUIRE_LOAD != 0u)
+        atomicLoad(chain_flags[word], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
     }
+    // Acquire (invocation 0's relaxed load read the count that every
+    // producer's release fence came before) and release to the workgroup:
+    // the other invocations' loads are ordered after it (glslang's
+    // barrier() names workgroup memory only).
     controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
                    gl_SemanticsAcquireRelease);
   }

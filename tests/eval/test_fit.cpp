@@ -35,10 +35,10 @@ TEST_CASE("fit: TinyLlama 1.1B Q4_0 at 2048 tokens, by hand", "[eval][fit]") {
   // hidden [512][5632]; logits: 524 rows fit 64 MiB, so 512. Decode
   // attention: 32 splits per head (1024 workgroups / 32 heads, the cap;
   // 2048 / 8 rows would allow 256), each (m, l) and 32 pairs of floats; a
-  // count per head; decode's dispatch-chain flags, a word per possible link
+  // count per head; decode's dispatch-chain flags, 1 KiB per possible link
   // (five per layer, and eight more).
   CHECK(r.component("activations") == 512ull * 4 * (3 * 2048 + 2560 + 11264 + 5632 + 32000) +
-                                          32ull * 32 * (1 + 32) * 8 + 32 * 4 + (5 * 22 + 8) * 4);
+                                          32ull * 32 * (1 + 32) * 8 + 32 * 4 + (5 * 22 + 8) * 1024);
   CHECK(r.component("io") == 16 + 512 * 4 + 512ull * 32000 * 4);
   CHECK(r.component("scratch") == 0);  // no integer dot product on a hypothetical device
   CHECK(r.params == 2 * 32000ull * 2048 + 22 * (2560ull * 2048 + 2048ull * 2048 + 11264ull * 2048 + 2048ull * 5632));

@@ -84,7 +84,7 @@ TEST_CASE("vkq bench chain --linked: dispatch-chain links instead of barriers", 
   // once; what is checked is that the links are recorded, the kernels run
   // under validation in every flag layout, and bad settings are refused.
   if (vkq::test::sync_validation()) SKIP("synchronization validation does not model waits on arrival counts");
-  for (const std::string flags : {"", "--replicas 1 --spacing 1 --backoff 8", "--replicas 4 --spacing 64 --early --groups 3"}) {
+  for (const std::string flags : {"", "--replicas 1 --spacing 1 --backoff 8 --acquire-load", "--replicas 4 --spacing 64 --early --groups 3"}) {
     const auto r = vkq::test::run_cli("bench chain --sizes 0,1Mi,64Ki --layers 2 --runs 2 --copy-mib 8 --linked --json " + flags);
     INFO(flags << ": " << r.err);
     REQUIRE(r.exit_code == 0);
@@ -97,7 +97,7 @@ TEST_CASE("vkq bench chain --linked: dispatch-chain links instead of barriers", 
   const auto text = vkq::test::run_cli("bench chain --sizes 1M --layers 3 --runs 1 --copy-mib 8 --linked");
   INFO(text.err);
   CHECK(text.exit_code == 0);
-  CHECK(text.out.find("3 dispatches linked (2 links, 8 x 32 words per flag, backoff 0)") != std::string::npos);
+  CHECK(text.out.find("3 dispatches linked (2 links, 1 x 32 words per flag, backoff 0)") != std::string::npos);
   for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
            {"--linked --no-barriers", "cannot go with --no-barriers"},
            {"--linked --replicas 16 --spacing 32", "16 replicas x 32 words per flag"},
