@@ -5,7 +5,8 @@
 # workgroups per dispatch; the acquire as a load after the polls or as the
 # control barrier; early loads), then tg128 Q4_0 and Q8_0 with the chain
 # off, on, and on with the unchained step's 16 attention splits,
-# interleaved, twice (every chained run checks its logits against the
+# interleaved, twice, and (Q4_0) unchained with the chain kernels' shape
+# (256 x 4, x staged in shared memory) (every chained run checks its logits against the
 # unchained step: `bench model` exits 1 if they differ), and with
 # .device/vkq_prev (another build) chained too when it is carried. Each
 # model run appends to $out/ab.jsonl; summary:
@@ -25,6 +26,8 @@ for round in 1 2; do
     tg128 "chain off $t ($round)" - $t --chain off
     tg128 "chain on $t ($round)" - $t --chain on
     tg128 "chain on, 16 splits $t ($round)" - $t --chain on --attention-splits 16
+    # The chain kernels' shape without the links: 256 invocations, x staged.
+    [ $t = q4_0 ] && tg128 "chain off, 256 x 4 staged $t ($round)" - $t --chain off --block-wg 256 --block-loads 4 --block-stage
     if [ -x .device/vkq_prev ]; then
       vkq=.device/vkq_prev tg128 "previous build, chain on $t ($round)" - $t --chain on
     fi
