@@ -75,7 +75,7 @@ VulkanForward::VulkanForward(Device& device, const LlamaGpuLayout& layout, Vulka
   if (auto_on_off("VKQ_PREFILL_F16_OUT") == "off") opts_.f16_producers = false;
   if (const std::string m = auto_on_off("VKQ_FUSED_FFN"); !opts_.fuse_ffn && m != "auto") opts_.fuse_ffn = m == "on";
   const uint32_t splits =
-      opts_.attention_splits ? opts_.attention_splits : ops::attention_splits(hp_.head_count, opts_.n_ctx, chain_);
+      opts_.attention_splits ? opts_.attention_splits : ops::attention_splits(hp_.head_count, opts_.n_ctx);
   plan_ = plan_forward(layout, device.caps(), {opts_.n_ctx, opts_.max_batch, opts_.kv, opts_.force_idot, synthetic, splits});
   for (const auto& l : layout.layers) {
     qkv_width_ = std::max(qkv_width_, l.qkv.width());

@@ -152,11 +152,7 @@ void RopeKv::record(CommandStream& cs, const Buffer& qkv, const Buffer& step, co
   cs.dispatch(*kernel_, {qkv, step, freq, kc, vc}, p, {stride_groups(pairs, wg_), 1, 1});
 }
 
-uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx, bool chained) {
-  // In a dispatch chain fewer, longer splits were faster on the H200 (tg128:
-  // 1 .. 8 per head within 1%, 16 -5%, 32 -10%; tg512: 8 +10% against 32;
-  // benchmarks/RESULTS.md, call 30): at most 8, at least 64 rows each.
-  if (chained) return std::clamp<uint32_t>(n_ctx / 64, 1, 8);
+uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx) {
   const uint32_t for_device = (1024 + n_heads - 1) / std::max<uint32_t>(n_heads, 1);
   const uint32_t for_rows = std::max<uint32_t>(1, n_ctx / 8);
   return std::clamp<uint32_t>(std::min(for_device, for_rows), 1, 32);

@@ -111,9 +111,12 @@ class RopeKv {
 // split at full context, at most 32 splits (on the H200, llama-2-7b Q4_0
 // decode at 1 .. 64 splits: tg128 as fast at 32 as at 16, tg512 faster;
 // at 64 the last workgroup's combine and the grid cost more than the
-// shorter splits save; benchmarks/RESULTS.md). Chained (decode as one
-// dispatch chain, VulkanForwardOptions::chain): n_ctx / 64, 1 .. 8.
-uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx, bool chained = false);
+// shorter splits save; benchmarks/RESULTS.md). The same in a dispatch
+// chain (VulkanForwardOptions::chain): its earlier default of n_ctx / 64
+// splits, 1 .. 8, came from timings of a chain that computed wrong logits
+// (RESULTS.md, calls 30 and 32); correct, the chain was 18.5% faster with
+// 16 splits than with 2 at tg128 on the H100 (session of 2026-12-07).
+uint32_t attention_splits(uint32_t n_heads, uint32_t n_ctx);
 // The most splits per head the kernel takes (push_constants.h).
 inline constexpr uint32_t kMaxAttentionSplits = 64;
 // The split partials' buffer: per head and split, (m, l) and head_dim floats.

@@ -457,8 +457,8 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   INFO(vkq::ggml_type_name(type));
   const auto layout = vkq::llama_gpu_layout(hp, type, false, {});
   auto o = idot_opts(13);
-  // The same attention splits in both (a chain's default is fewer: the
-  // partials would be combined in another order), and attention a dispatch
+  // The same attention splits in both (set: with other splits the partials
+  // would be combined in another order), and attention a dispatch
   // in both (a chained session never runs it as the QKV GEMV's tail).
   o.attention_splits = 2;
   o.fused_attention_rows = 0;
@@ -523,11 +523,12 @@ TEST_CASE("Vulkan forward: decode as one dispatch chain gives the same logits", 
   vkq::VulkanForward plain2(vkq::test::device(), layout, o);
   check_same_decode(plain2, prefetching, 6, 41, 3);
   CHECK(prefetching.decode_chained() == 4 * hp.block_count);
-  // A chain's default attention splits: n_ctx / 64 of them, 1 .. 8.
-  CHECK(vkq::ops::attention_splits(32, 32, true) == 1);
-  CHECK(vkq::ops::attention_splits(32, 128, true) == 2);
-  CHECK(vkq::ops::attention_splits(32, 4096, true) == 8);
+  // The default attention splits, chained or not: n_ctx / 8, 1 .. 32 (and
+  // 1024 workgroups in all).
+  CHECK(vkq::ops::attention_splits(32, 32) == 4);
+  CHECK(vkq::ops::attention_splits(32, 128) == 16);
   CHECK(vkq::ops::attention_splits(32, 4096) == 32);
+  CHECK(vkq::ops::attention_splits(64, 4096) == 16);
 }
 
 TEST_CASE("Vulkan forward: decode attention as the QKV GEMV's tail agrees with the attention kernel", "[gpu][forward]") {
