@@ -82,9 +82,6 @@
 #else
 #define CHAIN_BINDING 5
 #endif
-#ifndef EPI_ATTN  // the QKV tail's attention partials use memoryBarrierBuffer() (the GLSL450 model)
-#define CHAIN_NONPRIVATE
-#endif
 #include "chain.glsl"
 
 #if defined(EPI_NORM)

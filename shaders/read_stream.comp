@@ -34,7 +34,6 @@ layout(constant_id = 5) const uint kAcquireLoad = 0u;
 #define CHAIN_SPACING kSpacing
 #define CHAIN_BACKOFF kBackoff
 #define CHAIN_BINDING 2
-#define CHAIN_NONPRIVATE
 #endif
 #include "chain.glsl"
 

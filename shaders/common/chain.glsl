@@ -6,7 +6,7 @@
 // the dispatch before it; 0: no wait, a barrier was recorded), so it can
 // issue its weight loads first, while the producer still runs. What a
 // consumer reads after the wait, and what a producer writes, is declared
-// CHAIN_IO. Needs pc.wait_flag, pc.wait_count, pc.signal_flag
+// CHAIN_IO (coherent). Needs pc.wait_flag, pc.wait_count, pc.signal_flag
 // and CHAIN_BINDING.
 // The ordering is by acquire/release atomics and control barriers with
 // buffer semantics (GL_KHR_memory_scope_semantics, in the GLSL450 memory
@@ -19,29 +19,7 @@
 // launch), which the Vulkan spec does not promise.
 #ifdef CHAIN
 #extension GL_KHR_memory_scope_semantics : require
-// CHAIN_NONPRIVATE (the GEMVs, read_stream): the Vulkan memory model.
-// What crosses a link is nonprivate, not coherent: ordered by the barriers
-// and fences below, whose MakeAvailable / MakeVisible semantics make it
-// available and visible at queue-family scope (all of one queue's
-// dispatches), and otherwise read and written as any buffer (through L1).
-// Coherent loads went to L2 every time, so the chain GEMVs staged x in
-// shared memory, 12% slower than the unchained step's reads on the H100
-// (RESULTS.md, session of 2026-12-07). Otherwise (the attention kernels,
-// whose split partials use memoryBarrierBuffer()): the GLSL450 model,
-// coherent, device scope.
-#ifdef CHAIN_NONPRIVATE
-layout(std430, binding = CHAIN_BINDING) buffer ChainFlags { uint chain_flags[]; };
-#define CHAIN_IO nonprivate
-#define CHAIN_SCOPE gl_ScopeQueueFamily
-#define CHAIN_RELEASE (gl_SemanticsRelease | gl_SemanticsMakeAvailable)
-#define CHAIN_ACQ_REL (gl_SemanticsAcquireRelease | gl_SemanticsMakeAvailable | gl_SemanticsMakeVisible)
-#else
 layout(std430, binding = CHAIN_BINDING) coherent buffer ChainFlags { uint chain_flags[]; };
-#define CHAIN_IO coherent
-#define CHAIN_SCOPE gl_ScopeDevice
-#define CHAIN_RELEASE gl_SemanticsRelease
-#define CHAIN_ACQ_REL gl_SemanticsAcquireRelease
-#endif
 // A flag is CHAIN_REPLICAS counters CHAIN_SPACING words apart, every
 // producer workgroup adding 1 to each and a consumer workgroup polling one
 // of them (its id modulo the replicas). Decode's chain: one counter per
@@ -64,10 +42,11 @@ layout(std430, binding = CHAIN_BINDING) coherent buffer ChainFlags { uint chain_
 #define CHAIN_ACQUIRE_LOAD 0u
 #endif
 uint chain_word(uint flag, uint replica) { return (flag * CHAIN_REPLICAS + replica) * CHAIN_SPACING; }
+#define CHAIN_IO coherent
 // Before chain_signal(), in every invocation (uniform control flow): the
-// workgroup's buffer writes ordered before the signal and made available.
+// workgroup's buffer writes ordered before the signal.
 #define CHAIN_PUBLISH() \
-  controlBarrier(gl_ScopeWorkgroup, CHAIN_SCOPE, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared, CHAIN_ACQ_REL)
+  controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared, gl_SemanticsAcquireRelease)
 #else
 #define CHAIN_IO
 #define CHAIN_PUBLISH()
@@ -90,24 +69,24 @@ void chain_wait() {
       // them; never another word: a link's signal flag is never its wait
       // flag (the one before's), which the compiler cannot know.
       uint spin = wg;
-      while (atomicLoad(chain_flags[word + uint(spin == 0u && pc.signal_flag == pc.wait_flag)], CHAIN_SCOPE,
+      while (atomicLoad(chain_flags[word + uint(spin == 0u && pc.signal_flag == pc.wait_flag)], gl_ScopeDevice,
                         gl_StorageSemanticsBuffer, gl_SemanticsRelaxed) < pc.wait_count) {
         for (uint i = 0u; i < CHAIN_BACKOFF; ++i) spin = spin * 1664525u + 1013904223u;
       }
 #else
-      while (atomicLoad(chain_flags[word], CHAIN_SCOPE, gl_StorageSemanticsBuffer, gl_SemanticsRelaxed) <
+      while (atomicLoad(chain_flags[word], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelaxed) <
              pc.wait_count) {
       }
 #endif
       if (CHAIN_ACQUIRE_LOAD != 0u)
-        atomicLoad(chain_flags[word], CHAIN_SCOPE, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
+        atomicLoad(chain_flags[word], gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsAcquire);
     }
     // Acquire (invocation 0's relaxed load read the count that every
     // producer's release fence came before) and release to the workgroup:
     // the other invocations' loads are ordered after it (glslang's
     // barrier() names workgroup memory only).
-    controlBarrier(gl_ScopeWorkgroup, CHAIN_SCOPE, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
-                   CHAIN_ACQ_REL);
+    controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice, gl_StorageSemanticsBuffer | gl_StorageSemanticsShared,
+                   gl_SemanticsAcquireRelease);
   }
 #endif
 }
@@ -117,9 +96,9 @@ void chain_wait() {
 // to each replica of the flag (issued back to back, none waited on).
 void chain_signal() {
 #ifdef CHAIN
-  memoryBarrier(CHAIN_SCOPE, gl_StorageSemanticsBuffer, CHAIN_RELEASE);
+  memoryBarrier(gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelease);
   for (uint r = 0u; r < CHAIN_REPLICAS; ++r)
-    atomicAdd(chain_flags[chain_word(pc.signal_flag, r)], 1u, CHAIN_SCOPE, gl_StorageSemanticsBuffer,
+    atomicAdd(chain_flags[chain_word(pc.signal_flag, r)], 1u, gl_ScopeDevice, gl_StorageSemanticsBuffer,
               gl_SemanticsRelaxed);
 #endif
 }
