@@ -266,7 +266,7 @@ ForwardPlan plan_forward(const LlamaGpuLayout& layout, const DeviceCaps& caps, F
   add("act.att_part", "activations", ops::attention_part_bytes(hp.head_count, hp.head_dim(), cfg.attention_splits));
   add("act.att_count", "activations", ops::attention_count_bytes(hp.head_count));
   // Decode's dispatch-chain flags (CommandStream::begin_chain): one flag
-  // (kChainFlagBytes, its replicas on lines of their own) per linked
+  // (kChainFlagBytes: its counters on 128-byte lines of their own) per linked
   // dispatch, at most five per layer and the output head's.
   add("act.chain_flags", "activations", (5 * uint64_t(hp.block_count) + 8) * kChainFlagBytes);
 

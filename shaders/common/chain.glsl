@@ -1,8 +1,8 @@
 // Dispatch chains (CHAIN defined; runtime/command_stream.hpp, "chains"):
 // consecutive dependent decode dispatches with no pipeline barrier between
-// them. Each workgroup counts itself in chain_flags[pc.signal_flag] once its
+// them. Each workgroup counts itself in flag pc.signal_flag once its
 // writes are done (a release); a consumer's workgroup waits in chain_wait()
-// until chain_flags[pc.wait_flag] reaches pc.wait_count (every workgroup of
+// until flag pc.wait_flag reaches pc.wait_count (every workgroup of
 // the dispatch before it; 0: no wait, a barrier was recorded), so it can
 // issue its weight loads first, while the producer still runs. What a
 // consumer reads after the wait, and what a producer writes, is declared
