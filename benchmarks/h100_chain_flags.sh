@@ -4,7 +4,8 @@
 # --linked` over tg128's Q4_0 layer x 32 with 128, 384 and 1056
 # workgroups per dispatch; the acquire as a load after the polls or as the
 # control barrier; early loads), then tg128 Q4_0 and Q8_0 with the chain
-# off, on, and on with the unchained step's 16 attention splits,
+# off and on (since 2a727f1 with the unchained step's 16 attention splits,
+# which call 2 of 2026-12-07 asked for with --attention-splits 16),
 # interleaved, twice, and (Q4_0) unchained with the chain kernels' shape
 # (256 x 4, x staged in shared memory) (every chained run checks its logits against the
 # unchained step: `bench model` exits 1 if they differ), and with
@@ -25,7 +26,6 @@ for round in 1 2; do
   for t in q4_0 q8_0; do
     tg128 "chain off $t ($round)" - $t --chain off
     tg128 "chain on $t ($round)" - $t --chain on
-    tg128 "chain on, 16 splits $t ($round)" - $t --chain on --attention-splits 16
     # The chain kernels' shape without the links: 256 invocations, x staged.
     [ $t = q4_0 ] && tg128 "chain off, 256 x 4 staged $t ($round)" - $t --chain off --block-wg 256 --block-loads 4 --block-stage
     if [ -x .device/vkq_prev ]; then

@@ -347,10 +347,11 @@ void add_bench_command(Cli& cli) {
   struct ChainOpts {
     std::string device;
     std::vector<std::string> sizes{"0"};
-    uint32_t layers = 32, wg = 256, replicas = 1, spacing = 32, backoff = 0, groups = 0;
+    uint32_t layers = 32, wg = 256;
     int runs = 5;
     uint64_t copy_mib = 0;
-    bool json = false, no_barriers = false, constant_fill = false, linked = false, early = false, acquire_load = false;
+    bool json = false, no_barriers = false, constant_fill = false;
+    bench::ChainOptions link;  // --linked and --groups, bound in place (their defaults are bench's)
   };
   auto ho = std::make_shared<ChainOpts>();
   auto* chain = bench->add_subcommand(
@@ -365,39 +366,32 @@ void add_bench_command(Cli& cli) {
   chain->add_option("--runs", ho->runs, "Timed chains, one submit each (median reported)")->check(CLI::Range(1, 1000));
   chain->add_option("--copy-mib", ho->copy_mib, "Size of the copy that sets the bandwidth reference (default: as bench copy)");
   chain->add_flag("--no-barriers", ho->no_barriers, "No barrier between the dispatches (they may overlap)");
-  chain->add_flag("--linked", ho->linked,
+  chain->add_flag("--linked", ho->link.linked,
                   "Dispatch-chain links instead of barriers: each dispatch's workgroups wait until every workgroup "
                   "of the one before has counted itself in a flag (as decode's VKQ_CHAIN=on)");
-  chain->add_option("--replicas", ho->replicas, "--linked: counters per flag, each polled by a share of the workgroups (default 1)")
+  chain->add_option("--replicas", ho->link.replicas, "--linked: counters per flag, each polled by a share of the workgroups (default 1)")
       ->check(CLI::Range(1u, 256u));
-  chain->add_option("--spacing", ho->spacing, "--linked: words between a flag's counters (default 32: 128 bytes)")
+  chain->add_option("--spacing", ho->link.spacing, "--linked: words between a flag's counters (default 32: 128 bytes)")
       ->check(CLI::Range(1u, 256u));
-  chain->add_option("--backoff", ho->backoff, "--linked: dependent integer steps between two polls (default 0)")
+  chain->add_option("--backoff", ho->link.backoff, "--linked: dependent integer steps between two polls (default 0)")
       ->check(CLI::Range(0u, 1u << 20));
-  chain->add_flag("--early", ho->early, "--linked: each invocation's first load issued before the wait");
-  chain->add_flag("--acquire-load", ho->acquire_load,
+  chain->add_flag("--early", ho->link.early, "--linked: each invocation's first load issued before the wait");
+  chain->add_flag("--acquire-load", ho->link.acquire_load,
                   "--linked: an acquire load of the counter after the polls (the chain's first correct form)");
-  chain->add_option("--groups", ho->groups,
+  chain->add_option("--groups", ho->link.groups,
                     "Workgroups per dispatch, each reading a grid-stride share (default: one 16-byte load per invocation)")
       ->check(CLI::Range(0u, 65535u));
   chain->add_flag("--constant-fill", ho->constant_fill,
                   "Fill the memory with one repeated word (compressible), not random bits");
   chain->add_flag("--json", ho->json, "Print one JSON document");
   chain->callback([&cli, ho] {
-    bench::ChainOptions o;
+    bench::ChainOptions o = ho->link;
     o.bytes.clear();
     for (const auto& s : ho->sizes) o.bytes.push_back(parse_size(s));
     o.layers = ho->layers;
     o.wg = ho->wg;
     o.runs = ho->runs;
     o.barriers = !ho->no_barriers;
-    o.linked = ho->linked;
-    o.replicas = ho->replicas;
-    o.spacing = ho->spacing;
-    o.backoff = ho->backoff;
-    o.early = ho->early;
-    o.acquire_load = ho->acquire_load;
-    o.groups = ho->groups;
     o.constant_fill = ho->constant_fill;
     o.copy_bytes = ho->copy_mib << 20;
     Instance inst;
