@@ -3,7 +3,7 @@
 # nothing: takes the bundle from benchmarks/bundle.sh (carried as .device)
 # and the Vulkan loader from ../shared/device/prepare.sh (carried as .gl).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_kernels.sh [table|tune|gemm|gemm-step|chain|chain-link|quick]
+#   bash .device/h100_kernels.sh [table|tune|gemm|gemm-step|chain|chain-link|persist|quick]
 # Writes logs and JSON under $OUT (or ./bench-out).
 set -uo pipefail
 mode=${1:-table}
@@ -48,6 +48,21 @@ L_Q8="53477376,9437184,17825792,95813632,47906816"
 S_Q4="28311552,1048576,9437184,50724864,25362432"
 S_Q8="53477376,1048576,17825792,95813632,47906816"
 case "$mode" in
+  persist)  # the chain in one persistent dispatch (bench chain --persistent) against barriers, tg128's layers x 32
+    for sz in "q4_0 $S_Q4" "q8_0 $S_Q8"; do
+      set -- $sz
+      chain $1-barriers --sizes $2 --layers 32
+      chain $1-barriers-g528 --sizes $2 --layers 32 --groups 528
+      chain $1-nobarrier --sizes $2 --layers 32 --no-barriers
+      for cfg in "512 528" "1024 264" "256 1056" "512 264"; do
+        set -- $cfg
+        for pf in 0 2 4 8; do
+          chain ${sz%% *}-persist-wg$1-g$2-pf$pf --sizes ${sz#* } --layers 32 --persistent --wg $1 --groups $2 --prefetch $pf
+        done
+      done
+    done
+    chain_table
+    exit 0 ;;
   chain-link)  # decode's dispatch-chain links (bench chain --linked) against barriers, tg128's Q4_0 layer x 32
     chain empty --sizes 0 --layers 160
     chain empty-linked --sizes 0 --layers 160 --linked

@@ -378,6 +378,12 @@ void add_bench_command(Cli& cli) {
   chain->add_flag("--early", ho->link.early, "--linked: each invocation's first load issued before the wait");
   chain->add_flag("--acquire-load", ho->link.acquire_load,
                   "--linked: an acquire load of the counter after the polls (the chain's first correct form)");
+  chain->add_flag("--persistent", ho->link.persistent,
+                  "The whole chain in one dispatch of --groups workgroups (all resident at once) with a grid-wide "
+                  "wait between two sizes' reads, as a persistent decode kernel would run");
+  chain->add_option("--prefetch", ho->link.prefetch,
+                    "--persistent: each invocation's first N loads of the next size issued before the wait (default 0)")
+      ->check(CLI::Range(0u, 8u));
   chain->add_option("--groups", ho->link.groups,
                     "Workgroups per dispatch, each reading a grid-stride share (default: one 16-byte load per invocation)")
       ->check(CLI::Range(0u, 65535u));
@@ -404,6 +410,8 @@ void add_bench_command(Cli& cli) {
                                                                                    {"spacing", o.spacing}, {"backoff", o.backoff},
                                                                                    {"early", o.early}, {"groups", o.groups},
                                                                                    {"acquire_load", o.acquire_load},
+                                                                                   {"persistent", o.persistent},
+                                                                                   {"prefetch", o.prefetch},
                                                                                    {"constant_fill", o.constant_fill}}},
                                           {"chain", bench::to_json(r)}}
                                .dump(2)
@@ -412,14 +420,16 @@ void add_bench_command(Cli& cli) {
       std::printf("%s: %u dispatches%s reading %s: %.1f us (median of %d, host time less a %.1f us empty submit), "
                   "%.2f us per dispatch; the bytes at %.1f GB/s copy: %.1f us = %.1f%% of the chain\n",
                   dev->caps().name.c_str(), r.dispatches,
-                  !o.barriers ? " without barriers"
-                  : o.linked  ? fmt::format(" linked ({} links, {} x {} words per flag, backoff {}{}{})", r.links, o.replicas,
+                  !o.barriers    ? " without barriers"
+                  : o.persistent ? fmt::format(" in one persistent dispatch of {} workgroups (prefetch {})", o.groups,
+                                               o.prefetch).c_str()
+                  : o.linked     ? fmt::format(" linked ({} links, {} x {} words per flag, backoff {}{}{})", r.links, o.replicas,
                                             o.spacing, o.backoff, o.early ? ", early" : "",
                                             o.acquire_load ? ", acquire load" : "").c_str()
                               : " with barriers",
                   format_bytes(r.bytes).c_str(), r.median_us, r.runs, r.submit_us, r.us_per_dispatch, r.copy_gbps,
                   r.roofline_us, 100.0 * r.roofline_share);
-      for (size_t i = 0; i < o.bytes.size(); ++i)
+      for (size_t i = 0; i < r.entry_us.size(); ++i)
         std::printf("  %s per dispatch: %.2f us (timestamp after each)\n", format_bytes(o.bytes[i]).c_str(), r.entry_us[i]);
     }
     cli.result = 0;

@@ -252,14 +252,49 @@ ChainResult bench_chain(Device& device, const ChainOptions& o) {
       throw InputError(fmt::format("bench chain: {} replicas x {} words per flag: each at least 1, at most {} words",
                                    o.replicas, o.spacing, kChainFlagBytes / 4));
   }
+  constexpr uint32_t kMaxPersistStages = 1024, kPersistBuffers = 8, kMaxPrefetch = 8;
+  if (o.persistent) {
+    if (o.linked || !o.barriers)
+      throw InputError("bench chain: --persistent is one dispatch; it cannot go with --linked or --no-barriers");
+    if (o.groups == 0)
+      throw InputError("bench chain: --persistent needs --groups (workgroups that are all resident at once)");
+    if (ranges.size() > kMaxPersistStages || bufs.size() > kPersistBuffers)
+      throw InputError(fmt::format("bench chain: --persistent walks at most {} dispatches' reads in at most {} buffers of "
+                                   "{} bytes; this chain has {} in {}",
+                                   kMaxPersistStages, kPersistBuffers, chunk, ranges.size(), bufs.size()));
+  }
+  if (o.prefetch > kMaxPrefetch || (o.prefetch && !o.persistent))
+    throw InputError(fmt::format("bench chain: --prefetch goes with --persistent, at most {} loads", kMaxPrefetch));
   if (o.groups > max_groups)
     throw InputError(fmt::format("bench chain: {} workgroups per dispatch is above the device's {}", o.groups, max_groups));
   const Kernel& plain = device.kernel({"read_stream", {wg}, sizeof(pc::Elementwise)});
   const Kernel& k = o.linked ? device.kernel({"read_stream_chain", {wg, o.replicas, o.spacing, o.backoff, o.early ? 1u : 0u, o.acquire_load ? 1u : 0u},
                                               sizeof(pc::ReadChain)})
                              : plain;
-  Buffer flags(device, o.linked ? ranges.size() * kChainFlagBytes : 256);
+  Buffer flags(device, o.linked ? ranges.size() * kChainFlagBytes : o.persistent ? (ranges.size() + 1) * 128 : 256);
+  // --persistent: each entry's (buffer, first uvec4, count), and the kernel.
+  Buffer stages;
+  const Kernel* persist = nullptr;
+  if (o.persistent) {
+    std::vector<uint32_t> tab;
+    for (const auto& rg : ranges)
+      tab.insert(tab.end(), {rg.buf, static_cast<uint32_t>(rg.offset / 16), static_cast<uint32_t>(rg.bytes / 16), 0u});
+    stages = Buffer(device, tab.size() * 4);
+    stages.upload(std::span<const uint32_t>(tab));
+    persist = &device.kernel({"read_persist", {wg, o.prefetch}, sizeof(pc::ReadPersist)});
+  }
   auto record = [&](CommandStream& cs, bool mark_each) {
+    if (o.persistent) {
+      cs.begin_chain(flags);  // zeroes the counters, then a barrier
+      std::vector<Binding> b;
+      for (uint32_t i = 0; i < kPersistBuffers; ++i) b.emplace_back(bufs[i < bufs.size() ? i : 0]);
+      b.insert(b.end(), {Binding(stages), Binding(flags), Binding(sink)});
+      // About a second of polls before a wait gives up (read_persist.comp).
+      cs.dispatch_with(*persist, b, pc::ReadPersist{static_cast<uint32_t>(ranges.size()), 1u << 21}, {o.groups, 1, 1});
+      cs.barrier();
+      if (mark_each) cs.mark("op");
+      return;
+    }
     if (o.linked) cs.begin_chain(flags);
     for (const auto& rg : ranges) {
       const uint32_t n = static_cast<uint32_t>(rg.bytes / 16);
@@ -302,9 +337,17 @@ ChainResult bench_chain(Device& device, const ChainOptions& o) {
     cs.mark("chain");
     chain_us.push_back(submit_us(cs));
     for (const auto& s : cs.spans()) stamp_us.push_back(s.ms * 1e3);
+    if (o.persistent) {
+      uint32_t aborted = 0;
+      flags.download(std::span<uint32_t>(&aborted, 1));
+      if (aborted)
+        throw DeviceError(fmt::format("bench chain --persistent: a grid-wide wait gave up on device '{}': the {} "
+                                      "workgroups were not all resident at once (try fewer --groups or a smaller --wg)",
+                                      caps.name, o.groups));
+    }
   }
   std::vector<std::vector<double>> per_entry(o.bytes.size());
-  {
+  if (!o.persistent) {  // one dispatch: no span per entry
     CommandStream cs(device, r.dispatches + 4);
     cs.mark("start");
     record(cs, true);
@@ -318,7 +361,8 @@ ChainResult bench_chain(Device& device, const ChainOptions& o) {
   r.us_per_dispatch = r.median_us / r.dispatches;
   r.roofline_us = r.copy_gbps > 0 ? double(r.bytes) / (r.copy_gbps * 1e3) : 0;
   r.roofline_share = r.median_us > 0 ? r.roofline_us / r.median_us : 0;
-  for (auto& v : per_entry) r.entry_us.push_back(median(v));
+  for (auto& v : per_entry)
+    if (!v.empty()) r.entry_us.push_back(median(v));
   return r;
 }
 

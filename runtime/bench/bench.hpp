@@ -76,6 +76,12 @@ struct ChainOptions {
   uint32_t replicas = 1, spacing = 32, backoff = 0;
   bool early = false;
   bool acquire_load = false;   // an acquire load after the polls (chain.glsl CHAIN_ACQUIRE_LOAD)
+  // Persistent: the whole chain is one dispatch of `groups` workgroups (all
+  // resident at once) that walk the entries in order with a grid-wide wait
+  // between two (read_persist.comp); prefetch: each invocation's first
+  // loads of the next entry issued before the wait (0..8).
+  bool persistent = false;
+  uint32_t prefetch = 0;
   uint32_t groups = 0;         // workgroups per dispatch, grid-stride (0: one load per invocation, up to 65535)
   uint32_t wg = 256;           // invocations per workgroup
   int runs = 5;                // timed chains (median reported)

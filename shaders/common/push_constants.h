@@ -41,6 +41,15 @@ VKQ_PC_BEGIN(ReadChain)
 VKQ_PC_END(ReadChain, 16)
 #endif
 
+// read_persist.comp: the chain's stages walked by one dispatch, and the
+// polls after which a grid-wide wait gives up.
+#if defined(__cplusplus) || defined(VKQ_PC_READ_PERSIST)
+VKQ_PC_BEGIN(ReadPersist)
+  u32 n_stages;
+  u32 spin_limit;
+VKQ_PC_END(ReadPersist, 8)
+#endif
+
 // reduce_sum.comp: out[r] = sum_c in[r * cols + c], r < rows.
 #if defined(__cplusplus) || defined(VKQ_PC_REDUCE_ROWS)
 VKQ_PC_BEGIN(ReduceRows)
