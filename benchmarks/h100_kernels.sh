@@ -54,10 +54,14 @@ case "$mode" in
       chain $1-barriers --sizes $2 --layers 32
       chain $1-barriers-g528 --sizes $2 --layers 32 --groups 528
       chain $1-nobarrier --sizes $2 --layers 32 --no-barriers
-      for cfg in "512 528" "1024 264" "256 1056" "512 264"; do
+      # invocations, workgroups (2, 4, 8, 16 per SM of the H100's 132), prefetches
+      for cfg in "1024 264 0 2 3 4" "512 528 0 2 4" "256 1056 0 2 4 8" "128 2112 4 8"; do
         set -- $cfg
-        for pf in 0 2 4 8; do
-          chain ${sz%% *}-persist-wg$1-g$2-pf$pf --sizes ${sz#* } --layers 32 --persistent --wg $1 --groups $2 --prefetch $pf
+        local_wg=$1 local_g=$2
+        shift 2
+        for pf in "$@"; do
+          chain ${sz%% *}-persist-wg$local_wg-g$local_g-pf$pf --sizes ${sz#* } --layers 32 --persistent --wg $local_wg \
+            --groups $local_g --prefetch $pf
         done
       done
     done

@@ -24,7 +24,6 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint PREFETCH = 0;  // loads of the next stage per invocation before the wait (0..8)
-const uint kMaxStages = 1024;
 
 layout(std430, binding = 0) readonly buffer S0 { uvec4 s0[]; };
 layout(std430, binding = 1) readonly buffer S1 { uvec4 s1[]; };
@@ -38,7 +37,6 @@ layout(std430, binding = 8) readonly buffer Stages { uvec4 stages[]; };
 layout(std430, binding = 9) coherent buffer Flags { uint flags[]; };
 layout(std430, binding = 10) writeonly buffer Dst { uint dst[]; };
 
-shared uvec4 stage_tab[kMaxStages];
 shared bool stop;
 
 uvec4 load(uint b, uint i) {
@@ -57,13 +55,17 @@ uvec4 load(uint b, uint i) {
 void main() {
   const uint t = gl_LocalInvocationIndex, gid = gl_GlobalInvocationID.x;
   const uint groups = gl_NumWorkGroups.x, stride = groups * gl_WorkGroupSize.x;
-  const uint n_stages = min(pc.n_stages, kMaxStages);
-  for (uint s = t; s < n_stages; s += gl_WorkGroupSize.x) stage_tab[s] = stages[s];
-  barrier();
+  const uint n_stages = pc.n_stages;
   uvec4 acc = uvec4(0);
   uvec4 pf[PREFETCH > 0u ? PREFETCH : 1u];
+  // The stage being read and the next (loaded a stage ahead: no table in
+  // shared memory, which would limit the workgroups per SM).
+  uvec4 st = stages[0], nx = n_stages > 1u ? stages[1] : uvec4(0);
   for (uint s = 0; s < n_stages; ++s) {
-    const uvec4 st = stage_tab[s];
+    if (s > 0u) {
+      st = nx;
+      nx = s + 1u < n_stages ? stages[s + 1u] : uvec4(0);
+    }
     uint i = gid;
     if (s > 0u)  // the loads issued before the last wait
       for (uint p = 0; p < PREFETCH; ++p, i += stride)
@@ -79,7 +81,6 @@ void main() {
       memoryBarrier(gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelease);
       atomicAdd(flags[word], 1u, gl_ScopeDevice, gl_StorageSemanticsBuffer, gl_SemanticsRelaxed);
     }
-    const uvec4 nx = stage_tab[s + 1u];
     for (uint p = 0; p < PREFETCH; ++p) {
       const uint j = gid + p * stride;
       if (j < nx.z) pf[p] = load(nx.x, nx.y + j);

@@ -226,6 +226,27 @@ ChainResult bench_chain(Device& device, const ChainOptions& o) {
       ranges.push_back({static_cast<uint32_t>(buf_sizes.size() - 1), buf_sizes.back(), b & ~uint64_t(15)});
       buf_sizes.back() = (buf_sizes.back() + len + align - 1) & ~(align - 1);
     }
+  const uint32_t max_groups = std::min<uint32_t>(caps.max_workgroup_count[0], 65535);
+  if (o.linked) {
+    if (!o.barriers) throw InputError("bench chain: --linked replaces the barriers; it cannot go with --no-barriers");
+    if (o.replicas == 0 || o.spacing == 0 || uint64_t(o.replicas) * o.spacing * 4 > kChainFlagBytes)
+      throw InputError(fmt::format("bench chain: {} replicas x {} words per flag: each at least 1, at most {} words",
+                                   o.replicas, o.spacing, kChainFlagBytes / 4));
+  }
+  constexpr uint32_t kPersistBuffers = 8, kMaxPrefetch = 8;
+  if (o.persistent) {
+    if (o.linked || !o.barriers)
+      throw InputError("bench chain: --persistent is one dispatch; it cannot go with --linked or --no-barriers");
+    if (o.groups == 0)
+      throw InputError("bench chain: --persistent needs --groups (workgroups that are all resident at once)");
+    if (buf_sizes.size() > kPersistBuffers)
+      throw InputError(fmt::format("bench chain: --persistent reads at most {} buffers of {} bytes; this chain needs {}",
+                                   kPersistBuffers, chunk, buf_sizes.size()));
+  }
+  if (o.prefetch > kMaxPrefetch || (o.prefetch && !o.persistent))
+    throw InputError(fmt::format("bench chain: --prefetch goes with --persistent, at most {} loads", kMaxPrefetch));
+  if (o.groups > max_groups)
+    throw InputError(fmt::format("bench chain: {} workgroups per dispatch is above the device's {}", o.groups, max_groups));
   ChainResult r;
   r.copy_gbps = o.copy_gbps > 0 ? o.copy_gbps : bench_copy(device, o.copy_bytes).gbps;
   std::vector<Buffer> bufs;
@@ -245,28 +266,6 @@ ChainResult bench_chain(Device& device, const ChainOptions& o) {
   }
   Buffer sink(device, 256);
   sink.fill(0);
-  const uint32_t max_groups = std::min<uint32_t>(caps.max_workgroup_count[0], 65535);
-  if (o.linked) {
-    if (!o.barriers) throw InputError("bench chain: --linked replaces the barriers; it cannot go with --no-barriers");
-    if (o.replicas == 0 || o.spacing == 0 || uint64_t(o.replicas) * o.spacing * 4 > kChainFlagBytes)
-      throw InputError(fmt::format("bench chain: {} replicas x {} words per flag: each at least 1, at most {} words",
-                                   o.replicas, o.spacing, kChainFlagBytes / 4));
-  }
-  constexpr uint32_t kMaxPersistStages = 1024, kPersistBuffers = 8, kMaxPrefetch = 8;
-  if (o.persistent) {
-    if (o.linked || !o.barriers)
-      throw InputError("bench chain: --persistent is one dispatch; it cannot go with --linked or --no-barriers");
-    if (o.groups == 0)
-      throw InputError("bench chain: --persistent needs --groups (workgroups that are all resident at once)");
-    if (ranges.size() > kMaxPersistStages || bufs.size() > kPersistBuffers)
-      throw InputError(fmt::format("bench chain: --persistent walks at most {} dispatches' reads in at most {} buffers of "
-                                   "{} bytes; this chain has {} in {}",
-                                   kMaxPersistStages, kPersistBuffers, chunk, ranges.size(), bufs.size()));
-  }
-  if (o.prefetch > kMaxPrefetch || (o.prefetch && !o.persistent))
-    throw InputError(fmt::format("bench chain: --prefetch goes with --persistent, at most {} loads", kMaxPrefetch));
-  if (o.groups > max_groups)
-    throw InputError(fmt::format("bench chain: {} workgroups per dispatch is above the device's {}", o.groups, max_groups));
   const Kernel& plain = device.kernel({"read_stream", {wg}, sizeof(pc::Elementwise)});
   const Kernel& k = o.linked ? device.kernel({"read_stream_chain", {wg, o.replicas, o.spacing, o.backoff, o.early ? 1u : 0u, o.acquire_load ? 1u : 0u},
                                               sizeof(pc::ReadChain)})
