@@ -109,6 +109,41 @@ TEST_CASE("vkq bench chain --linked: dispatch-chain links instead of barriers", 
   }
 }
 
+TEST_CASE("vkq bench chain --persistent: one dispatch with grid-wide waits", "[gpu][cli]") {
+  // One workgroup (resident on any device) walks 6 reads with a wait
+  // between two; with and without the next read's first loads issued
+  // before each wait.
+  for (const std::string pf : {"0", "2"}) {
+    const auto r = vkq::test::run_cli("bench chain --sizes 0,1Mi,64Ki --layers 2 --runs 2 --copy-mib 8 --persistent "
+                                      "--groups 1 --json --prefetch " + pf);
+    INFO(pf << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("validation") == std::string::npos);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["chain"]["dispatches"] == 6);
+    CHECK(j["chain"]["bytes"] == 2 * ((1u << 20) + (64u << 10)));
+    CHECK(j["chain"]["entry_us"].empty());  // one dispatch: no span per read
+    CHECK(j["options"]["persistent"] == true);
+    CHECK(j["options"]["prefetch"] == std::stoi(pf));
+  }
+  // More workgroups than any device keeps resident: a wait gives up (no
+  // hang) and the run says why, with the device-error exit code.
+  const auto stuck = vkq::test::run_cli("bench chain --sizes 1Mi --layers 2 --runs 1 --copy-mib 8 --persistent --groups 4096");
+  INFO(stuck.err);
+  CHECK(stuck.exit_code == 3);
+  CHECK(stuck.err.find("were not all resident at once") != std::string::npos);
+  for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
+           {"--persistent", "needs --groups"},
+           {"--persistent --groups 2 --linked", "cannot go with --linked"},
+           {"--prefetch 2", "--prefetch goes with --persistent"},
+           {"--persistent --groups 2 --prefetch 9", "--prefetch"}}) {
+    const auto bad = vkq::test::run_cli("bench chain --copy-mib 8 --sizes 1M " + args);
+    INFO(args << ": " << bad.err);
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find(what) != std::string::npos);
+  }
+}
+
 TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[gpu][cli][bench_model]") {
   vkq::test::TempDir dir;
   // A small llama (GQA, untied output) as a Hugging Face config.json.
