@@ -110,6 +110,8 @@ ops::MatmulTuning VulkanForward::matmul_tuning() const {
   ops::MatmulTuning tuning;
   tuning.block_wg = opts_.block_wg;
   tuning.block_loads = opts_.block_loads;
+  tuning.norm_wg = opts_.norm_wg;
+  tuning.norm_loads = opts_.norm_loads;
   tuning.block_stage = opts_.block_stage;
   tuning.chain_unstaged = opts_.chain_unstaged;
   tuning.gemm.bk = opts_.gemm_bk;

@@ -81,7 +81,7 @@ struct ModelOpts {
   uint64_t seed = 1, copy_mib = 0;
   bool json = false, no_breakdown = false, force = false, no_epilogues = false, ablate = false;
   uint32_t attention_splits = 0;  // 0: default
-  uint32_t block_wg = 0, block_loads = 0;  // 0: defaults
+  uint32_t block_wg = 0, block_loads = 0, norm_wg = 0, norm_loads = 0;  // 0: defaults
   bool block_stage = false, chain_unstaged = false;
   bool no_tiled_attention = false;
   bool kernel_stats = false;
@@ -111,6 +111,8 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
   fo.tiled_attention = !o.no_tiled_attention;
   fo.block_wg = o.block_wg;
   fo.block_loads = o.block_loads;
+  fo.norm_wg = o.norm_wg;
+  fo.norm_loads = o.norm_loads;
   fo.block_stage = o.block_stage;
   fo.chain_unstaged = o.chain_unstaged;
   fo.gemm_bk = o.gemm_bk;
@@ -175,6 +177,8 @@ void run_bench_model(Cli& cli, const ModelOpts& o) {
                      {"tiled_attention", fo.tiled_attention},
                      {"block_wg", o.block_wg},        // 0: the default (ops::MatmulTuning)
                      {"block_loads", o.block_loads},
+                     {"norm_wg", o.norm_wg},
+                     {"norm_loads", o.norm_loads},
                      {"block_stage", o.block_stage},
                      {"chain_unstaged", o.chain_unstaged},
                      {"gemm_bk", o.gemm_bk},  // 0: the default (ops::GemmTuning)
@@ -267,6 +271,13 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
       ->check(CLI::IsMember({64u, 128u, 256u, 512u, 1024u}));
   m->add_option("--block-loads", o->block_loads,
                 "Decode: weight loads in flight per invocation in the GEMVs with an epilogue (default 2; 4 in a chain)")
+      ->check(CLI::Range(1u, 32u));
+  m->add_option("--norm-wg", o->norm_wg,
+                "Decode: invocations per workgroup of the residual GEMVs with the norm epilogue (attn_output, down; "
+                "default: as --block-wg)")
+      ->check(CLI::IsMember({64u, 128u, 256u, 512u, 1024u}));
+  m->add_option("--norm-loads", o->norm_loads,
+                "Decode: weight loads in flight per invocation in those GEMVs (default: as --block-loads)")
       ->check(CLI::Range(1u, 32u));
   m->add_option("--fused-attention-rows", o->fused_attention_rows,
                 "Decode: attention runs as the QKV GEMV's tail for positions below N, the split kernel after it for "

@@ -127,6 +127,8 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   // 9-10). The chain variants keep 4 (their best with 256 invocations).
   block_loads_ = tuning.block_loads ? tuning.block_loads : 2;
   chain_loads_ = tuning.block_loads ? tuning.block_loads : 4;
+  norm_wg_ = tuning.norm_wg ? tuning.norm_wg : block_wg_;
+  norm_loads_ = tuning.norm_loads ? tuning.norm_loads : block_loads_;
   block_stage_ = tuning.block_stage;
   chain_unstaged_ = tuning.chain_unstaged;
   // The shared-memory tree needs WG floats; the subgroup path one partial per
@@ -170,7 +172,7 @@ const Kernel& Matmul::gemv_kernel(uint32_t ncols, uint32_t K, const std::string&
 
 uint32_t Matmul::block_wg(const std::string& variant) const {
   const bool chained = variant.find("_chain_") != std::string::npos;
-  return pick_workgroup_size(device_.caps(), chained ? chain_wg_ : block_wg_);
+  return pick_workgroup_size(device_.caps(), chained ? chain_wg_ : variant == epi_norm_variant_ ? norm_wg_ : block_wg_);
 }
 
 const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint32_t wg_rows,
@@ -187,7 +189,8 @@ const Kernel& Matmul::block_kernel(const std::string& variant, uint32_t K, uint3
                                   caps.name));
   const uint32_t rps = std::max<uint32_t>(1, wg_rows / std::max<uint32_t>(1, wg / sg));
   const uint32_t gpr = padded_k(K) / (wtype_ == GgmlType::Q8_0 ? 16 : 32);
-  const uint32_t unroll_max = std::max<uint32_t>(1, (chained ? chain_loads_ : block_loads_) / rps);
+  const uint32_t loads = chained ? chain_loads_ : variant == epi_norm_variant_ ? norm_loads_ : block_loads_;
+  const uint32_t unroll_max = std::max<uint32_t>(1, loads / rps);
   const uint32_t steps = std::max<uint32_t>(1, (gpr + sg * unroll_max - 1) / (sg * unroll_max));
   const uint32_t unroll = std::clamp<uint32_t>((gpr + sg * steps - 1) / (sg * steps), 1, unroll_max);
   // x in shared memory: K bytes of values, K / 4 of (d, s), beside the row sums.

@@ -59,6 +59,10 @@ struct MatmulTuning {
   // workgroup, and the most 16-byte weight loads in flight per invocation
   // (rows at a time x granules of each; 0 = defaults).
   uint32_t block_wg = 0, block_loads = 0;
+  // The same for the residual GEMVs with the norm epilogue alone
+  // (attn_output, down: 32 rows per workgroup, so a 4096-row output is
+  // 128 workgroups, one per SM of an H100); 0 = as the others.
+  uint32_t norm_wg = 0, norm_loads = 0;
   // x staged in shared memory where it fits: measured slower on the H200
   // (tg128 Q4_0 427 against 438 tokens/s; benchmarks/RESULTS.md), so off.
   bool block_stage = false;
@@ -249,7 +253,7 @@ class Matmul {
   std::string ffn_variant_;  // matvec_idot_ffn_<type>, where the device has 64-bit integer atomics
   uint32_t ffn_blocks_ = 1;  // its 32-blocks of h per workgroup (VKQ_FFN_BLOCKS)
   bool ffn_early_ = false;   // its first down loads before the row sums meet (VKQ_FFN_EARLY)
-  uint32_t wg_max_, rows_, unroll_, block_wg_, chain_wg_, block_loads_, chain_loads_;
+  uint32_t wg_max_, rows_, unroll_, block_wg_, chain_wg_, block_loads_, chain_loads_, norm_wg_, norm_loads_;
   bool block_stage_, chain_unstaged_;
   bool wg_forced_ = false;
   std::string gemm_variant_;  // "" when a GEMV variant is forced

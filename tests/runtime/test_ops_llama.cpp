@@ -395,24 +395,43 @@ TEST_CASE("the deferred RMSNorm: rmsnorm_q8_deferred, the GEMV norm and SwiGLU e
     }
     check_q8(yg, nq, nds, 1, M);
     CHECK(rel_err(download(nss, blocks), ss_ref) <= 1e-5);
-    {  // Small workgroups, one load in flight: several rows per subgroup, several
-       // steps per row; and x staged in shared memory (off by default).
-      ops::MatmulTuning tn;
-      tn.block_wg = 64;
-      tn.block_loads = 1;
-      tn.block_stage = true;
-      ops::Matmul small(dev, t, ops::ActType::f32, name, tn);
+    // Other shapes of the same kernel give the same results.
+    auto check_tuned = [&](const ops::MatmulTuning& tn) {
+      ops::Matmul tuned(dev, t, ops::ActType::f32, name, tn);
       auto by2 = upload(dev, y0);
       Buffer nq2(dev, M), nds2(dev, blocks * 8), nss2(dev, blocks * 4);
       const ops::GemvEpilogue epi2{ops::GemvEpilogue::Kind::norm, nq2, nds2, &nss2, &bg};
       CommandStream cs2(dev);
-      small.record(cs2, W1, bh, by2, 1, 0, 0, 0, true, &epi2);
+      tuned.record(cs2, W1, bh, by2, 1, 0, 0, 0, true, &epi2);
       cs2.submit_and_wait();
       const auto y2s = download(by2, M);
       CHECK(rel_err(y2s, y) <= 1e-5);
       std::vector<float> yg2(M);
       for (uint32_t i = 0; i < M; ++i) yg2[i] = y2s[i] * g[i];
       check_q8(yg2, nq2, nds2, 1, M);
+    };
+    {  // Small workgroups, one load in flight: several rows per subgroup, several
+       // steps per row; and x staged in shared memory (off by default).
+      ops::MatmulTuning tn;
+      tn.block_wg = 64;
+      tn.block_loads = 1;
+      tn.block_stage = true;
+      check_tuned(tn);
+    }
+    {  // The residual GEMVs' own setting: large workgroups (a row per
+       // subgroup), 4 loads in flight; and one that only the others take.
+      ops::MatmulTuning tn;
+      tn.norm_wg = 1024;
+      tn.norm_loads = 4;
+      check_tuned(tn);
+      bool made = false;  // the norm GEMV's pipeline at 1024 invocations was created
+      for (const auto& [spec, k] : dev.kernels())
+        made |= spec->variant.starts_with("matvec_idot_norm_") && !spec->spec_constants.empty() && spec->spec_constants[0] == 1024;
+      CHECK(made);
+      ops::MatmulTuning others;
+      others.block_wg = 64;
+      others.norm_wg = 512;
+      check_tuned(others);
     }
     // The scaled GEMV: the unscaled one times 1 / rms ...
     const float inv_rms = float(1.0 / std::sqrt(sum / M + eps));
