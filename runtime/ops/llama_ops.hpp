@@ -195,6 +195,9 @@ class Attention {
   const Kernel* chain_kernel_ = nullptr;  // fused rope with 8-bit output: a link of a dispatch chain
   uint32_t wg_, splits_;
   bool decode_registers_ = false;  // fused rope through attention_decode.comp (head_dim <= 4 x wg_)
+  // attention_decode.comp: row groups of wg_ invocations per workgroup
+  // (VKQ_DECODE_GROUPS), and the fewest cache rows per active split.
+  uint32_t groups_ = 1, split_rows_ = 4;
 };
 
 std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t head_dim, KvType kv);
