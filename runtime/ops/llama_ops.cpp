@@ -293,15 +293,11 @@ Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope,
       throw InputError(fmt::format("VKQ_DECODE_GROUPS='{}': expected 1, 2, 4, 8 or 16", gv));
     groups_ = static_cast<uint32_t>(std::stoul(std::string(gv)));
     const auto& caps = device.caps();
-    const uint32_t sg_min = caps.smallest_subgroup(), sg_max = caps.largest_subgroup();
-    // sred, gml, gacc and res of the kernel.
-    const uint64_t shared = 2 * 8 * uint64_t(wg_) * groups_ / sg_min * 4 + groups_ * 8 +
-                            (groups_ > 1 ? uint64_t(groups_) * 2 * wg_ * 8 : 8) + 2 * uint64_t(wg_) * 8 + 16;
-    if (groups_ > 1 && (wg_ % sg_max || wg_ * groups_ > caps.max_workgroup_invocations ||
-                        wg_ * groups_ > caps.max_workgroup_size[0] || shared > caps.max_shared_memory))
+    if (!decode_groups_fit(caps, groups_))
       throw DeviceError(fmt::format("VKQ_DECODE_GROUPS={}: '{}' cannot run {} groups of {} invocations (subgroups of "
-                                    "{} to {}, {} bytes of shared memory)",
-                                    groups_, caps.name, groups_, wg_, sg_min, sg_max, shared));
+                                    "{} to {}, {} bytes of shared memory, {} invocations per workgroup)",
+                                    groups_, caps.name, groups_, wg_, caps.smallest_subgroup(), caps.largest_subgroup(),
+                                    caps.max_shared_memory, caps.max_workgroup_invocations));
   }
   // attention_decode.comp: the fewest cache rows per active split. 4 was
   // the fastest of 1, 4 and 8 on the H200 (tg128 Q4_0 +2% and Q8_0 +2.3%
@@ -320,6 +316,16 @@ Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope,
   kernel_ = &device.kernel({v, spec, sizeof(pc::Attention)});
   if (fused_rope && quant_out)
     chain_kernel_ = &device.kernel({select_variant(device, v + "_chain"), spec, sizeof(pc::Attention)});
+}
+
+bool Attention::decode_groups_fit(const DeviceCaps& caps, uint32_t groups) {
+  if (groups <= 1) return true;
+  const uint32_t wg = pick_workgroup_size(caps, 64, 8), sg_min = caps.smallest_subgroup(), sg_max = caps.largest_subgroup();
+  // attention_decode.comp's sred, gml, gacc and res.
+  const uint64_t shared = 2 * 8 * uint64_t(wg) * groups / sg_min * 4 + uint64_t(groups) * 8 +
+                          uint64_t(groups) * 2 * wg * 8 + 2 * uint64_t(wg) * 8 + 16;
+  return wg % sg_max == 0 && wg * groups <= caps.max_workgroup_invocations && wg * groups <= caps.max_workgroup_size[0] &&
+         shared <= caps.max_shared_memory;
 }
 
 void Attention::check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,

@@ -172,6 +172,9 @@ class Attention {
                    const Buffer& v_cache, const Buffer& out, const Buffer& part, const Buffer& count, uint32_t qkv_stride,
                    uint32_t n_ctx, const RopeShape& rope, QuantizedActivations qa = {}, uint32_t fused_rows = 0) const;
   uint32_t splits() const { return splits_; }
+  // Whether attention_decode.comp can run `groups` row groups per workgroup
+  // on a device with these caps (VKQ_DECODE_GROUPS; 1 always can).
+  static bool decode_groups_fit(const DeviceCaps& caps, uint32_t groups);
   // The variant record() dispatches for this head size (with strides that
   // are multiples of 4): the cooperative-matrix one where it is chosen and
   // its tile fits, else the query-tiled one where it is on and its tile
