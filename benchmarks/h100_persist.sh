@@ -9,8 +9,10 @@
 # (`--ablate`) with the defaults, and with those two GEMVs at 1024
 # invocations per workgroup and/or 4 weight loads in flight per invocation
 # (`--norm-wg`, `--norm-loads`); (3) `groups`: decode attention with a
-# split's rows walked by row groups in one workgroup (VKQ_DECODE_GROUPS),
-# after its op test on the GPU; Q8_0 with each. Each model run appends to
+# split's rows walked by row groups in one workgroup (VKQ_DECODE_GROUPS,
+# `cfdc880`'s build: measured slower and reverted, so on later builds the
+# variable is ignored and those runs repeat the defaults), after its op
+# test on the GPU; Q8_0 with each. Each model run appends to
 # $out/ab.jsonl (`summary` prints them). Builds nothing: carry .device
 # (benchmarks/bundle.sh, with the stripped test binary as
 # .device/vkq_tests) and .gl (benchmarks/prepare_device.sh).

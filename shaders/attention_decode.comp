@@ -43,21 +43,9 @@
 #include "quantize_block.glsl"
 #endif
 
-layout(constant_id = 0) const uint LOCAL = 64;  // invocations per workgroup: GROUPS groups of WG_SIZE
+layout(constant_id = 0) const uint WG_SIZE = 64;
 layout(constant_id = 1) const uint SPLITS = 1;  // workgroups per head
-layout(constant_id = 2) const uint SPLIT_ROWS = 4;  // fewest cache rows per active split (host: 4; GROUPS x RB with groups)
-// GROUPS > 1: a split's rows are walked by GROUPS row groups at once (group
-// g takes the blocks g, g + GROUPS, ...), each with its own online softmax,
-// combined in shared memory at the end: one round for up to GROUPS x RB
-// rows, where one group walks its blocks one after another. Every subgroup
-// lies in one group (the host checks that the subgroup size divides
-// WG_SIZE); MIN_SG, the smallest subgroup size, sizes the score exchange.
-// Split 0's first blocks are loaded before the decode position is known
-// (they start at row 0 at any position), so that round overlaps the step
-// buffer's read.
-layout(constant_id = 3) const uint GROUPS = 1;
-layout(constant_id = 4) const uint MIN_SG = 1;
-const uint WG_SIZE = LOCAL / GROUPS;
+layout(constant_id = 2) const uint SPLIT_ROWS = 4;  // fewest cache rows per active split (host: 4)
 layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 0) CHAIN_IO readonly buffer Q { vec2 q[]; };
@@ -78,69 +66,37 @@ const uint NP = 2;  // pairs per invocation: tid, tid + WG_SIZE
 const uint RB = 8;  // cache rows (and splits, in the combine) per round
 const float kNoScore = -1.0e30;
 // Per-subgroup row sums, double-buffered by block parity so one barrier per
-// block suffices (at most LOCAL / MIN_SG subgroups).
-shared float sred[2][RB][LOCAL / MIN_SG];
+// block suffices (a subgroup has at least one invocation: at most WG_SIZE).
+shared float sred[2][RB][WG_SIZE];
 shared bool last_split;
 #ifdef QUANT_OUT
 shared vec2 res[NP * WG_SIZE];
 #endif
-// GROUPS > 1: each group's (m, l) and running output, for the combine.
-shared vec2 gml[GROUPS];
-shared vec2 gacc[GROUPS > 1u ? GROUPS * NP * WG_SIZE : 1u];
 
-// The score of each of the block's rows, summed over the invocation's
-// group (the workgroup when GROUPS is 1): every invocation of the group
-// returns the same RB values. Every invocation of the workgroup calls it
-// (its barrier).
+// The score of each of the block's rows, summed over the workgroup: every
+// invocation returns the same RB values.
 void block_scores(inout float s[RB], uint parity) {
   [[unroll]] for (uint r = 0; r < RB; ++r) s[r] = subgroupAdd(s[r]);
-  const uint per_group = gl_NumSubgroups / GROUPS, first = (gl_SubgroupID / per_group) * per_group;
-  if (per_group > 1u) {
+  if (gl_NumSubgroups > 1u) {
     if (subgroupElect())
       [[unroll]] for (uint r = 0; r < RB; ++r) sred[parity][r][gl_SubgroupID] = s[r];
     barrier();
     [[unroll]] for (uint r = 0; r < RB; ++r) s[r] = 0.0;
-    for (uint g = first; g < first + per_group; ++g)
+    for (uint g = 0; g < gl_NumSubgroups; ++g)
       [[unroll]] for (uint r = 0; r < RB; ++r) s[r] += sred[parity][r][g];
   }
 }
 
 void main() {
-  const uint h = gl_WorkGroupID.x, split = gl_WorkGroupID.y;
-  // The invocation's row group and its lane in it (subgroup by subgroup, so
-  // that no subgroup spans two groups); the workgroup's first invocation
-  // (lead) does what one invocation does.
-  const uint per_group = gl_NumSubgroups / GROUPS;
-  const uint g = GROUPS == 1u ? 0u : gl_SubgroupID / per_group;
-  const uint tid = GROUPS == 1u ? gl_LocalInvocationID.x
-                                : (gl_SubgroupID % per_group) * gl_SubgroupSize + gl_SubgroupInvocationID;
-  const bool lead = gl_LocalInvocationIndex == 0u;
+  const uint h = gl_WorkGroupID.x, split = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
   const uint hp = pc.head_dim / 2u;
   const uint kv_pairs = pc.n_kv_heads * hp;
   const uint group = pc.n_heads / pc.n_kv_heads, kvh = h / group;
-  vec2 kk[RB][NP], vv[RB][NP];
-  // Split 0's first block of this group: rows g RB .. g RB + RB - 1 at any
-  // position (cleared below where they are past the attended rows).
-  const bool early = GROUPS > 1u && split == 0u;
-  if (early) {
-    chain_wait();
-    [[unroll]] for (uint r = 0; r < RB; ++r) {
-      const uint jr = g * RB + r, base = jr * kv_pairs + kvh * hp;
-      [[unroll]] for (uint i = 0; i < NP; ++i) {
-        const uint d = tid + i * WG_SIZE;
-        kk[r][i] = vv[r][i] = vec2(0.0);
-        if (jr < pc.n_ctx && d < hp) {
-          kk[r][i] = kv_unpack(kc[base + d]);
-          vv[r][i] = kv_unpack(vc[base + d]);
-        }
-      }
-    }
-  }
   const uint pos = start_pos;
   const uint L = min(pos + 1u, pc.n_ctx);  // attended rows 0 .. L - 1
   if (L <= pc.fused_rows) {  // the QKV GEMV before took this token (common/qkv_attention.glsl)
 #ifdef CHAIN
-    if (lead) chain_signal();
+    if (tid == 0u) chain_signal();
 #endif
     return;
   }
@@ -150,21 +106,20 @@ void main() {
   n_active = (L + chunk - 1u) / chunk;
   if (split >= n_active) {
 #ifdef CHAIN
-    if (lead) chain_signal();  // nothing written
+    if (tid == 0u) chain_signal();  // nothing written
 #endif
     return;
   }
   const uint j0 = split * chunk, j1 = min(L, j0 + chunk);
-  // Blocks of the split per group (the same count in every group: the
-  // score exchange's barrier), group g's n-th at row j0 + (n GROUPS + g) RB.
-  const uint n_blocks = (j1 - j0 + GROUPS * RB - 1u) / (GROUPS * RB);
 
+  chain_wait();
   // The block's keys and values, all loaded at once (rows b0 .. b0 + RB - 1
   // of this split but the token's own row pos, which comes from registers).
   // The first block's are loaded before q, k and v are read: after the
   // cache write to row pos below their loads would wait a round for q's
   // (the compiler cannot move them past a store to the cache); each later
   // block's at the end of the block before, into the same registers.
+  vec2 kk[RB][NP], vv[RB][NP];
 #define LOAD_BLOCK(B0)                                           \
   [[unroll]] for (uint r = 0; r < RB; ++r) {                     \
     const uint jr = (B0) + r, base = jr * kv_pairs + kvh * hp;   \
@@ -177,16 +132,7 @@ void main() {
       }                                                          \
     }                                                            \
   }
-  if (early) {
-    // Rows past the attended ones hold anything (even NaNs): zeros, as
-    // LOAD_BLOCK leaves them. Row pos is replaced from registers below.
-    [[unroll]] for (uint r = 0; r < RB; ++r)
-      if (g * RB + r >= j1)
-        [[unroll]] for (uint i = 0; i < NP; ++i) kk[r][i] = vv[r][i] = vec2(0.0);
-  } else {
-    chain_wait();
-    LOAD_BLOCK(j0 + g * RB);
-  }
+  LOAD_BLOCK(j0);
   const uint qrow = 0u, krow = pc.n_heads * hp, vrow = krow + kv_pairs;
   vec2 qv[NP], kcur[NP], vcur[NP], acc[NP];
   [[unroll]] for (uint i = 0; i < NP; ++i) {
@@ -196,7 +142,7 @@ void main() {
       qv[i] = rope_rotate(q[qrow + h * hp + d], d, pos, pc.rope_dims, pc.freq_base, pc.n_freq_factors) * pc.scale;
       kcur[i] = rope_rotate(q[krow + kvh * hp + d], d, pos, pc.rope_dims, pc.freq_base, pc.n_freq_factors);
       vcur[i] = q[vrow + kvh * hp + d];
-      if (h % group == 0u && split == 0u && g == 0u && pos < pc.n_ctx) {
+      if (h % group == 0u && split == 0u && pos < pc.n_ctx) {
         kc[pos * kv_pairs + kvh * hp + d] = kv_pack(kcur[i]);
         vc[pos * kv_pairs + kvh * hp + d] = kv_pack(vcur[i]);
       }
@@ -205,8 +151,7 @@ void main() {
 
   float m = kNoScore, l = 0.0;
   uint parity = 0u;
-  for (uint n = 0; n < n_blocks; ++n, parity ^= 1u) {
-    const uint b0 = j0 + (n * GROUPS + g) * RB;
+  for (uint b0 = j0; b0 < j1; b0 += RB, parity ^= 1u) {
     // The token's own row (only the last row of the last split can be it).
     if (pos >= b0 && pos < b0 + RB && pos < j1) {
       [[unroll]] for (uint r = 0; r < RB; ++r)
@@ -235,47 +180,28 @@ void main() {
       [[unroll]] for (uint i = 0; i < NP; ++i) acc[i] += p * vv[r][i];
     }
     m = m_new;
-    if (n + 1u < n_blocks) {
-      LOAD_BLOCK(b0 + GROUPS * RB);
+    if (b0 + RB < j1) {
+      LOAD_BLOCK(b0 + RB);
     }
   }
 #undef LOAD_BLOCK
-
-  if (GROUPS > 1u) {
-    // The groups' softmax states combined as the splits' are below; every
-    // group computes the same result (uniform control flow), group 0 goes
-    // on to write it. A group without rows has m = kNoScore: weight 0.
-    if (tid == 0u) gml[g] = vec2(m, l);
-    [[unroll]] for (uint i = 0; i < NP; ++i) gacc[(g * NP + i) * WG_SIZE + tid] = acc[i];
-    barrier();
-    float mm = kNoScore;
-    for (uint o = 0; o < GROUPS; ++o) mm = max(mm, gml[o].x);
-    l = 0.0;
-    [[unroll]] for (uint i = 0; i < NP; ++i) acc[i] = vec2(0.0);
-    for (uint o = 0; o < GROUPS; ++o) {
-      const float w = exp(gml[o].x - mm);
-      l += w * gml[o].y;
-      [[unroll]] for (uint i = 0; i < NP; ++i) acc[i] += w * gacc[(o * NP + i) * WG_SIZE + tid];
-    }
-    m = mm;
-  }
 
   if (n_active > 1u) {
     // Publish this split's (m, l, acc); the head's last workgroup combines:
     // acc = sum_s e^(m_s - M) acc_s, l = sum_s e^(m_s - M) l_s, M = max_s m_s.
     const uint stride = 1u + hp, hb0 = h * SPLITS * stride, pb = hb0 + split * stride;
-    if (lead) part[pb] = vec2(m, l);
+    if (tid == 0u) part[pb] = vec2(m, l);
     [[unroll]] for (uint i = 0; i < NP; ++i) {
       const uint d = tid + i * WG_SIZE;
-      if (g == 0u && d < hp) part[pb + 1u + d] = acc[i];
+      if (d < hp) part[pb + 1u + d] = acc[i];
     }
     memoryBarrierBuffer();
     barrier();
-    if (lead) last_split = atomicAdd(count[h], 1u) == n_active - 1u;
+    if (tid == 0u) last_split = atomicAdd(count[h], 1u) == n_active - 1u;
     barrier();
     if (!last_split) {
 #ifdef CHAIN
-      if (lead) chain_signal();  // its writes are the partials, read by the combine alone
+      if (tid == 0u) chain_signal();  // its writes are the partials, read by the combine alone
 #endif
       return;
     }
@@ -283,7 +209,7 @@ void main() {
     m = kNoScore;
     l = 0.0;
     [[unroll]] for (uint i = 0; i < NP; ++i) acc[i] = vec2(0.0);
-    for (uint s0 = 0; g == 0u && s0 < n_active; s0 += RB) {  // group 0 alone writes the result
+    for (uint s0 = 0; s0 < n_active; s0 += RB) {
       vec2 ml[RB], pa[RB][NP];
       [[unroll]] for (uint r = 0; r < RB; ++r) {
         // Past the last split: a split's own words reloaded (in bounds), weighed 0 below.
@@ -303,12 +229,12 @@ void main() {
       }
       m = m_new;
     }
-    if (lead) count[h] = 0u;
+    if (tid == 0u) count[h] = 0u;
   }
 
   [[unroll]] for (uint i = 0; i < NP; ++i) {
     const uint d = tid + i * WG_SIZE;
-    if (g == 0u && d < hp) {
+    if (d < hp) {
       outv[h * hp + d] = acc[i] / l;
 #ifdef QUANT_OUT
       res[d] = acc[i] / l;
@@ -319,7 +245,7 @@ void main() {
   barrier();
   // Block b of this head: pairs 16 b .. 16 b + 15.
   const uint width = pc.n_heads * pc.head_dim, hb = pc.head_dim / 32;
-  for (uint b = tid; g == 0u && b < hb; b += WG_SIZE) {
+  for (uint b = tid; b < hb; b += WG_SIZE) {
     vec4 v[8];
     for (uint i = 0; i < 8; ++i) v[i] = vec4(res[16 * b + 2 * i], res[16 * b + 2 * i + 1]);
     uvec4 lo, hi;
@@ -333,6 +259,6 @@ void main() {
 #endif
 #ifdef CHAIN
   CHAIN_PUBLISH();
-  if (lead) chain_signal();
+  if (tid == 0u) chain_signal();
 #endif
 }

@@ -284,48 +284,18 @@ Attention::Attention(Device& device, KvType kv, bool quant_out, bool fused_rope,
   const bool fallback = fused_rope && mode == "fallback";
   const auto v = select_variant(device, op, fallback ? op : std::string());
   decode_registers_ = v.ends_with("_subgroup");
-  // attention_decode.comp's row groups: VKQ_DECODE_GROUPS=1|2|4|8|16
-  // (tuning, A/B; default 1): a split's rows walked by that many groups of
-  // wg_ invocations at once in one workgroup, combined in shared memory.
-  if (const char* ge = std::getenv("VKQ_DECODE_GROUPS"); ge && *ge && decode_registers_) {
-    const std::string_view gv(ge);
-    if (gv != "1" && gv != "2" && gv != "4" && gv != "8" && gv != "16")
-      throw InputError(fmt::format("VKQ_DECODE_GROUPS='{}': expected 1, 2, 4, 8 or 16", gv));
-    groups_ = static_cast<uint32_t>(std::stoul(std::string(gv)));
-    const auto& caps = device.caps();
-    if (!decode_groups_fit(caps, groups_))
-      throw DeviceError(fmt::format("VKQ_DECODE_GROUPS={}: '{}' cannot run {} groups of {} invocations (subgroups of "
-                                    "{} to {}, {} bytes of shared memory, {} invocations per workgroup)",
-                                    groups_, caps.name, groups_, wg_, caps.smallest_subgroup(), caps.largest_subgroup(),
-                                    caps.max_shared_memory, caps.max_workgroup_invocations));
-  }
   // attention_decode.comp: the fewest cache rows per active split. 4 was
   // the fastest of 1, 4 and 8 on the H200 (tg128 Q4_0 +2% and Q8_0 +2.3%
-  // against attention.comp's kernel; benchmarks/RESULTS.md, call 51); with
-  // row groups, a block of 8 rows per group. VKQ_DECODE_SPLIT_ROWS=N sets
-  // it (tuning).
-  split_rows_ = groups_ > 1 ? 8 * groups_ : 4;
+  // against attention.comp's kernel; benchmarks/RESULTS.md, call 51);
+  // VKQ_DECODE_SPLIT_ROWS=N sets it (tuning).
+  uint32_t split_rows = 4;
   if (const char* r = std::getenv("VKQ_DECODE_SPLIT_ROWS"); r && *r)
-    split_rows_ = env_row_count("VKQ_DECODE_SPLIT_ROWS", r, 1, 65536);
-  std::vector<uint32_t> spec = decode_registers_ ? std::vector<uint32_t>{wg_ * groups_, splits_, split_rows_}
-                                                 : std::vector<uint32_t>{wg_, splits_};
-  if (groups_ > 1) {
-    spec.push_back(groups_);
-    spec.push_back(device.caps().smallest_subgroup());
-  }
+    split_rows = env_row_count("VKQ_DECODE_SPLIT_ROWS", r, 1, 65536);
+  const std::vector<uint32_t> spec = decode_registers_ ? std::vector<uint32_t>{wg_, splits_, split_rows}
+                                                       : std::vector<uint32_t>{wg_, splits_};
   kernel_ = &device.kernel({v, spec, sizeof(pc::Attention)});
   if (fused_rope && quant_out)
     chain_kernel_ = &device.kernel({select_variant(device, v + "_chain"), spec, sizeof(pc::Attention)});
-}
-
-bool Attention::decode_groups_fit(const DeviceCaps& caps, uint32_t groups) {
-  if (groups <= 1) return true;
-  const uint32_t wg = pick_workgroup_size(caps, 64, 8), sg_min = caps.smallest_subgroup(), sg_max = caps.largest_subgroup();
-  // attention_decode.comp's sred, gml, gacc and res.
-  const uint64_t shared = 2 * 8 * uint64_t(wg) * groups / sg_min * 4 + uint64_t(groups) * 8 +
-                          uint64_t(groups) * 2 * wg * 8 + 2 * uint64_t(wg) * 8 + 16;
-  return wg % sg_max == 0 && wg * groups <= caps.max_workgroup_invocations && wg * groups <= caps.max_workgroup_size[0] &&
-         shared <= caps.max_shared_memory;
 }
 
 void Attention::check_shape(uint32_t n, uint32_t n_heads, uint32_t n_kv_heads, uint32_t head_dim, uint32_t q_stride,
@@ -407,15 +377,11 @@ void Attention::record_rope(CommandStream& cs, const Buffer& qkv, const Buffer& 
   std::vector<Binding> b{qkv, step, kc, vc, out, freq, part, count};
   if (qa) b.insert(b.end(), {*qa.xq, *qa.xds});
   const Kernel* k = kernel_;
-  // attention_decode.comp activates at most ceil(n_ctx / split_rows_)
-  // splits of a head: no workgroups for the others.
-  const uint32_t splits =
-      decode_registers_ ? std::min<uint32_t>(splits_, (n_ctx + split_rows_ - 1) / split_rows_) : splits_;
   if (cs.chain_flags() && chain_kernel_ && qa) {  // a link of the stream's dispatch chain
-    cs.link(p, b, r.n_heads * splits);
+    cs.link(p, b, r.n_heads * splits_);
     k = chain_kernel_;
   }
-  cs.dispatch_with(*k, b, p, {r.n_heads, std::max<uint32_t>(splits, 1), 1});
+  cs.dispatch_with(*k, b, p, {r.n_heads, splits_, 1});
 }
 
 Swiglu::Swiglu(Device& device, bool quant_out, ActType out_type)

@@ -172,9 +172,6 @@ class Attention {
                    const Buffer& v_cache, const Buffer& out, const Buffer& part, const Buffer& count, uint32_t qkv_stride,
                    uint32_t n_ctx, const RopeShape& rope, QuantizedActivations qa = {}, uint32_t fused_rows = 0) const;
   uint32_t splits() const { return splits_; }
-  // Whether attention_decode.comp can run `groups` row groups per workgroup
-  // on a device with these caps (VKQ_DECODE_GROUPS; 1 always can).
-  static bool decode_groups_fit(const DeviceCaps& caps, uint32_t groups);
   // The variant record() dispatches for this head size (with strides that
   // are multiples of 4): the cooperative-matrix one where it is chosen and
   // its tile fits, else the query-tiled one where it is on and its tile
@@ -198,9 +195,6 @@ class Attention {
   const Kernel* chain_kernel_ = nullptr;  // fused rope with 8-bit output: a link of a dispatch chain
   uint32_t wg_, splits_;
   bool decode_registers_ = false;  // fused rope through attention_decode.comp (head_dim <= 4 x wg_)
-  // attention_decode.comp: row groups of wg_ invocations per workgroup
-  // (VKQ_DECODE_GROUPS), and the fewest cache rows per active split.
-  uint32_t groups_ = 1, split_rows_ = 4;
 };
 
 std::optional<AttentionTile> attention_tile(const DeviceCaps& caps, uint32_t head_dim, KvType kv);

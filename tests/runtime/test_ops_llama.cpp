@@ -885,17 +885,6 @@ TEST_CASE("attention with fused RoPE and KV write (decode) matches rope_ref + at
   // Split counts: one workgroup per head; more splits than rows (empty
   // splits); and the split the forward pass would choose at this context.
   const uint32_t splits = GENERATE(1u, 7u, 64u);
-  // attention_decode.comp in one group of invocations, and in 16 (a split's
-  // rows walked by 16 groups at once; split 0's first rows loaded before
-  // the position is known).
-  const char* groups = GENERATE("1", "16");
-  const test::Env ge("VKQ_DECODE_GROUPS", groups);
-  if (!ops::Attention::decode_groups_fit(dev.caps(), std::stoul(groups))) {
-    // Refused with a reason, not run wrong (profiles with little shared
-    // memory or small workgroups).
-    if (dev.caps().subgroup_arith) CHECK_THROWS_AS(ops::Attention(dev, kv, false, true, splits), DeviceError);
-    return;
-  }
   const uint32_t n_ctx = start + 5, q_dim = c.heads * c.head_dim, kv_dim = c.kv_heads * c.head_dim;
   const uint32_t stride = q_dim + 2 * kv_dim;
   const float base = 10000.0f;
@@ -951,8 +940,7 @@ TEST_CASE("attention with fused RoPE and KV write (decode) matches rope_ref + at
   std::vector<float> ref(q_dim);
   ops::attention_ref({c.heads, c.kv_heads, c.head_dim}, q, start, kr, vr, ref);
   INFO("heads " << c.heads << "/" << c.kv_heads << " head_dim " << c.head_dim << " start " << start << " kv "
-                << ops::kv_type_name(kv) << " splits " << splits << " groups " << groups << " variant "
-                << op.variant_for(c.head_dim));
+                << ops::kv_type_name(kv) << " splits " << splits << " variant " << op.variant_for(c.head_dim));
   CHECK(rel_err(download(out, q_dim), ref) <= 2e-5);
   // The cache row `start` now holds the rotated k and the v.
   const auto got_k = kv_floats(bk, size_t(n_ctx) * kv_dim, kv), got_v = kv_floats(bv, size_t(n_ctx) * kv_dim, kv);
