@@ -71,7 +71,7 @@ struct VulkanForwardOptions {
   uint32_t attention_splits = 0;  // decode attention's workgroups per head (0 = ops::attention_splits)
   bool tiled_attention = true;    // prefill attention in query tiles where they fit (ops::Attention)
   uint32_t block_wg = 0, block_loads = 0;  // the GEMVs with an epilogue (ops::MatmulTuning; 0 = defaults)
-  uint32_t norm_wg = 0, norm_loads = 0;    // those with the norm epilogue alone (ops::MatmulTuning; 0 = as above)
+  uint32_t norm_wg = 0, norm_loads = 0;    // those with the norm epilogue alone (ops::MatmulTuning; 0 = defaults)
   bool block_stage = false;  // ops::MatmulTuning::block_stage
   bool chain_unstaged = false;  // ops::MatmulTuning::chain_unstaged
   uint32_t gemm_bk = 0, gemm_bufs = 0;  // prefill GEMM's K per step and buffers (ops::GemmTuning; 0 = defaults)

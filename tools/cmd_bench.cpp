@@ -267,14 +267,15 @@ void add_bench_model_command(Cli& cli, CLI::App* bench) {
       ->check(CLI::Range(1u, ops::kMaxAttentionSplits));
   m->add_flag("--no-tiled-attention", o->no_tiled_attention,
               "Prefill: attention with one workgroup per token and head, not in query tiles (for comparison)");
-  m->add_option("--block-wg", o->block_wg, "Decode: invocations per workgroup of the GEMVs with an epilogue (default 512; 256 in a dispatch chain)")
+  m->add_option("--block-wg", o->block_wg, "Decode: invocations per workgroup of the GEMVs with an epilogue (default 512, the residual ones 1024: "
+                "--norm-wg; 256 in a dispatch chain)")
       ->check(CLI::IsMember({64u, 128u, 256u, 512u, 1024u}));
   m->add_option("--block-loads", o->block_loads,
                 "Decode: weight loads in flight per invocation in the GEMVs with an epilogue (default 2; 4 in a chain)")
       ->check(CLI::Range(1u, 32u));
   m->add_option("--norm-wg", o->norm_wg,
                 "Decode: invocations per workgroup of the residual GEMVs with the norm epilogue (attn_output, down; "
-                "default: as --block-wg)")
+                "default 1024, or --block-wg where it is given; 256 in a dispatch chain)")
       ->check(CLI::IsMember({64u, 128u, 256u, 512u, 1024u}));
   m->add_option("--norm-loads", o->norm_loads,
                 "Decode: weight loads in flight per invocation in those GEMVs (default: as --block-loads)")

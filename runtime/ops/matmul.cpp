@@ -127,7 +127,13 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   // 9-10). The chain variants keep 4 (their best with 256 invocations).
   block_loads_ = tuning.block_loads ? tuning.block_loads : 2;
   chain_loads_ = tuning.block_loads ? tuning.block_loads : 4;
-  norm_wg_ = tuning.norm_wg ? tuning.norm_wg : block_wg_;
+  // The residual GEMVs with the norm epilogue (attn_output, down: one
+  // workgroup of 32 rows per SM at a 4096-row output on the H100): 1024,
+  // ahead of 512 in all six interleaved tg128 pairs on the H100 (Q4_0
+  // +1.9%, Q8_0 +0.8%); 1024 for every block GEMV was 6% slower
+  // (benchmarks/RESULTS.md, session of 2026-12-07 (2), calls 7-8).
+  // --block-wg alone sets them too.
+  norm_wg_ = tuning.norm_wg ? tuning.norm_wg : tuning.block_wg ? tuning.block_wg : 1024;
   norm_loads_ = tuning.norm_loads ? tuning.norm_loads : block_loads_;
   block_stage_ = tuning.block_stage;
   chain_unstaged_ = tuning.chain_unstaged;

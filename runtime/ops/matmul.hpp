@@ -61,7 +61,8 @@ struct MatmulTuning {
   uint32_t block_wg = 0, block_loads = 0;
   // The same for the residual GEMVs with the norm epilogue alone
   // (attn_output, down: 32 rows per workgroup, so a 4096-row output is
-  // 128 workgroups, one per SM of an H100); 0 = as the others.
+  // 128 workgroups, one per SM of an H100); 0 = defaults (1024
+  // invocations unless block_wg is set, then that; block_loads' loads).
   uint32_t norm_wg = 0, norm_loads = 0;
   // x staged in shared memory where it fits: measured slower on the H200
   // (tg128 Q4_0 427 against 438 tokens/s; benchmarks/RESULTS.md), so off.
