@@ -129,9 +129,9 @@ Matmul::Matmul(Device& device, GgmlType wtype, ActType act, std::string forced, 
   chain_loads_ = tuning.block_loads ? tuning.block_loads : 4;
   // The residual GEMVs with the norm epilogue (attn_output, down: one
   // workgroup of 32 rows per SM at a 4096-row output on the H100): 1024,
-  // ahead of 512 in all six interleaved tg128 pairs on the H100 (Q4_0
-  // +1.9%, Q8_0 +0.8%); 1024 for every block GEMV was 6% slower
-  // (benchmarks/RESULTS.md, session of 2026-12-07 (2), calls 7-8).
+  // ahead of 512 in all ten interleaved tg128 pairs on the H100 (Q4_0
+  // +1.2-1.3%, Q8_0 +0.5-0.8%); 1024 for every block GEMV was 6% slower
+  // (benchmarks/RESULTS.md, session of 2026-12-07 (2), calls 7, 8, 10).
   // --block-wg alone sets them too.
   norm_wg_ = tuning.norm_wg ? tuning.norm_wg : tuning.block_wg ? tuning.block_wg : 1024;
   norm_loads_ = tuning.norm_loads ? tuning.norm_loads : block_loads_;
