@@ -8,16 +8,13 @@
 # (attn_output and down: 128 workgroups of 32 rows) lose: tg128 by removal
 # (`--ablate`) with the defaults, and with those two GEMVs at 1024
 # invocations per workgroup and/or 4 weight loads in flight per invocation
-# (`--norm-wg`, `--norm-loads`); (3) `groups`: decode attention with a
-# split's rows walked by row groups in one workgroup (VKQ_DECODE_GROUPS,
-# `cfdc880`'s build: measured slower and reverted, so on later builds the
-# variable is ignored and those runs repeat the defaults), after its op
-# test on the GPU; Q8_0 with each. Each model run appends to
+# (`--norm-wg`, `--norm-loads`). Call 3's `groups` mode (decode attention
+# in row groups, VKQ_DECODE_GROUPS) is in this script at `9e3f1a3`; the
+# row groups were reverted (`bbeecba`). Each model run appends to
 # $out/ab.jsonl (`summary` prints them). Builds nothing: carry .device
-# (benchmarks/bundle.sh, with the stripped test binary as
-# .device/vkq_tests) and .gl (benchmarks/prepare_device.sh).
+# (benchmarks/bundle.sh) and .gl (benchmarks/prepare_device.sh).
 # Usage on the device machine, from the repo root:
-#   bash .device/h100_persist.sh [persist|norm|groups|all|summary]
+#   bash .device/h100_persist.sh [persist|norm|all|summary]
 set -uo pipefail
 mode=${1:-all}
 case "$mode" in persist | all) timeout 200 bash .device/h100_kernels.sh persist ;; esac
@@ -30,15 +27,5 @@ case "$mode" in norm | all)
   tg128 "q4_0 --norm-loads 4, by removal" - q4_0 --ablate --norm-loads 4
   tg128 "q4_0 --norm-wg 1024 --norm-loads 4, by removal" - q4_0 --ablate --norm-wg 1024 --norm-loads 4
   tg128 "q4_0 defaults (2)" - q4_0 ;;
-esac
-case "$mode" in groups | all)
-  ab_tests "attention with fused RoPE*" 120
-  tg128 "q4_0 16 attention groups, by removal" VKQ_DECODE_GROUPS=16 q4_0 --ablate
-  tg128 "q4_0 8 attention groups" VKQ_DECODE_GROUPS=8 q4_0
-  tg128 "q4_0 defaults (3)" - q4_0
-  tg128 "q8_0 16 attention groups" VKQ_DECODE_GROUPS=16 q8_0
-  tg128 "q8_0 defaults" - q8_0
-  tg128 "q8_0 --norm-wg 1024" - q8_0 --norm-wg 1024
-  tg128 "q8_0 --norm-loads 4" - q8_0 --norm-loads 4 ;;
 esac
 ab_summary

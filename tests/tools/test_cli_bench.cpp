@@ -16,6 +16,20 @@
 #include "support/gguf_builder.hpp"
 #include "support/gpu.hpp"
 
+namespace {
+// Each (arguments, words) case: `vkq PREFIX ARGUMENTS SUFFIX` is refused
+// with exit 2 and an error that holds the words.
+void check_refused(const std::string& prefix, const std::vector<std::pair<std::string, std::string>>& cases,
+                   const std::string& suffix = "") {
+  for (const auto& [args, what] : cases) {
+    const auto bad = vkq::test::run_cli(prefix + " " + args + suffix);
+    INFO(args << ": " << bad.err);
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find(what) != std::string::npos);
+  }
+}
+}  // namespace
+
 TEST_CASE("vkq bench matmul reports max_rel_err within tolerance", "[gpu][kernel][cli]") {
   const std::string type = GENERATE("f16", "q8_0", "q4_0", "q4_1");
   const int n = GENERATE(1, 7, 64);
@@ -68,13 +82,9 @@ TEST_CASE("vkq bench chain times dependent memory-bound dispatches", "[gpu][cli]
   INFO(unbarriered.err);
   CHECK(unbarriered.exit_code == 0);
   CHECK(unbarriered.out.find("3 dispatches without barriers") != std::string::npos);
-  for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
-           {"--sizes 12Q", "is not a size"}, {"--sizes=-3", "is not a size"}, {"--sizes 5Gi", "above the largest buffer"}}) {
-    const auto bad = vkq::test::run_cli("bench chain --copy-mib 8 " + args);
-    INFO(args << ": " << bad.err);
-    CHECK(bad.exit_code == 2);
-    CHECK(bad.err.find(what) != std::string::npos);
-  }
+  check_refused("bench chain --copy-mib 8", {{"--sizes 12Q", "is not a size"},
+                                             {"--sizes=-3", "is not a size"},
+                                             {"--sizes 5Gi", "above the largest buffer"}});
 }
 
 TEST_CASE("vkq bench chain --linked: dispatch-chain links instead of barriers", "[gpu][cli]") {
@@ -98,15 +108,9 @@ TEST_CASE("vkq bench chain --linked: dispatch-chain links instead of barriers", 
   INFO(text.err);
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("3 dispatches linked (2 links, 1 x 32 words per flag, backoff 0)") != std::string::npos);
-  for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
-           {"--linked --no-barriers", "cannot go with --no-barriers"},
-           {"--linked --replicas 16 --spacing 32", "16 replicas x 32 words per flag"},
-           {"--groups 70000", "--groups"}}) {
-    const auto bad = vkq::test::run_cli("bench chain --copy-mib 8 --sizes 1M " + args);
-    INFO(args << ": " << bad.err);
-    CHECK(bad.exit_code == 2);
-    CHECK(bad.err.find(what) != std::string::npos);
-  }
+  check_refused("bench chain --copy-mib 8 --sizes 1M", {{"--linked --no-barriers", "cannot go with --no-barriers"},
+                                                       {"--linked --replicas 16 --spacing 32", "16 replicas x 32 words per flag"},
+                                                       {"--groups 70000", "--groups"}});
 }
 
 TEST_CASE("vkq bench chain --persistent: one dispatch with grid-wide waits", "[gpu][cli]") {
@@ -132,16 +136,10 @@ TEST_CASE("vkq bench chain --persistent: one dispatch with grid-wide waits", "[g
   INFO(stuck.err);
   CHECK(stuck.exit_code == 3);
   CHECK(stuck.err.find("were not all resident at once") != std::string::npos);
-  for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
-           {"--persistent", "needs --groups"},
-           {"--persistent --groups 2 --linked", "cannot go with --linked"},
-           {"--prefetch 2", "--prefetch goes with --persistent"},
-           {"--persistent --groups 2 --prefetch 9", "--prefetch"}}) {
-    const auto bad = vkq::test::run_cli("bench chain --copy-mib 8 --sizes 1M " + args);
-    INFO(args << ": " << bad.err);
-    CHECK(bad.exit_code == 2);
-    CHECK(bad.err.find(what) != std::string::npos);
-  }
+  check_refused("bench chain --copy-mib 8 --sizes 1M", {{"--persistent", "needs --groups"},
+                                                       {"--persistent --groups 2 --linked", "cannot go with --linked"},
+                                                       {"--prefetch 2", "--prefetch goes with --persistent"},
+                                                       {"--persistent --groups 2 --prefetch 9", "--prefetch"}});
 }
 
 TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[gpu][cli][bench_model]") {
@@ -244,15 +242,11 @@ TEST_CASE("vkq bench model: a file and synthetic weights from a config.json", "[
   CHECK(abt.exit_code == 0);
   CHECK(abt.out.find("decode by removal") != std::string::npos);
 
-  for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
-           {"", "give a MODEL file or --synthetic"},
-           {"--synthetic llama-2-7b", "needs --type"},
-           {"--synthetic no-such-config --type q4_0", "llama-2-7b"},
-           {"--synthetic '" + cfg.string() + "' --type q4_0 --prompt 300", "exceed its context"},
-           {"--synthetic '" + cfg.string() + "' --type q4_0 --fused-attention-rows x", "fused-attention-rows"}}) {
-    INFO(args);
-    const auto bad = vkq::test::run_cli("bench model " + args + " --copy-mib 8");
-    CHECK(bad.exit_code == 2);
-    CHECK(bad.err.find(what) != std::string::npos);
-  }
+  check_refused("bench model",
+                {{"", "give a MODEL file or --synthetic"},
+                 {"--synthetic llama-2-7b", "needs --type"},
+                 {"--synthetic no-such-config --type q4_0", "llama-2-7b"},
+                 {"--synthetic '" + cfg.string() + "' --type q4_0 --prompt 300", "exceed its context"},
+                 {"--synthetic '" + cfg.string() + "' --type q4_0 --fused-attention-rows x", "fused-attention-rows"}},
+                " --copy-mib 8");
 }
